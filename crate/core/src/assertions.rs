@@ -1,0 +1,1 @@
+//! TODO: module `assertions` is being written.

@@ -1,0 +1,1 @@
+//! TODO: module `attributes` is being written.

@@ -1,0 +1,1 @@
+//! TODO: module `container` is being written.

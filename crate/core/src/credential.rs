@@ -1,0 +1,1 @@
+//! TODO: module `credential` is being written.

@@ -1,0 +1,1 @@
+//! TODO: module `decision` is being written.

@@ -1,0 +1,1 @@
+//! TODO: module `inspect` is being written.

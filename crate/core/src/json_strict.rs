@@ -1,0 +1,1 @@
+//! TODO: module `json_strict` is being written.

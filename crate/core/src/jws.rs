@@ -1,0 +1,1 @@
+//! TODO: module `jws` is being written.

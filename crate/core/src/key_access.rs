@@ -1,0 +1,1 @@
+//! TODO: module `key_access` is being written.

@@ -1,0 +1,1 @@
+//! TODO: module `keys` is being written.

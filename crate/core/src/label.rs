@@ -1,0 +1,1 @@
+//! TODO: module `label` is being written.

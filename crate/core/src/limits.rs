@@ -1,0 +1,1 @@
+//! TODO: module `limits` is being written.

@@ -1,0 +1,1 @@
+//! TODO: module `manifest` is being written.

@@ -1,0 +1,1 @@
+//! TODO: module `open` is being written.

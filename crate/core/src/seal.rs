@@ -1,0 +1,1 @@
+//! TODO: module `seal` is being written.

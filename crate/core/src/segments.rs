@@ -1,0 +1,1 @@
+//! TODO: module `segments` is being written.

@@ -1,0 +1,1 @@
+//! TODO: module `trust_list` is being written.

@@ -1,0 +1,10 @@
+//! WebAssembly bindings for the Valise viewer: a thin wasm-bindgen layer over
+//! `valise-core`. Exports only; the logic lives in the core.
+
+use wasm_bindgen::prelude::*;
+
+/// Returns the version of the core this module was built from.
+#[wasm_bindgen(js_name = coreVersion)]
+pub fn core_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
