@@ -527,6 +527,37 @@ mod tests {
     }
 
     #[test]
+    fn ec_unwrap_independent_vector() {
+        // Written by Python `cryptography` 48.0.0 (OpenSSL): recipient scalar
+        // 0x4141...41, ephemeral scalar 0x4242...42, ECDH, HKDF-SHA256 with
+        // salt SHA-256("TDF") and empty info, AES-256-GCM with nonce
+        // 000102...0b over the data key 00 01 02 ... 1f.
+        let recipient = p256::SecretKey::from_slice(&[0x41; 32]).expect("valid scalar");
+        let ephemeral = parse_ephemeral_public_key(
+            "-----BEGIN PUBLIC KEY-----\n\
+             MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOtOGGpViE5JRa7WT7wVYPtLlhm9c\n\
+             tiYKMBcjf9ibkK/Qlhx+NwdaZ5GjnGH1YpWwK20mVnthXmCqQe4cjoM4jQ==\n\
+             -----END PUBLIC KEY-----\n",
+        )
+        .expect("parse");
+        let wrapped = base64::engine::general_purpose::STANDARD
+            .decode(
+                "AAECAwQFBgcICQoLFDKgCx0c5N9ZwyJhiBEErDJTB6i3PQ3opfN5nGaHG2f0J97tIvPTXxikHp4eXFgb",
+            )
+            .expect("base64");
+        let key = unwrap_ec(&recipient, &ephemeral, &wrapped).expect("unwraps");
+        let expected: Vec<u8> = (0u8..32).collect();
+        assert_eq!(key.as_bytes().as_slice(), expected.as_slice());
+
+        let mut tampered = wrapped.clone();
+        tampered[20] ^= 0x01;
+        assert!(matches!(
+            unwrap_ec(&recipient, &ephemeral, &tampered),
+            Err(KeyAccessError::UnwrapFailed)
+        ));
+    }
+
+    #[test]
     fn ec_unwrap_tampered_fails() {
         let recipient = random_p256();
         let key = DataKey::generate().expect("random");
