@@ -69,7 +69,6 @@ const LABEL_PRIVATE_KEY: &str = "PRIVATE KEY";
 const LABEL_ENCRYPTED_PRIVATE_KEY: &str = "ENCRYPTED PRIVATE KEY";
 const LABEL_EC_PRIVATE_KEY: &str = "EC PRIVATE KEY";
 const LABEL_RSA_PRIVATE_KEY: &str = "RSA PRIVATE KEY";
-const LABEL_EC_PARAMETERS: &str = "EC PARAMETERS";
 const LABEL_PUBLIC_KEY: &str = "PUBLIC KEY";
 
 /// Errors from reading and writing key files.
@@ -153,7 +152,8 @@ pub enum PublicKey {
 /// PRIVATE KEY" (PBES2 with PBKDF2-HMAC-SHA256 or scrypt, and AES-CBC), as
 /// written by OpenSSL 3 and by [`write_private_key_pem`], SEC1 "EC PRIVATE
 /// KEY" and PKCS#1 "RSA PRIVATE KEY". Keys are P-256 or RSA of at least
-/// 2048 bits. An "EC PARAMETERS" block before the key is skipped.
+/// 2048 bits. Other PEM blocks in the file, such as "EC PARAMETERS" or a
+/// certificate, are ignored.
 ///
 /// # Errors
 ///
@@ -178,7 +178,15 @@ pub fn read_private_key_pem(
     pem: &str,
     passphrase: Option<&[u8]>,
 ) -> Result<PrivateKey, KeyFileError> {
-    let (label, der) = decode_single_pem(pem, &[LABEL_EC_PARAMETERS])?;
+    let (label, der) = decode_single_pem(
+        pem,
+        &[
+            LABEL_PRIVATE_KEY,
+            LABEL_ENCRYPTED_PRIVATE_KEY,
+            LABEL_EC_PRIVATE_KEY,
+            LABEL_RSA_PRIVATE_KEY,
+        ],
+    )?;
     match label.as_str() {
         LABEL_PRIVATE_KEY => private_key_from_pkcs8(&der).map_err(|e| match e {
             KeyFileError::WrongPassphrase => {
@@ -366,12 +374,7 @@ pub fn write_private_key_pem(
 /// curves and [`KeyFileError::Malformed`] or [`KeyFileError::TooLarge`]
 /// when the text is not such a PEM.
 pub fn read_public_key_pem(pem: &str) -> Result<PublicKey, KeyFileError> {
-    let (label, der) = decode_single_pem(pem, &[])?;
-    if label != LABEL_PUBLIC_KEY {
-        return Err(KeyFileError::Malformed(format!(
-            "PEM label {label:?}, expected \"{LABEL_PUBLIC_KEY}\""
-        )));
-    }
+    let (_, der) = decode_single_pem(pem, &[LABEL_PUBLIC_KEY])?;
     let info = pkcs8::spki::SubjectPublicKeyInfoRef::try_from(der.as_slice())
         .map_err(|e| KeyFileError::Malformed(format!("invalid SubjectPublicKeyInfo: {e}")))?;
     let oid = info.algorithm.oid;
@@ -420,11 +423,15 @@ pub fn jwk_thumbprint(key: &p256::PublicKey) -> String {
     base64url_encode(&Sha256::digest(canonical.as_bytes()))
 }
 
-/// Finds the one PEM block of a key file, skipping blocks whose label is in
-/// `skip`, and decodes it strictly (RFC 7468). Returns the label and the DER.
+/// Maximum number of characters of a PEM label quoted in an error message.
+const MAX_LABEL_IN_MESSAGE: usize = 40;
+
+/// Finds the one PEM block of a key file whose label is in `wanted`,
+/// ignoring other blocks (certificates, "EC PARAMETERS") and text around
+/// them, and decodes it strictly (RFC 7468). Returns the label and the DER.
 fn decode_single_pem(
     text: &str,
-    skip: &[&str],
+    wanted: &[&str],
 ) -> Result<(String, Zeroizing<Vec<u8>>), KeyFileError> {
     if text.len() > MAX_KEY_FILE_LEN {
         return Err(KeyFileError::TooLarge {
@@ -432,7 +439,9 @@ fn decode_single_pem(
             max: MAX_KEY_FILE_LEN,
         });
     }
-    let mut found: Option<&str> = None;
+
+    let mut matching: Vec<&str> = Vec::new();
+    let mut other_labels: Vec<String> = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("-----BEGIN ") {
         let block_and_after = &rest[start..];
@@ -440,23 +449,37 @@ fn decode_single_pem(
             .split("-----")
             .next()
             .unwrap_or_default();
+        let shown: String = label.chars().take(MAX_LABEL_IN_MESSAGE).collect();
         let end_marker = format!("-----END {label}-----");
         let end = block_and_after.find(&end_marker).ok_or_else(|| {
-            KeyFileError::Malformed(format!("PEM block {label:?} has no END line"))
+            KeyFileError::Malformed(format!("PEM block {shown:?} has no END line"))
         })?;
-        let block = &block_and_after[..end + end_marker.len()];
-        rest = &block_and_after[end + end_marker.len()..];
-        if skip.contains(&label) {
-            continue;
+        let block_len = end + end_marker.len();
+        if wanted.contains(&label) {
+            matching.push(&block_and_after[..block_len]);
+        } else {
+            other_labels.push(shown);
         }
-        if found.is_some() {
-            return Err(KeyFileError::Malformed(
-                "the file contains more than one key".to_owned(),
-            ));
-        }
-        found = Some(block);
+        rest = &block_and_after[block_len..];
     }
-    let block = found.ok_or_else(|| KeyFileError::Malformed("no PEM block found".to_owned()))?;
+
+    let block = match matching[..] {
+        [block] => block,
+        [] if other_labels.is_empty() => {
+            return Err(KeyFileError::Malformed("no PEM block found".to_owned()));
+        }
+        [] => {
+            return Err(KeyFileError::Malformed(format!(
+                "found PEM blocks {other_labels:?}, expected one of {wanted:?}"
+            )));
+        }
+        _ => {
+            return Err(KeyFileError::Malformed(format!(
+                "found {} key blocks, expected one",
+                matching.len()
+            )));
+        }
+    };
     if block.contains("Proc-Type:") {
         return Err(KeyFileError::UnsupportedAlgorithm(
             "legacy OpenSSL PEM encryption (Proc-Type header); convert the key with `openssl pkcs8 -topk8 -v2 aes-256-cbc`".to_owned(),
@@ -632,6 +655,17 @@ mod tests {
             sec1.as_str()
         );
         assert_eq!(read_p256(&with_parameters, None).to_bytes(), key.to_bytes());
+    }
+
+    #[test]
+    fn key_beside_certificate_reads() {
+        let key = p256_key(0x2f);
+        let pem = write_private_key_pem(&key, None).expect("writes");
+        let bundle = format!(
+            "subject=CN = example\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n{}",
+            pem.as_str()
+        );
+        assert_eq!(read_p256(&bundle, None).to_bytes(), key.to_bytes());
     }
 
     #[test]
