@@ -86,6 +86,18 @@ pub enum KeyAccessError {
     /// The operating system's random number generator failed.
     #[error("random number generator failed: {0}")]
     Random(getrandom::Error),
+    /// The key access object has a `type` other than `ec-wrapped` and
+    /// `wrapped`.
+    #[error("unsupported key access type {0:?}, expected \"ec-wrapped\" or \"wrapped\"")]
+    UnsupportedType(String),
+    /// The private key is of a type that cannot open this key access object.
+    #[error("a {key} key cannot open a {key_access_type:?} key access object")]
+    KeyTypeMismatch {
+        /// The private key type, `P-256` or `RSA`.
+        key: &'static str,
+        /// The key access object's `type`.
+        key_access_type: String,
+    },
 }
 
 /// The 32-byte AES-256 payload key ("data key").
@@ -438,6 +450,57 @@ pub fn unwrap_rsa(
     data_key_from_slice(&plaintext).ok_or(KeyAccessError::UnwrapFailed)
 }
 
+/// The `type` of a key access object wrapped with ECDH on P-256.
+pub const KEY_ACCESS_TYPE_EC_WRAPPED: &str = "ec-wrapped";
+
+/// The `type` of a key access object wrapped with RSA-OAEP.
+pub const KEY_ACCESS_TYPE_WRAPPED: &str = "wrapped";
+
+/// Unwraps the data key of one key access object with a private key of
+/// either type: [`unwrap_ec`] for `ec-wrapped` (which needs the
+/// `ephemeralPublicKey` text) and [`unwrap_rsa`] for `wrapped`.
+///
+/// # Errors
+///
+/// Returns [`KeyAccessError::UnsupportedType`] for other object types,
+/// [`KeyAccessError::KeyTypeMismatch`] when the key cannot open this type
+/// of object, [`KeyAccessError::Malformed`] or
+/// [`KeyAccessError::InvalidPublicKey`] for a missing or invalid ephemeral
+/// key, and the errors of [`unwrap_ec`] and [`unwrap_rsa`].
+///
+/// # Panics
+///
+/// As [`unwrap_rsa`], when the operating system's random number generator
+/// fails.
+pub fn unwrap_with(
+    key: &crate::keys::PrivateKey,
+    key_access_type: &str,
+    wrapped_key: &[u8],
+    ephemeral_public_key: Option<&str>,
+) -> Result<DataKey, KeyAccessError> {
+    use crate::keys::PrivateKey;
+    match (key_access_type, key) {
+        (KEY_ACCESS_TYPE_EC_WRAPPED, PrivateKey::P256(secret)) => {
+            let text = ephemeral_public_key.ok_or_else(|| {
+                KeyAccessError::Malformed("ec-wrapped object has no ephemeralPublicKey".to_owned())
+            })?;
+            let ephemeral = parse_ephemeral_public_key(text)?;
+            unwrap_ec(secret, &ephemeral, wrapped_key)
+        }
+        (KEY_ACCESS_TYPE_WRAPPED, PrivateKey::Rsa(private)) => unwrap_rsa(private, wrapped_key),
+        (KEY_ACCESS_TYPE_EC_WRAPPED | KEY_ACCESS_TYPE_WRAPPED, _) => {
+            Err(KeyAccessError::KeyTypeMismatch {
+                key: match key {
+                    PrivateKey::P256(_) => "P-256",
+                    PrivateKey::Rsa(_) => "RSA",
+                },
+                key_access_type: key_access_type.to_owned(),
+            })
+        }
+        (other, _) => Err(KeyAccessError::UnsupportedType(other.to_owned())),
+    }
+}
+
 /// Computes the policy binding: HMAC-SHA256 keyed with the data key over the
 /// base64 policy string exactly as the manifest contains it.
 pub fn policy_binding(key: &DataKey, policy_base64: &str) -> [u8; 32] {
@@ -554,6 +617,55 @@ mod tests {
         assert!(matches!(
             unwrap_ec(&recipient, &ephemeral, &tampered),
             Err(KeyAccessError::UnwrapFailed)
+        ));
+    }
+
+    #[test]
+    fn unwrap_with_dispatches_on_type() {
+        use crate::keys::PrivateKey;
+        let recipient = random_p256();
+        let key = DataKey::generate().expect("random");
+        let wrapped = wrap_ec(&recipient.public_key(), &key).expect("wrap");
+        let private = PrivateKey::P256(recipient);
+        let unwrapped = unwrap_with(
+            &private,
+            KEY_ACCESS_TYPE_EC_WRAPPED,
+            &wrapped.wrapped_key,
+            Some(&wrapped.ephemeral_public_key_pem),
+        )
+        .expect("unwraps");
+        assert_eq!(unwrapped.as_bytes(), key.as_bytes());
+
+        let missing = unwrap_with(
+            &private,
+            KEY_ACCESS_TYPE_EC_WRAPPED,
+            &wrapped.wrapped_key,
+            None,
+        );
+        assert!(matches!(missing, Err(KeyAccessError::Malformed(_))));
+        let mismatch = unwrap_with(
+            &private,
+            KEY_ACCESS_TYPE_WRAPPED,
+            &wrapped.wrapped_key,
+            None,
+        );
+        assert!(matches!(
+            mismatch,
+            Err(KeyAccessError::KeyTypeMismatch { key: "P-256", .. })
+        ));
+        let remote = unwrap_with(&private, "remote", &wrapped.wrapped_key, None);
+        assert!(matches!(remote, Err(KeyAccessError::UnsupportedType(t)) if t == "remote"));
+
+        let rsa = PrivateKey::Rsa(golden_rsa_key());
+        let rsa_on_ec = unwrap_with(
+            &rsa,
+            KEY_ACCESS_TYPE_EC_WRAPPED,
+            &wrapped.wrapped_key,
+            Some(&wrapped.ephemeral_public_key_pem),
+        );
+        assert!(matches!(
+            rsa_on_ec,
+            Err(KeyAccessError::KeyTypeMismatch { key: "RSA", .. })
         ));
     }
 
@@ -819,6 +931,53 @@ mod tests {
         let mut other_policy = policy.to_owned();
         other_policy.push('A');
         assert!(!verify_policy_binding(&key, &other_policy, &binding));
+    }
+
+    #[test]
+    fn golden_files_unwrap_and_bind() {
+        let private = crate::keys::PrivateKey::Rsa(golden_rsa_key());
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut opened = 0;
+        for entry in std::fs::read_dir(golden_dir()).expect("golden folder") {
+            let path = entry.expect("folder entry").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("tdf") {
+                continue;
+            }
+            let manifest = manifest_of(&std::fs::read(&path).expect("golden file"));
+            let info = &manifest["encryptionInformation"];
+            let policy = info["policy"].as_str().expect("policy");
+            let mut file_opened = false;
+            for kao in info["keyAccess"].as_array().expect("keyAccess") {
+                let wrapped = engine
+                    .decode(kao["wrappedKey"].as_str().expect("wrappedKey"))
+                    .expect("base64");
+                let binding = engine
+                    .decode(kao["policyBinding"]["hash"].as_str().expect("hash"))
+                    .expect("base64");
+                let kind = kao["type"].as_str().expect("type");
+                // Splits for other key access servers carry short wrapped
+                // keys that this RSA key cannot open.
+                match unwrap_with(&private, kind, &wrapped, None) {
+                    Ok(key) => {
+                        assert!(
+                            verify_policy_binding(&key, policy, &binding),
+                            "{}: policy binding",
+                            path.display()
+                        );
+                        file_opened = true;
+                    }
+                    Err(KeyAccessError::Malformed(_)) => {}
+                    Err(e) => panic!("{}: {e}", path.display()),
+                }
+            }
+            assert!(
+                file_opened,
+                "{}: no key access object opened",
+                path.display()
+            );
+            opened += 1;
+        }
+        assert_eq!(opened, 5, "expected the five stock golden files");
     }
 
     #[test]
