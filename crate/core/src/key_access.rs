@@ -221,7 +221,7 @@ pub fn unwrap_ec(
 ///
 /// # Errors
 ///
-/// Returns [`KeyAccessError::InvalidPublicKey`] when the text is none of
+/// Returns [`KeyAccessError::InvalidPublicKey`] when the text has none of
 /// these or the point is not a valid P-256 public key.
 pub fn parse_ephemeral_public_key(text: &str) -> Result<p256::PublicKey, KeyAccessError> {
     if text.len() > MAX_EPHEMERAL_KEY_TEXT_LEN {

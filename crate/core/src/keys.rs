@@ -426,12 +426,12 @@ pub fn jwk_thumbprint(key: &p256::PublicKey) -> String {
 /// Maximum number of characters of a PEM label quoted in an error message.
 const MAX_LABEL_IN_MESSAGE: usize = 40;
 
-/// Finds the one PEM block of a key file whose label is in `wanted`,
+/// Finds the one PEM block of a key file whose label is in `expected_labels`,
 /// ignoring other blocks (certificates, "EC PARAMETERS") and text around
 /// them, and decodes it strictly (RFC 7468). Returns the label and the DER.
 fn decode_single_pem(
     text: &str,
-    wanted: &[&str],
+    expected_labels: &[&str],
 ) -> Result<(String, Zeroizing<Vec<u8>>), KeyFileError> {
     if text.len() > MAX_KEY_FILE_LEN {
         return Err(KeyFileError::TooLarge {
@@ -449,16 +449,16 @@ fn decode_single_pem(
             .split("-----")
             .next()
             .unwrap_or_default();
-        let shown: String = label.chars().take(MAX_LABEL_IN_MESSAGE).collect();
+        let label_excerpt: String = label.chars().take(MAX_LABEL_IN_MESSAGE).collect();
         let end_marker = format!("-----END {label}-----");
         let end = block_and_after.find(&end_marker).ok_or_else(|| {
-            KeyFileError::Malformed(format!("PEM block {shown:?} has no END line"))
+            KeyFileError::Malformed(format!("PEM block {label_excerpt:?} has no END line"))
         })?;
         let block_len = end + end_marker.len();
-        if wanted.contains(&label) {
+        if expected_labels.contains(&label) {
             matching.push(&block_and_after[..block_len]);
         } else {
-            other_labels.push(shown);
+            other_labels.push(label_excerpt);
         }
         rest = &block_and_after[block_len..];
     }
@@ -470,7 +470,7 @@ fn decode_single_pem(
         }
         [] => {
             return Err(KeyFileError::Malformed(format!(
-                "found PEM blocks {other_labels:?}, expected one of {wanted:?}"
+                "found PEM blocks {other_labels:?}, expected one of {expected_labels:?}"
             )));
         }
         _ => {
