@@ -494,10 +494,12 @@ fn check_local_header<R: Read + Seek>(reader: &mut R, entry: &CentralEntry, cd_o
     let size32 = fields.u32()?;
     let name_len = usize::from(fields.u16()?);
     let extra_len = usize::from(fields.u16()?);
-    if version_needed != entry.version_needed {
-        return Err(disagree("version needed"));
-    }
-    if flags != entry.flags {
+    // "Version needed to extract" is advisory; stock writers put 2.0 in the
+    // local header and 4.5 in the central directory of the same entry.
+    let _ = (version_needed, entry.version_needed);
+    // Bit 11 (UTF-8 names) carries no meaning for the two ASCII names, and
+    // stock writers set it in one header only.
+    if flags & !FLAG_UTF8 != entry.flags & !FLAG_UTF8 {
         return Err(disagree("flags"));
     }
     if method != entry.method {
@@ -521,16 +523,24 @@ fn check_local_header<R: Read + Seek>(reader: &mut R, entry: &CentralEntry, cd_o
     let end = if flags & FLAG_DATA_DESCRIPTOR != 0 {
         // Sizes and CRC follow the data; the local fields hold zeros (or the
         // ZIP64 markers). Descriptor sizes are 8 bytes when ZIP64 is in use.
-        let zip64_sizes = zip64.is_some();
+        // Stock writers mark ZIP64 either with the extra field or with
+        // all-ones sizes in the local header alone.
         if crc32 != 0 {
             return Err(disagree("CRC-32 must be zero before a data descriptor"));
         }
-        if zip64_sizes {
-            if compressed32 != u32::MAX || size32 != u32::MAX {
-                return Err(disagree("sizes"));
+        let zip64_sizes = match (compressed32, size32) {
+            (0, 0) => zip64.is_some(),
+            (u32::MAX, u32::MAX) => true,
+            _ => return Err(disagree("sizes before a data descriptor must be zero or all ones")),
+        };
+        if let Some(data) = zip64 {
+            // The local ZIP64 extra of a data-descriptor entry holds zeros or the sizes.
+            let mut z = Fields::new(data);
+            let size = z.u64()?;
+            let compressed = z.u64()?;
+            if (size, compressed) != (0, 0) && (size, compressed) != (entry.size, entry.compressed_size) {
+                return Err(disagree("ZIP64 sizes"));
             }
-        } else if compressed32 != 0 || size32 != 0 {
-            return Err(disagree("sizes must be zero before a data descriptor"));
         }
         let size_len = if zip64_sizes { 8 } else { 4 };
         let descriptor_len = 4 + 4 + 2 * size_len;

@@ -475,6 +475,89 @@ impl Manifest {
     }
 }
 
+/// Claims of an assertion binding JWS.
+///
+/// `assertionHash` and `assertionSig` are OpenTDF's (schema 4.3.0);
+/// `manifestHash` is the community profile's addition, present in the ES256
+/// bindings of the profile assertions: it covers every manifest member
+/// outside `assertions`, so no key access object, policy, segment entry or
+/// payload member can change under the originator's signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BindingClaims {
+    /// Lowercase hex SHA-256 of the assertion without its binding (see [`assertion_hash`]).
+    pub assertion_hash: String,
+    /// Base64 of the aggregate hash followed by the assertion hash (raw
+    /// bytes; hex text of the assertion hash in legacy files).
+    pub assertion_sig: String,
+    /// Lowercase hex SHA-256 of the manifest without `assertions` (see [`manifest_hash`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_hash: Option<String>,
+    /// Claims this model does not name.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn canonical_json(value: &Value) -> Result<Vec<u8>, ManifestError> {
+    serde_json_canonicalizer::to_vec(value).map_err(|e| ManifestError::Invalid(format!("cannot canonicalise JSON: {e}")))
+}
+
+/// Computes the assertion hash as OpenTDF 4.3.0 defines it: SHA-256 of the
+/// RFC 8785 (JCS) form of the assertion object without its `binding`
+/// member, where a `statement.value` that is not a string is first replaced
+/// by the JCS text of that value.
+///
+/// # Errors
+///
+/// [`ManifestError::Invalid`] when `assertion` is not a JSON object.
+pub fn assertion_hash(assertion: &Value) -> Result<[u8; 32], ManifestError> {
+    use sha2::Digest as _;
+    let Value::Object(members) = assertion else {
+        return Err(ManifestError::Invalid("assertion is not a JSON object".into()));
+    };
+    let mut members = members.clone();
+    members.remove("binding");
+    if let Some(Value::Object(statement)) = members.get_mut("statement") {
+        if let Some(value) = statement.get_mut("value") {
+            if !value.is_string() {
+                let text = String::from_utf8(canonical_json(value)?)
+                    .map_err(|_| ManifestError::Invalid("canonical JSON is not UTF-8".into()))?;
+                *value = Value::String(text);
+            }
+        }
+    }
+    Ok(sha2::Sha256::digest(canonical_json(&Value::Object(members))?).into())
+}
+
+/// Computes the profile's manifest hash: SHA-256 of the RFC 8785 (JCS) form
+/// of the manifest object with its `assertions` member removed.
+///
+/// # Errors
+///
+/// [`ManifestError::Invalid`] when `manifest` is not a JSON object.
+pub fn manifest_hash(manifest: &Value) -> Result<[u8; 32], ManifestError> {
+    use sha2::Digest as _;
+    let Value::Object(members) = manifest else {
+        return Err(ManifestError::Invalid("manifest is not a JSON object".into()));
+    };
+    let mut members = members.clone();
+    members.remove("assertions");
+    Ok(sha2::Sha256::digest(canonical_json(&Value::Object(members))?).into())
+}
+
+/// Builds `assertionSig` before base64: the aggregate hash (the stored
+/// segment hashes concatenated) followed by the assertion hash, raw, or as
+/// hex text in a legacy file.
+pub fn assertion_sig_input(aggregate: &[u8], assertion_hash: &[u8; 32], legacy: bool) -> Vec<u8> {
+    let mut input = aggregate.to_vec();
+    if legacy {
+        input.extend_from_slice(hex::encode(assertion_hash).as_bytes());
+    } else {
+        input.extend_from_slice(assertion_hash);
+    }
+    input
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,6 +575,44 @@ mod tests {
         // Re-writing keeps every member, including the unknown ones.
         let rewritten: Value = serde_json::from_slice(&manifest.to_json()).expect("json");
         assert_eq!(rewritten, value);
+    }
+
+    #[test]
+    fn assertion_hash_matches_opentdf_example() {
+        // The example of the OpenTDF assertion spec (section "Assertion Hash
+        // Computation"), whose expected hash is given there.
+        let assertion = serde_json::json!({
+            "id": "424ff3a3-50ca-4f01-a2ae-ef851cd3cac0",
+            "type": "handling",
+            "scope": "tdo",
+            "appliesToState": "encrypted",
+            "statement": {
+                "format": "json+stanag5636",
+                "schema": "urn:nato:stanag:5636:A:1:elements:json",
+                "value": "{\"ocl\":{\"pol\":\"62c76c68-d73d-4628-8ccc-4c1e18118c22\",\"cls\":\"SECRET\",\"catl\":[{\"type\":\"P\",\"name\":\"Releasable To\",\"vals\":[\"usa\"]}],\"dcr\":\"2024-10-21T20:47:36Z\"},\"context\":{\"@base\":\"urn:nato:stanag:5636:A:1:elements:json\"}}"
+            }
+        });
+        assert_eq!(
+            hex::encode(assertion_hash(&assertion).expect("hash")),
+            "4a447a13c5a32730d20bdf7feecb9ffe16649bc731914b574d80035a3927f860"
+        );
+        // The binding is not part of the hash; an object value hashes as its JCS text.
+        let mut bound = assertion.clone();
+        bound["binding"] = serde_json::json!({"method": "jws", "signature": "x"});
+        assert_eq!(assertion_hash(&bound).expect("hash"), assertion_hash(&assertion).expect("hash"));
+        let object = serde_json::json!({"id": "a", "statement": {"value": {"b": 1, "a": [true]}}});
+        let text = serde_json::json!({"id": "a", "statement": {"value": "{\"a\":[true],\"b\":1}"}});
+        assert_eq!(assertion_hash(&object).expect("hash"), assertion_hash(&text).expect("hash"));
+    }
+
+    #[test]
+    fn manifest_hash_ignores_assertions_only() {
+        let (_, value) = Manifest::parse(STOCK_LEGACY.as_bytes()).expect("parse");
+        let mut other = value.clone();
+        other["assertions"] = serde_json::json!([{"id": "x"}]);
+        assert_eq!(manifest_hash(&value).expect("hash"), manifest_hash(&other).expect("hash"));
+        other["payload"]["mimeType"] = "text/plain".into();
+        assert_ne!(manifest_hash(&value).expect("hash"), manifest_hash(&other).expect("hash"));
     }
 
     #[test]
