@@ -32,6 +32,7 @@ use crate::container::{Container, ContainerError};
 use crate::json_strict;
 use crate::jws::{self, JwsHeader};
 use crate::key_access::{self, DataKey, KeyAccessError};
+use crate::keys::PrivateKey;
 use crate::limits::{MAX_JWS_BYTES, MAX_PAYLOAD_BYTES};
 use crate::manifest::{
     self, assertion_hash, assertion_sig_input, manifest_hash, BindingClaims, KeyAccess, Manifest, ManifestError,
@@ -92,6 +93,15 @@ pub enum RecipientKey<'a> {
     P256(&'a p256::SecretKey),
     /// RSA key for `wrapped` objects.
     Rsa(&'a rsa::RsaPrivateKey),
+}
+
+impl<'a> From<&'a PrivateKey> for RecipientKey<'a> {
+    fn from(key: &'a PrivateKey) -> Self {
+        match key {
+            PrivateKey::P256(key) => RecipientKey::P256(key),
+            PrivateKey::Rsa(key) => RecipientKey::Rsa(key),
+        }
+    }
 }
 
 impl<'a> From<&'a p256::SecretKey> for RecipientKey<'a> {
@@ -201,6 +211,11 @@ impl Package {
         &self.segments
     }
 
+    /// Returns the aggregate hash: the stored segment hashes concatenated.
+    pub(crate) fn aggregate_hash(&self) -> Vec<u8> {
+        self.segments.iter().flat_map(|s| s.hash.iter().copied()).collect()
+    }
+
     /// Finds the key access objects `key` opens and returns the data key.
     ///
     /// Objects that share a split id are alternatives: one per split must
@@ -282,7 +297,7 @@ impl Package {
         originator_key: &dyn Fn(&str) -> Option<p256::ecdsa::VerifyingKey>,
     ) -> Result<VerifiedPackage, OpenError> {
         let legacy = self.manifest.is_legacy();
-        let aggregate: Vec<u8> = self.segments.iter().flat_map(|s| s.hash.iter().copied()).collect();
+        let aggregate = self.aggregate_hash();
 
         // Root signature: HMAC-SHA256 of the concatenated stored segment hashes.
         let integrity_info = &self.manifest.encryption_information.integrity_information;
@@ -295,7 +310,7 @@ impl Package {
         let assertion_values = self.manifest_value.get("assertions").and_then(Value::as_array).cloned().unwrap_or_default();
         let mut checks = Vec::new();
         for (assertion, value) in self.manifest.assertions().iter().zip(&assertion_values) {
-            checks.push(self.check_binding(assertion, value, data_key, originator_key, &aggregate, legacy, &manifest_digest)?);
+            checks.push(self.check_binding(assertion, value, Some(data_key), originator_key, &aggregate, legacy, &manifest_digest)?);
         }
 
         let profile = read_profile(&self.manifest, &checks, self.segments.len())?;
@@ -323,12 +338,14 @@ impl Package {
         })
     }
 
-    #[allow(clippy::too_many_arguments, reason = "one private step of verify, called once")]
-    fn check_binding(
+    /// Checks one assertion binding. Without the data key an HS256 binding
+    /// is reported as [`BindingStatus::NeedsDataKey`] and not checked.
+    #[allow(clippy::too_many_arguments, reason = "one internal step of verify and inspect")]
+    pub(crate) fn check_binding(
         &self,
         assertion: &manifest::Assertion,
         value: &Value,
-        data_key: &DataKey,
+        data_key: Option<&DataKey>,
         originator_key: &dyn Fn(&str) -> Option<p256::ecdsa::VerifyingKey>,
         aggregate: &[u8],
         legacy: bool,
@@ -348,6 +365,9 @@ impl Package {
         let kid = header.kid.clone().filter(|k| !k.is_empty());
         let (status, payload) = match header.alg.as_str() {
             jws::ALG_HS256 => {
+                let Some(data_key) = data_key else {
+                    return Ok(AssertionCheck { id, alg: header.alg, kid, status: BindingStatus::NeedsDataKey });
+                };
                 let verified = jws::verify_hs256(&binding.signature, data_key.as_bytes()).map_err(|_| integrity("HS256 binding"))?;
                 (BindingStatus::VerifiedDataKey, verified.payload)
             }
@@ -443,6 +463,10 @@ pub enum BindingStatus {
     EmbeddedKeyOnly,
     /// ES256 with no key available: the signature was not checked.
     KeyUnavailable,
+    /// HS256, checked only with the data key, which the caller did not give.
+    NeedsDataKey,
+    /// The binding does not verify (reported by inspection; opening fails instead).
+    Invalid,
     /// No binding: the assertion is not trusted for anything.
     Unbound,
 }
