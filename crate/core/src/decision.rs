@@ -16,7 +16,10 @@
 //! A package without any of the profile's assertions (a stock OpenTDF file)
 //! opens view only with an `unlabelled` warning. Its data attributes of the
 //! judging community are still evaluated; other attributes and its
-//! dissemination list are not, and the warning says so.
+//! dissemination list are not, and the warning says so. Its assertion
+//! bindings (HS256 under the data key) are checked by the open path, which
+//! fails before any decision when they do not verify, so
+//! `originator_signature_valid` is not consulted for it.
 //!
 //! Several communities: [`select_community`] picks the trust list named by the
 //! package and the reader's credential of that same community. Keys and
@@ -321,6 +324,7 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
     };
 
     check_community(input, &mut collected);
+    check_signature(input, &mut collected);
     let originator_mappings = check_originator(input, provenance, &mut collected);
     let reader = check_credential(input, &mut collected);
     check_attributes(input, reader, input.data_attributes, &mut collected);
@@ -467,7 +471,13 @@ fn check_recipient(input: &DecisionInput<'_>, collected: &mut Collected) {
             }
         }
     }
-    if !input.originator_signature_valid {
+}
+
+/// Checks the originator's signature. Only a key the judging list knows can
+/// have been checked, so an unknown key is left to `originator_unknown`.
+fn check_signature(input: &DecisionInput<'_>, collected: &mut Collected) {
+    let key_known = input.originator_kid.is_some_and(|kid| input.trust.signing_key(kid).is_some());
+    if !input.originator_signature_valid && key_known {
         collected.deny(
             ReasonCode::SignatureInvalid,
             "The originator's signature on the package's assertions does not verify: it was altered or forged.".to_owned(),
@@ -553,7 +563,7 @@ fn check_originator<'a>(
         collected.deny(
             ReasonCode::OriginatorUnknown,
             format!(
-                "The signing key {kid} of {} is not in the trust list of {}.",
+                "The signing key {kid} of {} is not in the trust list of {}, so the signature cannot be checked.",
                 claimed.org,
                 input.trust.community()
             ),

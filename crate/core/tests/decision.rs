@@ -259,6 +259,16 @@ fn each_reason_code_has_a_case() {
             vec![ReasonCode::OriginatorUnknown],
         ),
         (
+            "originator_unknown with unverifiable signature",
+            |c| {
+                set_originator(c, "acme", "unknown-kid");
+                c.signature_valid = false;
+            },
+            None,
+            None,
+            vec![ReasonCode::OriginatorUnknown],
+        ),
+        (
             "originator claims another org",
             |c| set_originator(c, "bank", "acme-sign"),
             None,
@@ -579,6 +589,8 @@ fn stock_package_is_view_only_unlabelled() {
     case.rights = None;
     case.provenance = None;
     case.originator_kid = None;
+    // The open path reports no ES256 signature for a stock file.
+    case.signature_valid = false;
     case.data_attributes = vec!["https://example.com/attr/classification/value/s".into()];
     let Decision::Permit(permit) = run(&case, &trust, None) else {
         panic!("a stock package should open view only");
