@@ -1,6 +1,43 @@
 //! `valise`: seal, open and inspect protected packages, run the community
 //! trust list and collect access events.
+//!
+//! This file holds the command enum and the dispatch only; each command
+//! lives in its own module under `cmd/`.
 
-fn main() {
-    println!("valise {}", env!("CARGO_PKG_VERSION"));
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Seal, open and inspect protected packages (ZTDF, Valise community profile).
+#[derive(Parser)]
+#[command(name = "valise", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a P-256 key pair: NAME.key.pem (PKCS#8) and NAME.pub.pem (SPKI).
+    Keygen(cmd::keygen::KeygenArgs),
+    /// Encrypt a file for recipients, with a label and usage rights, signed by you.
+    Seal(cmd::seal::SealArgs),
+    /// Verify and decrypt a package with your private key.
+    Open(cmd::open::OpenArgs),
+    /// Show what a package declares and which signatures verify, without a private key.
+    Inspect(cmd::inspect::InspectArgs),
+}
+
+fn main() -> ExitCode {
+    cmd::init_logging();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keygen(args) => cmd::keygen::run(args),
+        Command::Seal(args) => cmd::seal::run(args),
+        Command::Open(args) => cmd::open::run(args),
+        Command::Inspect(args) => cmd::inspect::run(args),
+    };
+    cmd::exit(result)
 }
