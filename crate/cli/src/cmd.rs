@@ -2,10 +2,16 @@
 //! exit status, passphrase and key file reading, and output files that
 //! appear only when complete.
 
+pub(crate) mod attribute;
+pub(crate) mod community;
+pub(crate) mod credential;
 pub(crate) mod inspect;
+pub(crate) mod key;
 pub(crate) mod keygen;
+pub(crate) mod member;
 pub(crate) mod open;
 pub(crate) mod seal;
+pub(crate) mod trust;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;

@@ -5,6 +5,8 @@
 //! lives in its own module under `cmd/`.
 
 mod cmd;
+mod key_files;
+mod state;
 
 use std::process::ExitCode;
 
@@ -28,6 +30,24 @@ enum Command {
     Open(cmd::open::OpenArgs),
     /// Show what a package declares and which signatures verify, without a private key.
     Inspect(cmd::inspect::InspectArgs),
+    /// Create a community: root key and an empty signed trust list.
+    #[command(subcommand)]
+    Community(cmd::community::CommunityCommand),
+    /// Define attributes in the trust list.
+    #[command(subcommand)]
+    Attribute(cmd::attribute::AttributeCommand),
+    /// Manage member organizations in the trust list.
+    #[command(subcommand)]
+    Member(cmd::member::MemberCommand),
+    /// Revoke keys in the trust list.
+    #[command(subcommand)]
+    Key(cmd::key::KeyCommand),
+    /// Issue member credentials.
+    #[command(subcommand)]
+    Credential(cmd::credential::CredentialCommand),
+    /// Verify and summarise a trust list.
+    #[command(subcommand)]
+    Trust(cmd::trust::TrustCommand),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +58,12 @@ fn main() -> ExitCode {
         Command::Seal(args) => cmd::seal::run(args),
         Command::Open(args) => cmd::open::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Community(command) => cmd::community::run(command),
+        Command::Attribute(command) => cmd::attribute::run(command),
+        Command::Member(command) => cmd::member::run(command),
+        Command::Key(command) => cmd::key::run(command),
+        Command::Credential(command) => cmd::credential::run(command),
+        Command::Trust(command) => cmd::trust::run(command),
     };
     cmd::exit(result)
 }
