@@ -487,6 +487,11 @@ fn check_signature(input: &DecisionInput<'_>, collected: &mut Collected) {
 }
 
 fn decide_unlabelled(input: &DecisionInput<'_>, mut collected: Collected) -> Decision {
+    // Without the data key nothing of the package is authenticated (the
+    // policy binding and the assertions need it), so nothing else is judged.
+    if input.unwrapped_kid.is_none() {
+        return Decision::Deny(collected.deny);
+    }
     let community = input.trust.community();
     let (ours, foreign): (Vec<String>, Vec<String>) = input
         .data_attributes

@@ -602,6 +602,11 @@ fn stock_package_is_view_only_unlabelled() {
     // Attributes of the judging community are still evaluated.
     case.data_attributes = vec![format!("{COMMUNITY}/attr/sector/value/energy")];
     assert_eq!(run(&case, &trust, None).deny_codes(), vec![ReasonCode::AttributeMissing]);
+
+    // Without the data key the policy is not authenticated: only
+    // not_recipient is reported.
+    case.unwrapped_kid = None;
+    assert_eq!(run(&case, &trust, None).deny_codes(), vec![ReasonCode::NotRecipient]);
 }
 
 #[test]
