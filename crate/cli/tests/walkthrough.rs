@@ -6,7 +6,7 @@
 //! `VALISE_HOME` inside the folder. `export NAME=VALUE` lines set a variable
 //! for the following commands. A `# expect exit N: TEXT; TEXT` line checks
 //! the exit status of the command before it and that its output (stdout and
-//! stderr) contains each text; commands without one must exit 0.
+//! stderr) contains each text. Commands without one must exit 0.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,7 +20,7 @@ struct Step {
     expected: Vec<String>,
 }
 
-/// A `export NAME=VALUE` line, with the value unquoted.
+/// Parses an `export NAME=VALUE` line and returns the name and unquoted value.
 fn parse_export(command: &str) -> Option<(String, String)> {
     let assignment = command.strip_prefix("export ")?;
     let (name, value) = assignment.split_once('=')?;

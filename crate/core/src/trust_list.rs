@@ -145,7 +145,7 @@ pub enum InvalidTrustList {
     CommunityId {
         /// The id as listed.
         id: String,
-        /// Why it is invalid.
+        /// Reason it is invalid.
         reason: String,
     },
     /// The version is 0.
@@ -203,7 +203,7 @@ pub enum InvalidTrustList {
         kind: &'static str,
         /// Index in the key list.
         index: usize,
-        /// Why it is invalid.
+        /// Reason it is invalid.
         reason: String,
     },
     /// Two keys in the list share a `kid`.

@@ -73,7 +73,7 @@ pub(crate) struct SealArgs {
     #[arg(short = 'o', long = "output", value_name = "OUT.tdf")]
     pub(crate) output: PathBuf,
     #[command(flatten)]
-    pub(crate) trust: super::trust_seal::TrustSealArgs,
+    pub(crate) trust: Box<super::trust_seal::TrustSealArgs>,
 }
 
 /// A right `--deny` can withhold.

@@ -35,7 +35,7 @@ pub(crate) struct TrustOpenArgs {
     /// Your identity NAME (NAME.key.pem and NAME.credential.jws); repeat for several communities.
     #[arg(long = "identity", value_name = "NAME", requires = "trust")]
     pub(crate) identities: Vec<PathBuf>,
-    /// What a trust list past its next update does: warn or deny.
+    /// Handling of a trust list past its next update: warn or deny.
     #[arg(long, value_enum, default_value = "warn", requires = "trust")]
     pub(crate) stale: StaleArg,
     /// Print the decision as JSON instead of text.
@@ -200,7 +200,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
 
     let permit = match decision {
         Decision::Deny(reasons) => {
-            return Err(CliError::refused(format!("access to {} refused ({} reason(s) above)", package_path.display(), reasons.len())));
+            return Err(CliError::refused(format!("access to {} denied ({} reason(s) above)", package_path.display(), reasons.len())));
         }
         Decision::Permit(permit) => permit,
     };
