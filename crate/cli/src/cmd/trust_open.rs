@@ -207,6 +207,19 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     let Some(output) = output else {
         return Ok(());
     };
+    if let Some(Obligation::AccessEventsRequired { url }) =
+        permit.obligations.iter().find(|o| matches!(o, Obligation::AccessEventsRequired { .. }))
+    {
+        // TODO: queue a signed access event for `url` here once the CLI
+        // sends events; until then a package that requires them is never
+        // written out, because the originator asked not to release it
+        // unreported.
+        return Err(CliError::refused(format!(
+            "the package requires access events to {url}, which this command does not send, so {} was not written",
+            output.display()
+        ))
+        .hint("open it in the Valise viewer, which reports access events"));
+    }
     if !permit.rights.export {
         return Err(CliError::refused(format!("the package may be viewed but not exported, so {} was not written", output.display()))
             .hint("open it in the Valise viewer, which enforces the rights"));
