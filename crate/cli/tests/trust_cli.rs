@@ -139,10 +139,16 @@ fn revoked_and_suspended_are_refused() {
     assert!(revoked.contains("was revoked"), "{revoked}");
     assert!(ok(dir, &["trust", "show", "isac/trust.json"]).contains("(revoked)"));
 
+    // Editing an older copy would produce a list readers reject.
+    std::fs::copy(dir.join("isac/trust.json"), dir.join("copy.json")).expect("copy");
+    ok(dir, &["member", "set-status", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--status", "active"]);
+    let stale_edit = fails(dir, 2, &["member", "set-status", "--trust", "copy.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--status", "departed"]);
+    assert!(stale_edit.contains("already seen"), "{stale_edit}");
+
     // The state file records the highest version seen.
     let state = std::fs::read_to_string(dir.join("home/state.json")).expect("state file");
     let state: serde_json::Value = serde_json::from_str(&state).expect("state is JSON");
-    assert_eq!(state["communities"]["https://isac.example"]["highestVersion"], 6);
+    assert_eq!(state["communities"]["https://isac.example"]["highestVersion"], 7);
 }
 
 #[test]

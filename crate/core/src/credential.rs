@@ -91,6 +91,14 @@ pub enum StandingProblem {
         /// Organization the credential names.
         org: String,
     },
+    /// The signing key is not in this trust list at all.
+    #[error("the credential's signing key {kid:?} is not in the trust list of {community}")]
+    SignerNotListed {
+        /// Key id of the signature.
+        kid: String,
+        /// Community of the trust list.
+        community: String,
+    },
     /// The issuing organization is suspended or departed.
     #[error("organization {org:?} is {status}, so its credentials are no longer valid")]
     OrganizationNotActive {
@@ -256,10 +264,9 @@ impl VerifiedCredential {
             return Err(CredentialError::WrongType(header.typ));
         }
         let kid = header.kid.ok_or(CredentialError::MissingKid)?;
-        let signer = trust.signing_key(&kid).ok_or_else(|| StandingProblem::UnknownSigner {
-            kid: kid.clone(),
-            org: String::from("(unknown)"),
-        })?;
+        let signer = trust
+            .signing_key(&kid)
+            .ok_or_else(|| StandingProblem::SignerNotListed { kid: kid.clone(), community: trust.community().to_owned() })?;
         let verified = jws::verify_es256(token, &p256::ecdsa::VerifyingKey::from(signer.key)).map_err(|error| match error {
             JwsError::SignatureInvalid => CredentialError::SignatureInvalid,
             other => CredentialError::Malformed(other.to_string()),
