@@ -276,6 +276,9 @@ pub enum TrustListError {
 }
 
 /// The key a reader trusts to sign the community's trust list.
+///
+/// NOTE: there is no root key rotation: a list signed by a new root key is
+/// rejected until the reader pins the new fingerprint.
 #[derive(Debug, Clone)]
 pub enum TrustAnchor {
     /// RFC 7638 JWK thumbprint (SHA-256, base64url) of the root public key.
