@@ -15,8 +15,8 @@
 //!
 //! A package without any of the profile's assertions (a stock OpenTDF file)
 //! opens view only with an `unlabelled` warning. Its data attributes of the
-//! judging community are still evaluated; other attributes and its
-//! dissemination list are not, and the warning says so. Its assertion
+//! judging community and its dissemination list are still evaluated; other
+//! attributes are not, and the warning says so. Its assertion
 //! bindings (HS256 under the data key) are checked by the open path, which
 //! fails before any decision when they do not verify, so
 //! `originator_signature_valid` is not consulted for it.
@@ -500,6 +500,12 @@ fn decide_unlabelled(input: &DecisionInput<'_>, mut collected: Collected) -> Dec
         .partition(|text| AttributeFqn::parse(text).is_ok_and(|fqn| fqn.community() == community));
     let reader = input.credential.filter(|credential| credential_holds(input, credential));
     check_attributes(input, reader, &ours, &mut collected);
+    // The dissemination list is covered by the policy binding, so it is the
+    // originator's word even without the profile assertions. Those
+    // assertions are not bound to the policy and anyone can strip them from
+    // a sealed package; ignoring `dissem` here would let such a stripped copy
+    // open for every holder of a recipient key.
+    check_dissem(input, reader, &mut collected);
     if !collected.deny.is_empty() {
         return Decision::Deny(collected.deny);
     }
@@ -507,12 +513,8 @@ fn decide_unlabelled(input: &DecisionInput<'_>, mut collected: Collected) -> Dec
     let mut message = String::from(
         "The package has no Valise label, rights or provenance: its originator cannot be checked against the trust list, so it opens view only.",
     );
-    if !foreign.is_empty() || !input.dissem.is_empty() {
-        message.push_str(&format!(
-            " {} attribute value(s) of other namespaces and {} dissemination entry(ies) were not evaluated.",
-            foreign.len(),
-            input.dissem.len()
-        ));
+    if !foreign.is_empty() {
+        message.push_str(&format!(" {} attribute value(s) of other namespaces were not evaluated.", foreign.len()));
     }
     collected.warn(ReasonCode::Unlabelled, message, "Treat the content as unverified.");
     Decision::Permit(Permit {

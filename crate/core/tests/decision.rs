@@ -661,3 +661,32 @@ fn other_community_never_counts() {
     let unknown = select_community(Some("https://nowhere.example"), None, None, &lists, &credentials);
     assert_eq!(unknown.map(|_| ()).map_err(|reason| reason.code), Err(ReasonCode::CommunityMismatch));
 }
+
+#[test]
+fn unlabelled_package_keeps_its_dissemination_list() {
+    // The profile assertions are not bound to the policy, so anyone can strip
+    // them from a sealed package; the policy's dissem list, covered by the
+    // policy binding, must still restrict who opens the stripped copy.
+    let world = World::new(COMMUNITY);
+    let trust = world.verified();
+    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let mut case = baseline();
+    case.community = None;
+    case.label = None;
+    case.rights = None;
+    case.provenance = None;
+    case.originator_kid = None;
+    case.signature_valid = false;
+    case.dissem = vec!["carol@bank.example".into()];
+    assert_eq!(run(&case, &trust, Some(&credential)).deny_codes(), vec![ReasonCode::NotInDissem]);
+    assert_eq!(run(&case, &trust, None).deny_codes(), vec![ReasonCode::NotInDissem]);
+
+    // The reader's person id or organization on the list opens it view only.
+    for listed in ["bob@bank.example", "bank"] {
+        case.dissem = vec![listed.into()];
+        let Decision::Permit(permit) = run(&case, &trust, Some(&credential)) else {
+            panic!("{listed} is on the dissemination list");
+        };
+        assert_eq!(permit.rights, valise_core::label::EffectiveRights::view_only());
+    }
+}
