@@ -124,29 +124,46 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     let package = Package::parse(&mut reader).map_err(|error| open_error(error, package_path))?;
     let unwrapped = unwrap_with(&package, &reader_keys, package_path)?;
 
-    // Any list may supply the key that checks the signatures; the decision
-    // then accepts the signer only if the package's own community lists it.
-    let lookup = |kid: &str| {
+    // First pass: any list may supply the key that checks the signatures,
+    // only to read which community the package names.
+    let any_list = |kid: &str| {
         lists
             .iter()
             .find_map(|list| list.signing_key(kid))
             .map(|entry| p256::ecdsa::VerifyingKey::from(entry.key))
     };
-    let verified = match &unwrapped {
-        Some((unwrapped, _)) => Some(package.verify(&unwrapped.data_key, &lookup).map_err(|error| open_error(error, package_path))?),
+    let preliminary = match &unwrapped {
+        Some((unwrapped, _)) => Some(package.verify(&unwrapped.data_key, &any_list).map_err(|error| open_error(error, package_path))?),
         None => None,
     };
     let unwrapped_kid = unwrapped.as_ref().map(|(_, kid)| kid.as_str());
 
-    let provenance = verified.as_ref().and_then(|v| v.provenance.as_ref());
-    let package_community = provenance.and_then(|p| p.community.as_deref());
-    let originator_kid = verified.as_ref().and_then(|v| v.originator_kid.as_deref());
+    let package_community = preliminary.as_ref().and_then(|v| v.provenance.as_ref()).and_then(|p| p.community.clone());
+    let preliminary_kid = preliminary.as_ref().and_then(|v| v.originator_kid.clone());
     let credentials: Vec<VerifiedCredential> =
         held.iter().filter_map(|credential| credential.verified.as_ref().ok().cloned()).collect();
     let now = crate::cmd::trust::now();
     let package_id = package.policy().uuid.clone();
 
-    let decision = match decision::select_community(package_community, originator_kid, unwrapped_kid, &lists, &credentials) {
+    let selection =
+        decision::select_community(package_community.as_deref(), preliminary_kid.as_deref(), unwrapped_kid, &lists, &credentials);
+    // Second pass: the signatures count only when they verify with a key of
+    // the list that judges the package. Each list is its own security
+    // domain, and key ids are names chosen by each community's operator: a
+    // key that another community lists under the same kid must not vouch for
+    // this community's originator.
+    let verified = match (&selection, &unwrapped) {
+        (Ok((trust, _)), Some((unwrapped, _))) => {
+            let judging_list = |kid: &str| trust.signing_key(kid).map(|entry| p256::ecdsa::VerifyingKey::from(entry.key));
+            Some(package.verify(&unwrapped.data_key, &judging_list).map_err(|error| open_error(error, package_path))?)
+        }
+        _ => preliminary,
+    };
+    let provenance = verified.as_ref().and_then(|v| v.provenance.as_ref());
+    let package_community = provenance.and_then(|p| p.community.as_deref());
+    let originator_kid = verified.as_ref().and_then(|v| v.originator_kid.as_deref());
+
+    let decision = match selection {
         Err(reason) => Decision::Deny(vec![reason]),
         Ok((trust, credential)) => {
             let community_state = state.communities.get(trust.community()).cloned().unwrap_or_default();

@@ -1,0 +1,133 @@
+//! CLI tests of `valise open --trust` against hostile packages and trust
+//! lists: each builds the attacker's file with the core library and checks
+//! that the reader is refused.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use valise_core::assertions::{Label, Rights, Tlp};
+use valise_core::credential::Credential;
+use valise_core::jws;
+use valise_core::keys::{self, PrivateKey};
+use valise_core::limits::DEFAULT_SEGMENT_BYTES;
+use valise_core::seal::{self, Recipient, SealOptions, Signer};
+use valise_core::trust_list::{self, TrustList};
+
+const PASSPHRASE: &str = "test passphrase";
+
+/// Runs `valise` in `dir` with its own state folder and a passphrase.
+fn valise(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_valise"))
+        .args(args)
+        .current_dir(dir)
+        .env("VALISE_HOME", dir.join("home"))
+        .env("VALISE_PASSPHRASE", PASSPHRASE)
+        .output()
+        .expect("valise runs")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// Runs a command that must exit with `code` and returns its output.
+fn exits(dir: &Path, code: i32, args: &[&str]) -> String {
+    let output = valise(dir, args);
+    assert_eq!(output.status.code(), Some(code), "valise {}\n{}", args.join(" "), text(&output));
+    text(&output)
+}
+
+/// Creates a community in `name/` with one member `org` and a person
+/// `name/alice` of that member.
+fn community(dir: &Path, name: &str, id: &str, org: &str) {
+    let trust = format!("{name}/trust.json");
+    let root = format!("{name}/root.key.pem");
+    exits(dir, 0, &["community", "init", "--name", name, "--id", id, "--out", name]);
+    exits(dir, 0, &[
+        "member", "add", "--trust", &trust, "--root-key", &root, "--org", org, "--name", org, "--sector", "energy",
+        "--country", "FR",
+    ]);
+    let org_key = format!("{name}/{org}.sign.key.pem");
+    let out = format!("{name}/alice");
+    exits(dir, 0, &[
+        "credential", "issue", "--trust", &trust, "--org-key", &org_key, "--person", "alice@example.org", "--name", "Alice",
+        "--valid-for", "30", "--out", &out,
+    ]);
+}
+
+fn read_p256(path: &Path) -> p256::SecretKey {
+    let pem = std::fs::read_to_string(path).expect("key file");
+    match keys::read_private_key_pem(&pem, Some(PASSPHRASE.as_bytes())).expect("key reads") {
+        PrivateKey::P256(key) => key,
+        other => panic!("not a P-256 key: {other:?}"),
+    }
+}
+
+/// Reads the payload of a trust list file without verifying it.
+fn read_list(path: &Path) -> TrustList {
+    let token = trust_list::decode_file(&std::fs::read_to_string(path).expect("trust list")).expect("decodes");
+    let payload = token.split('.').nth(1).expect("payload part");
+    serde_json::from_slice(&jws::base64url_decode(payload).expect("base64url")).expect("trust list JSON")
+}
+
+/// Reads the payload of a credential file without verifying it.
+fn read_credential(path: &Path) -> Credential {
+    let token = std::fs::read_to_string(path).expect("credential");
+    let (_, payload) = jws::decode_unverified(token.trim()).expect("decodes");
+    serde_json::from_slice(&payload).expect("credential JSON")
+}
+
+fn seal_options(recipient: Recipient, signer: Signer, community: &str, tlp: Tlp) -> SealOptions {
+    SealOptions {
+        recipients: vec![recipient],
+        signer,
+        label: Label { tlp, marking: None },
+        rights: Rights::all(),
+        community: Some(community.to_owned()),
+        media_type: "text/plain".into(),
+        file_name: None,
+        created: time::OffsetDateTime::now_utc(),
+        segment_size: DEFAULT_SEGMENT_BYTES,
+        data_attributes: vec![],
+        dissem: vec![],
+        kas_url: String::new(),
+        embed_signer_jwk: false,
+    }
+}
+
+#[test]
+fn key_of_another_community_never_vouches_for_an_originator() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    community(dir, "north", "https://north.example", "grid-north");
+    community(dir, "south", "https://south.example", "grid-south");
+
+    // The operator of north (or a member that chooses its own key ids) lists
+    // an attacker key under the key id of a south member's signing key.
+    let south = read_list(&dir.join("south/trust.json"));
+    let victim_kid = south.members[0].signing_keys[0]["kid"].as_str().expect("kid").to_owned();
+    let attacker = p256::SecretKey::random(&mut rand_core::OsRng);
+    let mut north = read_list(&dir.join("north/trust.json"));
+    north.members[0].signing_keys.push(jws::public_jwk(&attacker.public_key(), &victim_kid));
+    north.version += 1;
+    let token = north.sign(&read_p256(&dir.join("north/root.key.pem"))).expect("re-signs");
+    std::fs::write(dir.join("north/trust.json"), trust_list::encode_file(&token).expect("encodes")).expect("writes");
+
+    // The attacker seals a south package in the name of the south member.
+    let alice = read_credential(&dir.join("south/alice.credential.jws"));
+    let (alice_key, alice_kid) = jws::public_key_from_jwk(&alice.key_access_key).expect("alice key");
+    let options = seal_options(
+        Recipient { public_key: alice_key, kid: alice_kid.expect("kid") },
+        Signer { signing_key: p256::ecdsa::SigningKey::from(&attacker), kid: victim_kid, org: "grid-south".into(), author: None },
+        "https://south.example",
+        Tlp::Green,
+    );
+    let forged = seal::seal_bytes(&options, b"forged advisory").expect("seals");
+    std::fs::write(dir.join("forged.tdf"), forged).expect("writes");
+
+    let output = exits(dir, 1, &[
+        "open", "forged.tdf", "--trust", "north/trust.json", "--trust", "south/trust.json", "--identity", "south/alice",
+    ]);
+    assert!(!output.contains("decision: permit"), "{output}");
+    assert!(output.contains("integrity check failed"), "{output}");
+}
