@@ -131,3 +131,53 @@ fn key_of_another_community_never_vouches_for_an_originator() {
     assert!(!output.contains("decision: permit"), "{output}");
     assert!(output.contains("integrity check failed"), "{output}");
 }
+
+/// Rewrites a package's manifest with `change`, keeping its payload.
+fn rewrite_manifest(path: &Path, change: impl FnOnce(&mut serde_json::Value)) {
+    use valise_core::container::{Container, ContainerWriter};
+    let bytes = std::fs::read(path).expect("package");
+    let mut reader = std::io::Cursor::new(&bytes);
+    let container = Container::read(&mut reader).expect("container");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&container.read_manifest(&mut reader).expect("manifest")).expect("manifest JSON");
+    change(&mut manifest);
+    let start = usize::try_from(container.payload.data_offset).expect("offset");
+    let end = start + usize::try_from(container.payload.size).expect("size");
+    let mut writer = ContainerWriter::new(Vec::new(), container.payload.size).expect("writer");
+    writer.write_payload(&bytes[start..end]).expect("payload");
+    let rewritten = writer.finish(&serde_json::to_vec(&manifest).expect("JSON")).expect("finish");
+    std::fs::write(path, rewritten).expect("writes");
+}
+
+#[test]
+fn revoked_reader_key_is_refused_whatever_kid_the_package_claims() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    community(dir, "south", "https://south.example", "grid-south");
+    std::fs::write(dir.join("note.txt"), "for alice").expect("write input");
+    exits(dir, 0, &[
+        "seal", "note.txt", "--trust", "south/trust.json", "--sign-key", "south/grid-south.sign.key.pem", "--label", "TLP:GREEN",
+        "--to-person", "south/alice.credential.jws", "-o", "note.tdf",
+    ]);
+    let alice = read_credential(&dir.join("south/alice.credential.jws"));
+    let alice_kid = alice.key_access_key["kid"].as_str().expect("kid").to_owned();
+    exits(dir, 0, &["key", "revoke", "--trust", "south/trust.json", "--root-key", "south/root.key.pem", "--kid", &alice_kid]);
+    let open = ["open", "note.tdf", "--trust", "south/trust.json", "--key", "south/alice.key.pem"];
+    let refused = exits(dir, 1, &open);
+    assert!(refused.contains("credential_invalid"), "{refused}");
+
+    // Alice strips the profile assertions (the copy becomes unlabelled) and
+    // renames her key access object after an unrevoked key of her
+    // organization.
+    let org_kid = read_list(&dir.join("south/trust.json")).members[0].key_access_keys[0]["kid"]
+        .as_str()
+        .expect("kid")
+        .to_owned();
+    rewrite_manifest(&dir.join("note.tdf"), |manifest| {
+        manifest["assertions"] = serde_json::json!([]);
+        manifest["encryptionInformation"]["keyAccess"][0]["kid"] = org_kid.clone().into();
+    });
+    let output = exits(dir, 1, &open);
+    assert!(output.contains("credential_invalid"), "{output}");
+    assert!(output.contains(&alice_kid), "{output}");
+}

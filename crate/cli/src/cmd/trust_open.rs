@@ -67,16 +67,27 @@ fn credential_community(token: &str) -> Option<String> {
 }
 
 /// Tries each key on the package and returns the first that opens it, with
-/// the key id of the object it opened (or the key's thumbprint).
-fn unwrap_with(package: &Package, keys: &[PrivateKey], path: &Path) -> Result<Option<(Unwrapped, String)>, CliError> {
+/// the key id of the reader's key (see [`reader_kid`]).
+fn unwrap_with(
+    package: &Package,
+    keys: &[PrivateKey],
+    lists: &[VerifiedTrustList],
+    credentials: &[VerifiedCredential],
+    path: &Path,
+) -> Result<Option<(Unwrapped, String)>, CliError> {
     for key in keys {
-        let thumbprint = match key {
-            PrivateKey::P256(secret) => Some(keys::jwk_thumbprint(&secret.public_key())),
+        let public = match key {
+            PrivateKey::P256(secret) => Some(secret.public_key()),
             _ => None,
         };
+        let thumbprint = public.as_ref().map(keys::jwk_thumbprint);
         match package.unwrap(RecipientKey::from(key), thumbprint.as_deref()) {
             Ok(unwrapped) => {
-                let kid = unwrapped.kid.clone().or(thumbprint).unwrap_or_default();
+                let kid = match &public {
+                    Some(public) => reader_kid(public, unwrapped.kid.as_deref(), lists, credentials),
+                    // RSA keys open stock files only; no trust list names them.
+                    None => unwrapped.kid.clone().unwrap_or_default(),
+                };
                 return Ok(Some((unwrapped, kid)));
             }
             Err(OpenError::NotRecipient) => continue,
@@ -84,6 +95,49 @@ fn unwrap_with(package: &Package, keys: &[PrivateKey], path: &Path) -> Result<Op
         }
     }
     Ok(None)
+}
+
+/// Returns the key id of the reader's key access key, as the decision point
+/// needs it for revocation, key ownership and TLP:RED named recipients.
+///
+/// The `kid` of the key access object that opened is only a claim: outside
+/// the profile's signed assertions nothing binds it, and in a file without
+/// them anyone may rewrite it, for example to the id of an unrevoked key of
+/// the same organization to hide that the reader's own key is revoked. So it
+/// is kept only when a trust list or a credential gives that id to this very
+/// key, or it is the key's thumbprint; otherwise the id comes from the key
+/// itself: the id a list or credential gives it, else its thumbprint.
+fn reader_kid(
+    public: &p256::PublicKey,
+    claimed: Option<&str>,
+    lists: &[VerifiedTrustList],
+    credentials: &[VerifiedCredential],
+) -> String {
+    let listed = |kid: &str| {
+        lists.iter().any(|list| list.key_access_key(kid).is_some_and(|entry| entry.key == public))
+            || credentials.iter().any(|credential| credential.key_access_key() == (public, kid))
+    };
+    let thumbprint = keys::jwk_thumbprint(public);
+    if let Some(kid) = claimed.filter(|kid| *kid == thumbprint || listed(kid)) {
+        return kid.to_owned();
+    }
+    let from_lists = lists.iter().find_map(|list| {
+        list.list()
+            .members
+            .iter()
+            .flat_map(|member| &member.key_access_keys)
+            .filter_map(|jwk| jws::public_key_from_jwk(jwk).ok())
+            .find(|(key, _)| key == public)
+            .and_then(|(_, kid)| kid)
+    });
+    let from_credentials = || {
+        credentials
+            .iter()
+            .map(VerifiedCredential::key_access_key)
+            .find(|(key, _)| *key == public)
+            .map(|(_, kid)| kid.to_owned())
+    };
+    from_lists.or_else(from_credentials).unwrap_or(thumbprint)
 }
 
 /// Runs `valise open` with `--trust`.
@@ -122,7 +176,9 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
         .map_err(|error| CliError::usage(format!("cannot read {}: {error}", package_path.display())))?;
     let mut reader = BufReader::new(file);
     let package = Package::parse(&mut reader).map_err(|error| open_error(error, package_path))?;
-    let unwrapped = unwrap_with(&package, &reader_keys, package_path)?;
+    let credentials: Vec<VerifiedCredential> =
+        held.iter().filter_map(|credential| credential.verified.as_ref().ok().cloned()).collect();
+    let unwrapped = unwrap_with(&package, &reader_keys, &lists, &credentials, package_path)?;
 
     // First pass: any list may supply the key that checks the signatures,
     // only to read which community the package names.
@@ -140,8 +196,6 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
 
     let package_community = preliminary.as_ref().and_then(|v| v.provenance.as_ref()).and_then(|p| p.community.clone());
     let preliminary_kid = preliminary.as_ref().and_then(|v| v.originator_kid.clone());
-    let credentials: Vec<VerifiedCredential> =
-        held.iter().filter_map(|credential| credential.verified.as_ref().ok().cloned()).collect();
     let now = crate::cmd::trust::now();
     let package_id = package.policy().uuid.clone();
 
