@@ -6,11 +6,13 @@
 //!
 //! ```json
 //! { "communities": { "https://cert.example/community": {
-//!     "rootFingerprint": "…", "highestVersion": 3, "lastSeen": "2026-12-04T20:00:00Z" } } }
+//!     "rootFingerprint": "…", "highestVersion": 3, "highestDigest": "…",
+//!     "lastSeen": "2026-12-04T20:00:00Z" } } }
 //! ```
 //!
 //! The highest version lets the decision point refuse a rolled-back trust
-//! list, and the latest time lets it notice a clock set back to reopen an
+//! list, its content digest lets the reader refuse another list under that
+//! same version, and the latest time lets it notice a clock set back to reopen an
 //! expired package. The file is a local record, not a security boundary: a
 //! user who edits it defeats both checks on their own machine.
 
@@ -19,6 +21,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use valise_core::trust_list::VerifiedTrustList;
 
 use crate::cmd::CliError;
 
@@ -35,6 +38,9 @@ pub(crate) struct CommunityState {
     /// Highest trust list version seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) highest_version: Option<u64>,
+    /// Content digest of that version ([`VerifiedTrustList::content_digest`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) highest_digest: Option<String>,
     /// Latest time seen.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     pub(crate) last_seen: Option<OffsetDateTime>,
@@ -102,10 +108,23 @@ impl State {
         self.communities.entry(id.to_owned()).or_default()
     }
 
-    /// Records a verified trust list version and the current time.
+    /// Records a trust list version and the current time.
     pub(crate) fn record(&mut self, community: &str, version: u64, now: OffsetDateTime) {
         let entry = self.community(community);
+        if entry.highest_version.is_some_and(|seen| seen < version) {
+            entry.highest_digest = None;
+        }
         entry.highest_version = Some(entry.highest_version.map_or(version, |seen| seen.max(version)));
         entry.last_seen = Some(entry.last_seen.map_or(now, |seen| seen.max(now)));
+    }
+
+    /// Records a verified trust list: its version, the digest of its content
+    /// when it is the highest version seen, and the current time.
+    pub(crate) fn record_list(&mut self, trust: &VerifiedTrustList, now: OffsetDateTime) {
+        self.record(trust.community(), trust.version(), now);
+        let entry = self.community(trust.community());
+        if entry.highest_version == Some(trust.version()) && entry.highest_digest.is_none() {
+            entry.highest_digest = Some(trust.content_digest());
+        }
     }
 }

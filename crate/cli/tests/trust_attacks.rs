@@ -181,3 +181,30 @@ fn revoked_reader_key_is_refused_whatever_kid_the_package_claims() {
     assert!(output.contains("credential_invalid"), "{output}");
     assert!(output.contains(&alice_kid), "{output}");
 }
+
+#[test]
+fn another_list_under_a_version_already_seen_is_refused() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    community(dir, "south", "https://south.example", "grid-south");
+    let current = std::fs::read_to_string(dir.join("south/trust.json")).expect("trust list");
+    let token = trust_list::decode_file(&current).expect("decodes");
+
+    // The same content with the other valid ECDSA signature is the same list.
+    let (input, signature) = token.rsplit_once('.').expect("three parts");
+    let signature = p256::ecdsa::Signature::from_slice(&jws::base64url_decode(signature).expect("b64")).expect("signature");
+    let (r, s) = signature.split_scalars();
+    let flipped = p256::ecdsa::Signature::from_scalars(r, -*s).expect("valid scalars");
+    let twin = format!("{input}.{}", jws::base64url_encode(&flipped.to_bytes()));
+    std::fs::write(dir.join("twin.json"), trust_list::encode_file(&twin).expect("encodes")).expect("writes");
+    exits(dir, 0, &["trust", "show", "twin.json"]);
+
+    // A list signed by the root key with other content but the same version
+    // (here without the member's revocation history, say) is refused.
+    let mut fork = read_list(&dir.join("south/trust.json"));
+    fork.name = "South, another edition".into();
+    let forked = fork.sign(&read_p256(&dir.join("south/root.key.pem"))).expect("signs");
+    std::fs::write(dir.join("fork.json"), trust_list::encode_file(&forked).expect("encodes")).expect("writes");
+    let output = exits(dir, 1, &["trust", "show", "fork.json"]);
+    assert!(output.contains("a different list with that version was already seen"), "{output}");
+}

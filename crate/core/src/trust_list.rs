@@ -652,6 +652,19 @@ impl VerifiedTrustList {
         &self.list.community
     }
 
+    /// Returns the SHA-256, as lowercase hex, of the signed payload: it names
+    /// the content of this version. A reader keeps it with the highest
+    /// version seen, so that a different list under the same version number
+    /// (an operator's mistake, or an older signing of that version replayed)
+    /// is noticed. It covers the payload only, because ECDSA signatures are
+    /// malleable: anyone can turn a valid signature into a second valid one
+    /// over the same content.
+    pub fn content_digest(&self) -> String {
+        use sha2::Digest as _;
+        let payload = self.token.split('.').nth(1).unwrap_or_default();
+        hex::encode(sha2::Sha256::digest(payload.as_bytes()))
+    }
+
     /// Returns the version.
     pub fn version(&self) -> u64 {
         self.list.version
@@ -914,6 +927,32 @@ mod tests {
         assert!(matches!(verified.check_rollback(Some(4)), Err(TrustListError::Rollback { seen: 4, found: 3 })));
         assert!(!verified.is_stale(datetime!(2026-12-31 00:00 UTC)));
         assert!(verified.is_stale(datetime!(2026-12-31 00:00:01 UTC)));
+    }
+
+    #[test]
+    fn content_digest_names_the_payload_not_the_signature() {
+        let root = key();
+        let anchor = TrustAnchor::Key(root.public_key());
+        let first = list(&root);
+        let token = first.sign(&root).expect("sign");
+        let verified = VerifiedTrustList::verify(&token, &anchor).expect("verify");
+
+        // The same content with the other valid ECDSA signature (s -> n - s).
+        let (input, signature) = token.rsplit_once('.').expect("three parts");
+        let signature = p256::ecdsa::Signature::from_slice(&jws::base64url_decode(signature).expect("b64")).expect("signature");
+        let (r, s) = signature.split_scalars();
+        let flipped = p256::ecdsa::Signature::from_scalars(r, -*s).expect("valid scalars");
+        let twin = format!("{input}.{}", jws::base64url_encode(&flipped.to_bytes()));
+        assert_ne!(twin, token);
+        let twin = VerifiedTrustList::verify(&twin, &anchor).expect("the twin signature verifies");
+        assert_eq!(twin.content_digest(), verified.content_digest());
+
+        // Other content under the same version has another digest.
+        let mut changed = first.clone();
+        changed.name = "Renamed".into();
+        let changed = VerifiedTrustList::verify(&changed.sign(&root).expect("sign"), &anchor).expect("verify");
+        assert_eq!(changed.version(), verified.version());
+        assert_ne!(changed.content_digest(), verified.content_digest());
     }
 
     #[test]

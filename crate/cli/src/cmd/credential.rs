@@ -138,7 +138,7 @@ fn issue(args: &IssueArgs) -> Result<(), CliError> {
     key_files::write_new_key(&key_access_path, &person_key_access, &passphrase)?;
     key_files::write_new_key(&signing_path, &person_signing, &passphrase)?;
     key_files::write_atomically(&credential_path, format!("{token}\n").as_bytes())?;
-    state.record(trust.community(), trust.version(), issued);
+    state.record_list(&trust, issued);
     state.save()?;
 
     println!("issued a credential for {} ({}) of {org}, valid until {}", args.name, args.person, rfc3339(credential.not_after));

@@ -113,6 +113,22 @@ pub(crate) fn load_trust(
         }
     };
     let verified = VerifiedTrustList::verify(&token, &anchor).map_err(|error| verify_failure(path, error))?;
+    let seen = state.communities.get(verified.community());
+    if let Some(seen_digest) = seen
+        .filter(|entry| entry.highest_version == Some(verified.version()))
+        .and_then(|entry| entry.highest_digest.as_deref())
+    {
+        if seen_digest != verified.content_digest() {
+            return Err(CliError::refused(format!(
+                "trust list {} is version {} of {}, but a different list with that version was already seen",
+                path.display(),
+                verified.version(),
+                verified.community()
+            ))
+            .hint("get the current trust list from the community operator")
+            .hint("an operator must raise the version every time the list changes"));
+        }
+    }
     if first_use {
         eprintln!(
             "warning: pinned root key {} for community {} on first use; compare it with the fingerprint the community operator published",
@@ -158,7 +174,7 @@ pub(crate) fn edit_trust(
         .map_err(|error| CliError::usage(format!("the re-signed trust list does not verify: {error}")))?;
     write_trust(path, &signed)?;
     state.community(verified.community()).root_fingerprint = Some(keys::jwk_thumbprint(&root.public_key()));
-    state.record(verified.community(), verified.version(), now());
+    state.record_list(&verified, now());
     state.save()?;
     println!("trust list {} is now version {}", path.display(), verified.version());
     Ok(verified)
@@ -239,6 +255,6 @@ fn show(args: &ShowArgs) -> Result<(), CliError> {
         println!("  {}  {}{reason}", revoked.kid, rfc3339(revoked.revoked));
     }
 
-    state.record(trust.community(), trust.version(), now);
+    state.record_list(&trust, now);
     state.save()
 }

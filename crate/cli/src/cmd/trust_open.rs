@@ -255,7 +255,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
                     decision = decision.deny_also(Reason::credential_unusable(error));
                 }
             }
-            state.record(trust.community(), trust.version(), now);
+            state.record_list(trust, now);
             decision
         }
     };

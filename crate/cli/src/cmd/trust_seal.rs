@@ -96,7 +96,7 @@ pub(crate) fn apply(args: &TrustSealArgs, options: &mut SealOptions) -> Result<(
         }
     }
 
-    state.record(trust.community(), trust.version(), super::trust::now());
+    state.record_list(&trust, super::trust::now());
     state.save()?;
     eprintln!(
         "community {} (trust list version {}), originator {} ({})",
