@@ -236,6 +236,15 @@ pub enum InvalidTrustList {
     /// A key id is revoked twice.
     #[error("key id {0:?} is revoked twice")]
     DuplicateRevocation(String),
+    /// One public key is listed twice (under two key ids, as a signing and a
+    /// key access key, for two members) or is also the root key.
+    #[error("key {kid:?} is the same public key as {other}; every key must have one role and one owner")]
+    ReusedKey {
+        /// Key id of the second listing.
+        kid: String,
+        /// The first listing: `key id "..."` or `the root key`.
+        other: String,
+    },
 }
 
 /// Error from signing, reading or verifying a trust list.
@@ -308,6 +317,12 @@ pub fn is_valid_org_id(org: &str) -> bool {
     !org.is_empty()
         && org.len() <= MAX_ORG_ID_LEN
         && org.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// Returns the uncompressed SEC1 encoding of a public key, to compare keys.
+fn sec1(key: &p256::PublicKey) -> Vec<u8> {
+    use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+    key.to_encoded_point(false).as_bytes().to_vec()
 }
 
 fn check_count(what: &str, count: usize, max: usize) -> Result<(), InvalidTrustList> {
@@ -430,6 +445,9 @@ impl TrustList {
 
         let mut orgs = BTreeSet::new();
         let mut kids = BTreeSet::new();
+        // Public keys (uncompressed SEC1) -> where they were first listed.
+        let mut public_keys: HashMap<Vec<u8>, String> = HashMap::new();
+        public_keys.insert(sec1(&self.root_public_key()?), "the root key".to_owned());
         for member in &self.members {
             self.validate_member(member)?;
             if !orgs.insert(member.org.as_str()) {
@@ -438,9 +456,12 @@ impl TrustList {
             let signing = member.signing_keys.iter().enumerate().map(|(i, jwk)| ("signing", i, jwk));
             let key_access = member.key_access_keys.iter().enumerate().map(|(i, jwk)| ("key access", i, jwk));
             for (kind, index, jwk) in signing.chain(key_access) {
-                let (_, kid) = parse_member_key(&member.org, kind, index, jwk)?;
+                let (key, kid) = parse_member_key(&member.org, kind, index, jwk)?;
                 if !kids.insert(kid.clone()) {
                     return Err(InvalidTrustList::DuplicateKid(kid));
+                }
+                if let Some(other) = public_keys.insert(sec1(&key), format!("key id {kid:?}")) {
+                    return Err(InvalidTrustList::ReusedKey { kid, other });
                 }
             }
         }
@@ -953,6 +974,34 @@ mod tests {
         let changed = VerifiedTrustList::verify(&changed.sign(&root).expect("sign"), &anchor).expect("verify");
         assert_eq!(changed.version(), verified.version());
         assert_ne!(changed.content_digest(), verified.content_digest());
+    }
+
+    #[test]
+    fn one_public_key_has_one_role() {
+        // A key listed both as a signing key and as a key access key (one
+        // P-256 key used for ECDSA and ECDH), for two members, or that is
+        // also the root key, is refused even under distinct key ids.
+        let root = key();
+        let shared = key().public_key();
+
+        let mut two_roles = list(&root);
+        two_roles.members[0].signing_keys = vec![jws::public_jwk(&shared, "acme-sign")];
+        two_roles.members[0].key_access_keys = vec![jws::public_jwk(&shared, "acme-ka")];
+        assert!(matches!(two_roles.validate(), Err(InvalidTrustList::ReusedKey { .. })));
+
+        let mut two_members = list(&root);
+        two_members.members[0].signing_keys = vec![jws::public_jwk(&shared, "acme-sign")];
+        let mut other = member("other", &shared);
+        other.signing_keys = vec![jws::public_jwk(&shared, "other-sign")];
+        two_members.members.push(other);
+        assert!(matches!(two_members.validate(), Err(InvalidTrustList::ReusedKey { .. })));
+
+        let mut root_as_member = list(&root);
+        root_as_member.members[0].signing_keys = vec![jws::public_jwk(&root.public_key(), "acme-sign")];
+        assert!(
+            matches!(root_as_member.validate(), Err(InvalidTrustList::ReusedKey { ref other, .. }) if other == "the root key")
+        );
+        assert!(matches!(root_as_member.sign(&root), Err(TrustListError::Invalid(_))));
     }
 
     #[test]
