@@ -208,3 +208,29 @@ fn another_list_under_a_version_already_seen_is_refused() {
     let output = exits(dir, 1, &["trust", "show", "fork.json"]);
     assert!(output.contains("a different list with that version was already seen"), "{output}");
 }
+
+#[test]
+fn seal_names_dissemination_persons_with_their_organization() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    community(dir, "south", "https://south.example", "grid-south");
+    std::fs::write(dir.join("note.txt"), "for alice").expect("write input");
+    let seal = |dissem: &str| {
+        let args = [
+            "seal", "note.txt", "--trust", "south/trust.json", "--sign-key", "south/grid-south.sign.key.pem", "--label",
+            "TLP:GREEN", "--to-person", "south/alice.credential.jws", "--dissem", dissem, "-o", "note.tdf",
+        ];
+        valise(dir, &args)
+    };
+
+    // A bare person id could be any organization's person.
+    let bare = seal("alice@example.org");
+    assert_eq!(bare.status.code(), Some(2), "{}", text(&bare));
+    assert!(text(&bare).contains("ORG/PERSON"), "{}", text(&bare));
+    assert!(!dir.join("note.tdf").exists());
+
+    let sealed = seal("grid-south/alice@example.org");
+    assert_eq!(sealed.status.code(), Some(0), "{}", text(&sealed));
+    let opened = exits(dir, 0, &["open", "note.tdf", "--trust", "south/trust.json", "--identity", "south/alice"]);
+    assert!(opened.contains("decision: permit"), "{opened}");
+}

@@ -701,12 +701,7 @@ fn check_dissem(input: &DecisionInput<'_>, reader: Option<&VerifiedCredential>, 
     if input.dissem.is_empty() {
         return;
     }
-    let listed = reader.is_some_and(|credential| {
-        input
-            .dissem
-            .iter()
-            .any(|entry| entry == credential.person() || entry == credential.org())
-    });
+    let listed = reader.is_some_and(|credential| input.dissem.iter().any(|entry| dissem_names(input.trust, entry, credential)));
     if !listed {
         collected.deny(
             ReasonCode::NotInDissem,
@@ -717,6 +712,26 @@ fn check_dissem(input: &DecisionInput<'_>, reader: Option<&VerifiedCredential>, 
             "Ask the originator to add you or your organization to the dissemination list.",
         );
     }
+}
+
+/// Reports whether one dissemination entry names the reader.
+///
+/// An entry is an organization id, `ORG/PERSON` (a person of that
+/// organization), or a bare person id. Person ids are chosen by each
+/// organization and are unique only within it, so a bare entry that is an
+/// organization id of the list never matches a person (any member could
+/// otherwise issue a credential whose person id is another organization's
+/// id), and `ORG/PERSON` matches only a credential issued by `ORG`.
+fn dissem_names(trust: &VerifiedTrustList, entry: &str, credential: &VerifiedCredential) -> bool {
+    if entry == credential.org() {
+        return true;
+    }
+    if let Some((org, person)) = entry.split_once('/') {
+        if crate::trust_list::is_valid_org_id(org) {
+            return org == credential.org() && person == credential.person();
+        }
+    }
+    trust.member(entry).is_none() && entry == credential.person()
 }
 
 fn check_window(input: &DecisionInput<'_>, rights: &Rights, collected: &mut Collected) {

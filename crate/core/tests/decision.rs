@@ -690,3 +690,28 @@ fn unlabelled_package_keeps_its_dissemination_list() {
         assert_eq!(permit.rights, valise_core::label::EffectiveRights::view_only());
     }
 }
+
+#[test]
+fn dissemination_entries_cannot_be_claimed_by_another_organization() {
+    // Person ids are chosen by each organization: acme may issue a credential
+    // whose person id is bank's organization id, or the id of bank's Bob.
+    let world = World::new(COMMUNITY);
+    let trust = world.verified();
+    let impostor = |person: &str| {
+        let mut credential = world.bob_credential();
+        credential.org = "acme".into();
+        credential.person = person.into();
+        credential.attributes = vec![];
+        world.issue(&credential, &trust).expect("acme may issue credentials to its people")
+    };
+    let bob = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let mut case = baseline();
+
+    case.dissem = vec!["bank".into()];
+    assert_eq!(run(&case, &trust, Some(&impostor("bank"))).deny_codes(), vec![ReasonCode::NotInDissem]);
+    assert!(matches!(run(&case, &trust, Some(&bob)), Decision::Permit(_)));
+
+    case.dissem = vec!["bank/bob@bank.example".into()];
+    assert_eq!(run(&case, &trust, Some(&impostor("bob@bank.example"))).deny_codes(), vec![ReasonCode::NotInDissem]);
+    assert!(matches!(run(&case, &trust, Some(&bob)), Decision::Permit(_)));
+}

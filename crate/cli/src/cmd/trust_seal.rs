@@ -41,8 +41,8 @@ pub(crate) struct TrustSealArgs {
     /// Attribute value FQN the reader must hold; repeatable.
     #[arg(long = "attr", value_name = "FQN", requires = "trust")]
     pub(crate) attributes: Vec<String>,
-    /// Person or organization id the package is limited to; repeatable.
-    #[arg(long = "dissem", value_name = "ID", requires = "trust")]
+    /// Organization id, or ORG/PERSON, the package is limited to; repeatable.
+    #[arg(long = "dissem", value_name = "ORG|ORG/PERSON", requires = "trust")]
     pub(crate) dissem: Vec<String>,
     /// Your organization's marking, SYSTEM:VALUE, for example "ACME:Confidential".
     #[arg(long, value_name = "SYSTEM:VALUE", requires = "trust")]
@@ -65,7 +65,7 @@ pub(crate) fn apply(args: &TrustSealArgs, options: &mut SealOptions) -> Result<(
     options.community = Some(trust.community().to_owned());
 
     options.data_attributes = required_attributes(&trust, &args.attributes)?;
-    options.dissem = args.dissem.clone();
+    options.dissem = dissem_entries(&trust, &args.dissem)?;
 
     if let Some(text) = &args.marking {
         apply_marking(&trust, text, options)?;
@@ -219,4 +219,20 @@ fn audience_orgs(trust: &VerifiedTrustList, required: &[String]) -> Vec<String> 
         })
         .map(|member| member.org.clone())
         .collect()
+}
+
+/// Checks the `--dissem` entries: an organization of the list, or
+/// `ORG/PERSON` for a person of one. A bare person id is refused, because
+/// person ids are unique only within their organization and the decision
+/// point cannot tell whose person a bare id means.
+fn dissem_entries(trust: &VerifiedTrustList, entries: &[String]) -> Result<Vec<String>, CliError> {
+    for entry in entries {
+        let org = entry.split_once('/').map_or(entry.as_str(), |(org, _)| org);
+        let person_ok = entry.split_once('/').is_none_or(|(_, person)| !person.trim().is_empty());
+        if trust.member(org).is_none() || !person_ok {
+            return Err(CliError::usage(format!("--dissem {entry:?} names no organization of {}", trust.community()))
+                .hint("use an organization id, or ORG/PERSON for one person of that organization"));
+        }
+    }
+    Ok(entries.to_vec())
 }
