@@ -469,6 +469,20 @@ fn check_recipient(input: &DecisionInput<'_>, collected: &mut Collected) {
                     "Ask your organization for a new key and credential.",
                 );
             }
+            // An organization key of a suspended or departed member opens
+            // what was sealed to it before, but the member's standing ends
+            // its access as it ends its people's credentials.
+            if let Some(entry) = input.trust.key_access_key(kid).filter(|entry| entry.member.status != MemberStatus::Active) {
+                collected.deny(
+                    ReasonCode::CredentialInvalid,
+                    format!(
+                        "The key {kid} that opened the package belongs to {}, which is {} in the community.",
+                        entry.member.org,
+                        entry.member.status.as_str()
+                    ),
+                    "Ask the community operator about your organization's membership.",
+                );
+            }
         }
     }
 }

@@ -715,3 +715,19 @@ fn dissemination_entries_cannot_be_claimed_by_another_organization() {
     assert_eq!(run(&case, &trust, Some(&impostor("bob@bank.example"))).deny_codes(), vec![ReasonCode::NotInDissem]);
     assert!(matches!(run(&case, &trust, Some(&bob)), Decision::Permit(_)));
 }
+
+#[test]
+fn organization_key_of_a_departed_member_is_refused() {
+    // Without a credential, the organization key alone opened packages
+    // sealed to the member before it departed.
+    let world = World::new(COMMUNITY);
+    let trust = world.verified();
+    let mut case = baseline();
+    case.unwrapped_kid = Some("gone-ka".into());
+    case.provenance.as_mut().expect("provenance").recipients = vec!["gone-ka".into()];
+    assert_eq!(run(&case, &trust, None).deny_codes(), vec![ReasonCode::CredentialInvalid]);
+
+    // The key of an active member still opens it.
+    case.unwrapped_kid = Some("bank-ka".into());
+    assert!(matches!(run(&case, &trust, None), Decision::Permit(_)));
+}

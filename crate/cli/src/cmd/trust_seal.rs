@@ -42,7 +42,7 @@ pub(crate) struct TrustSealArgs {
     #[arg(long = "attr", value_name = "FQN", requires = "trust")]
     pub(crate) attributes: Vec<String>,
     /// Organization id, or ORG/PERSON, the package is limited to; repeatable.
-    #[arg(long = "dissem", value_name = "ORG|ORG/PERSON", requires = "trust")]
+    #[arg(long = "dissem", value_name = "ORG[/PERSON]", requires = "trust")]
     pub(crate) dissem: Vec<String>,
     /// Your organization's marking, SYSTEM:VALUE, for example "ACME:Confidential".
     #[arg(long, value_name = "SYSTEM:VALUE", requires = "trust")]
