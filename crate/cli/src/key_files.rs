@@ -99,14 +99,50 @@ pub(crate) fn ensure_absent(path: &Path) -> Result<(), CliError> {
 
 /// Writes a file through a temporary file in the same folder renamed into
 /// place, so a reader never sees half a file.
+///
+/// The temporary name is predictable, so it is created exclusively: a file or
+/// symbolic link already at that name (planted by another user of a shared
+/// folder, say) makes the write fail instead of being followed and
+/// overwritten, and is left alone.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = std::fs::File::create(&temporary)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+    let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary);
+    let mut file = file.map_err(|error| CliError::usage(format!("cannot create {}: {error}", temporary.display())))?;
+    let result = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
         .and_then(|()| std::fs::rename(&temporary, path));
     result.map_err(|error| {
         let _ = std::fs::remove_file(&temporary);
         CliError::usage(format!("cannot write {}: {error}", path.display()))
     })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn planted_link_at_the_temporary_name_is_not_followed() {
+        let work = tempfile::tempdir().expect("temporary folder");
+        let victim = work.path().join("victim.txt");
+        std::fs::write(&victim, "precious").expect("write victim");
+        let target = work.path().join("state.json");
+        let planted = work.path().join(format!(".state.json.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).expect("plant link");
+
+        assert!(write_atomically(&target, b"new state").is_err());
+        assert_eq!(std::fs::read_to_string(&victim).expect("read victim"), "precious");
+        assert!(!target.exists());
+    }
+
+    #[test]
+    fn writes_and_replaces() {
+        let work = tempfile::tempdir().expect("temporary folder");
+        let target = work.path().join("state.json");
+        write_atomically(&target, b"one").expect("first write");
+        write_atomically(&target, b"two").expect("second write");
+        assert_eq!(std::fs::read(&target).expect("read"), b"two");
+    }
 }
