@@ -100,10 +100,9 @@ pub(crate) fn ensure_absent(path: &Path) -> Result<(), CliError> {
 /// Writes a file through a temporary file in the same folder renamed into
 /// place, so a reader never sees half a file.
 ///
-/// The temporary name is predictable, so it is created exclusively: a file or
-/// symbolic link already at that name (planted by another user of a shared
-/// folder, say) makes the write fail instead of being followed and
-/// overwritten, and is left alone.
+/// The temporary name is predictable, so the file is created exclusively.
+/// A file or symbolic link already at that name (planted by another user of
+/// a shared folder, for example) makes the write fail and is left alone.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
@@ -124,7 +123,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn planted_link_at_the_temporary_name_is_not_followed() {
+    fn planted_link_not_followed() {
         let work = tempfile::tempdir().expect("temporary folder");
         let victim = work.path().join("victim.txt");
         std::fs::write(&victim, "precious").expect("write victim");

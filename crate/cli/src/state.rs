@@ -11,10 +11,10 @@
 //! ```
 //!
 //! The highest version lets the decision point refuse a rolled-back trust
-//! list, its content digest lets the reader refuse another list under that
-//! same version, and the latest time lets it notice a clock set back to reopen an
-//! expired package. The file is a local record, not a security boundary: a
-//! user who edits it defeats both checks on their own machine.
+//! list. Its content digest lets the reader refuse another list under that
+//! same version. The latest time lets it notice a clock set back to reopen
+//! an expired package. The file is a local record, not a security boundary:
+//! a user who edits it defeats these checks on their own machine.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -57,10 +57,11 @@ fn community(dir: &Path, name: &str, id: &str, org: &str) {
 
 fn read_p256(path: &Path) -> p256::SecretKey {
     let pem = std::fs::read_to_string(path).expect("key file");
-    match keys::read_private_key_pem(&pem, Some(PASSPHRASE.as_bytes())).expect("key reads") {
-        PrivateKey::P256(key) => key,
-        other => panic!("not a P-256 key: {other:?}"),
-    }
+    let key = keys::read_private_key_pem(&pem, Some(PASSPHRASE.as_bytes())).expect("key reads");
+    let PrivateKey::P256(key) = key else {
+        unreachable!("valise writes P-256 keys only");
+    };
+    key
 }
 
 /// Reads the payload of a trust list file without verifying it.
@@ -96,7 +97,7 @@ fn seal_options(recipient: Recipient, signer: Signer, community: &str, tlp: Tlp)
 }
 
 #[test]
-fn key_of_another_community_never_vouches_for_an_originator() {
+fn foreign_community_key_rejected() {
     let work = tempfile::tempdir().expect("temporary folder");
     let dir = work.path();
     community(dir, "north", "https://north.example", "grid-north");
@@ -150,7 +151,7 @@ fn rewrite_manifest(path: &Path, change: impl FnOnce(&mut serde_json::Value)) {
 }
 
 #[test]
-fn revoked_reader_key_is_refused_whatever_kid_the_package_claims() {
+fn revoked_key_renamed_kid_rejected() {
     let work = tempfile::tempdir().expect("temporary folder");
     let dir = work.path();
     community(dir, "south", "https://south.example", "grid-south");
@@ -183,7 +184,7 @@ fn revoked_reader_key_is_refused_whatever_kid_the_package_claims() {
 }
 
 #[test]
-fn another_list_under_a_version_already_seen_is_refused() {
+fn same_version_fork_rejected() {
     let work = tempfile::tempdir().expect("temporary folder");
     let dir = work.path();
     community(dir, "south", "https://south.example", "grid-south");
@@ -210,7 +211,7 @@ fn another_list_under_a_version_already_seen_is_refused() {
 }
 
 #[test]
-fn seal_names_dissemination_persons_with_their_organization() {
+fn dissem_person_needs_org() {
     let work = tempfile::tempdir().expect("temporary folder");
     let dir = work.path();
     community(dir, "south", "https://south.example", "grid-south");

@@ -515,10 +515,10 @@ fn decide_unlabelled(input: &DecisionInput<'_>, mut collected: Collected) -> Dec
     let reader = input.credential.filter(|credential| credential_holds(input, credential));
     check_attributes(input, reader, &ours, &mut collected);
     // The dissemination list is covered by the policy binding, so it is the
-    // originator's word even without the profile assertions. Those
-    // assertions are not bound to the policy and anyone can strip them from
-    // a sealed package; ignoring `dissem` here would let such a stripped copy
-    // open for every holder of a recipient key.
+    // originator's word even without the profile assertions. Anyone can strip
+    // those assertions from a sealed package, because they are not bound to
+    // the policy, so skipping `dissem` here would open the stripped copy for
+    // every holder of a recipient key.
     check_dissem(input, reader, &mut collected);
     if !collected.deny.is_empty() {
         return Decision::Deny(collected.deny);
@@ -732,10 +732,10 @@ fn check_dissem(input: &DecisionInput<'_>, reader: Option<&VerifiedCredential>, 
 ///
 /// An entry is an organization id, `ORG/PERSON` (a person of that
 /// organization), or a bare person id. Person ids are chosen by each
-/// organization and are unique only within it, so a bare entry that is an
-/// organization id of the list never matches a person (any member could
-/// otherwise issue a credential whose person id is another organization's
-/// id), and `ORG/PERSON` matches only a credential issued by `ORG`.
+/// organization and are unique only within it. So a bare entry that is an
+/// organization id of the list never matches a person, because any member
+/// could issue a credential whose person id is another organization's id.
+/// And `ORG/PERSON` matches only a credential issued by `ORG`.
 fn dissem_names(trust: &VerifiedTrustList, entry: &str, credential: &VerifiedCredential) -> bool {
     if entry == credential.org() {
         return true;

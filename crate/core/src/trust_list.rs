@@ -951,7 +951,7 @@ mod tests {
     }
 
     #[test]
-    fn content_digest_names_the_payload_not_the_signature() {
+    fn content_digest_ignores_signature() {
         let root = key();
         let anchor = TrustAnchor::Key(root.public_key());
         let first = list(&root);
@@ -977,7 +977,7 @@ mod tests {
     }
 
     #[test]
-    fn one_public_key_has_one_role() {
+    fn reused_public_key_rejected() {
         // A key listed both as a signing key and as a key access key (one
         // P-256 key used for ECDSA and ECDH), for two members, or that is
         // also the root key, is refused even under distinct key ids.

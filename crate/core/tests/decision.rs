@@ -663,10 +663,10 @@ fn other_community_never_counts() {
 }
 
 #[test]
-fn unlabelled_package_keeps_its_dissemination_list() {
+fn unlabelled_dissem_enforced() {
     // The profile assertions are not bound to the policy, so anyone can strip
-    // them from a sealed package; the policy's dissem list, covered by the
-    // policy binding, must still restrict who opens the stripped copy.
+    // them from a sealed package. The dissem list is covered by the policy
+    // binding, so it must still restrict who opens the stripped copy.
     let world = World::new(COMMUNITY);
     let trust = world.verified();
     let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
@@ -692,7 +692,7 @@ fn unlabelled_package_keeps_its_dissemination_list() {
 }
 
 #[test]
-fn dissemination_entries_cannot_be_claimed_by_another_organization() {
+fn dissem_spoof_by_other_org() {
     // Person ids are chosen by each organization: acme may issue a credential
     // whose person id is bank's organization id, or the id of bank's Bob.
     let world = World::new(COMMUNITY);
@@ -717,7 +717,7 @@ fn dissemination_entries_cannot_be_claimed_by_another_organization() {
 }
 
 #[test]
-fn organization_key_of_a_departed_member_is_refused() {
+fn departed_org_key_rejected() {
     // Without a credential, the organization key alone opened packages
     // sealed to the member before it departed.
     let world = World::new(COMMUNITY);

@@ -100,13 +100,13 @@ fn unwrap_with(
 /// Returns the key id of the reader's key access key, as the decision point
 /// needs it for revocation, key ownership and TLP:RED named recipients.
 ///
-/// The `kid` of the key access object that opened is only a claim: outside
-/// the profile's signed assertions nothing binds it, and in a file without
-/// them anyone may rewrite it, for example to the id of an unrevoked key of
-/// the same organization to hide that the reader's own key is revoked. So it
-/// is kept only when a trust list or a credential gives that id to this very
-/// key, or it is the key's thumbprint; otherwise the id comes from the key
-/// itself: the id a list or credential gives it, else its thumbprint.
+/// The `kid` of the key access object that opened is only a claim. Only the
+/// profile's signed assertions bind it, so in a file without them anyone may
+/// rewrite it (to an unrevoked key of the same organization, to hide that the
+/// reader's own key is revoked). The claim is kept when a trust list or a
+/// credential gives that id to this very key, or when it is the key's
+/// thumbprint. Otherwise the id is the one a list or credential gives the
+/// key, else its thumbprint.
 fn reader_kid(
     public: &p256::PublicKey,
     claimed: Option<&str>,
