@@ -122,6 +122,13 @@ pub fn base64url_decode(text: &str) -> Result<Vec<u8>, JwsError> {
 ///
 /// The header contains `alg`, then `kid` and `typ` when given. ECDSA nonces are
 /// derived deterministically (RFC 6979), so no randomness is needed.
+///
+/// The signature is in low-S form (`s` at most half the group order). For
+/// every ECDSA signature `(r, s)`, `(r, n - s)` verifies too, so anyone can
+/// make a second token for the same content. Signing in one form lets a
+/// consumer that identifies tokens by their bytes (a log, a hash chain)
+/// insist on low S for tokens Valise made. [`verify_es256`] still accepts
+/// both forms, because other ES256 signers do not normalise.
 pub fn sign_es256(
     key: &p256::ecdsa::SigningKey,
     kid: Option<&str>,
@@ -136,6 +143,7 @@ pub fn sign_es256(
     };
     let signing_input = signing_input(&header, payload);
     let signature: p256::ecdsa::Signature = key.sign(signing_input.as_bytes());
+    let signature = signature.normalize_s().unwrap_or(signature);
     format!(
         "{signing_input}.{}",
         base64url_encode(&signature.to_bytes())
@@ -520,6 +528,27 @@ mod tests {
         assert_eq!(verified.header.typ.as_deref(), Some("valise+jwt"));
         let signature = token.rsplit('.').next().expect("three parts");
         assert_eq!(base64url_decode(signature).expect("b64").len(), 64);
+    }
+
+    #[test]
+    fn es256_signatures_are_low_s() {
+        // Half of the raw signatures have a high S, so 64 payloads without
+        // one show that signing normalises.
+        let key = signing_key();
+        for index in 0..64u32 {
+            let token = sign_es256(&key, None, None, &index.to_be_bytes());
+            let signature = token.rsplit('.').next().expect("three parts");
+            let signature = p256::ecdsa::Signature::from_slice(&base64url_decode(signature).expect("b64")).expect("signature");
+            assert!(signature.normalize_s().is_none(), "payload {index} has a high S");
+            assert!(verify_es256(&token, key.verifying_key()).is_ok());
+
+            // The high-S twin still verifies, for other signers' sake.
+            let (r, s) = signature.split_scalars();
+            let twin = p256::ecdsa::Signature::from_scalars(r, -*s).expect("valid scalars");
+            let (input, _) = token.rsplit_once('.').expect("three parts");
+            let twin = format!("{input}.{}", base64url_encode(&twin.to_bytes()));
+            assert!(verify_es256(&twin, key.verifying_key()).is_ok());
+        }
     }
 
     #[test]
