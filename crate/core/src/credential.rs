@@ -179,8 +179,13 @@ impl Credential {
                 self.attributes.len()
             ));
         }
-        person_key("keyAccessKey", &self.key_access_key)?;
-        person_key("signingKey", &self.signing_key)?;
+        let (key_access, key_access_kid) = person_key("keyAccessKey", &self.key_access_key)?;
+        let (signing, signing_kid) = person_key("signingKey", &self.signing_key)?;
+        // One P-256 key must not serve for both ECDH and ECDSA, and one kid
+        // must not name two keys.
+        if key_access == signing || key_access_kid == signing_kid {
+            return invalid("keyAccessKey and signingKey must be two keys with two key ids".to_owned());
+        }
         Ok(())
     }
 
@@ -409,6 +414,19 @@ mod tests {
             not_before: datetime!(2026-12-01 00:00 UTC),
             not_after: datetime!(2027-01-01 00:00 UTC),
         }
+    }
+
+    #[test]
+    fn one_key_for_both_roles_rejected() {
+        let mut same_key = credential();
+        same_key.signing_key = jws::public_jwk(&jws::public_key_from_jwk(&same_key.key_access_key).expect("jwk").0, "sig");
+        assert!(matches!(same_key.validate(), Err(CredentialError::Invalid(_))));
+
+        let mut same_kid = credential();
+        same_kid.signing_key["kid"] = "ka".into();
+        assert!(matches!(same_kid.validate(), Err(CredentialError::Invalid(_))));
+
+        assert!(credential().validate().is_ok());
     }
 
     #[test]
