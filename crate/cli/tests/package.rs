@@ -195,7 +195,10 @@ fn wrong_passphrase_is_refused() {
 }
 
 /// Seals and opens a generated 200 MiB file through the streaming path.
+/// It takes about two minutes in a debug build on a shared two-core
+/// machine, so the test script runs it in release.
 #[test]
+#[ignore = "slow in debug builds; scripts/test.mjs runs it with --release --ignored"]
 fn large_file_streams_round_trip() {
     use std::io::Write as _;
     let dir = setup();
