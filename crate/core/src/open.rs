@@ -388,7 +388,10 @@ impl Package {
                     }
                 }
             }
-            other => return Err(OpenError::Unsupported(format!("assertion {id:?}: binding algorithm {other:?}"))),
+            // Another algorithm (RS256, ES384, ...) on a foreign assertion:
+            // reported as not checked; such assertions are trusted for nothing.
+            _ if !is_profile_id(&id) => return Ok(AssertionCheck { id, alg: header.alg, kid, status: BindingStatus::KeyUnavailable }),
+            other => return Err(OpenError::Malformed(format!("assertion {id:?}: binding algorithm {other:?}, expected ES256"))),
         };
 
         let claims: BindingClaims = json_strict::from_slice(&payload, MAX_JWS_BYTES).map_err(|_| integrity("binding claims"))?;
