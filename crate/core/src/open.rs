@@ -284,7 +284,7 @@ impl Package {
     ///
     /// `originator_key` maps a signing key id (`kid` of an ES256 binding) to
     /// the public key the caller trusts for it (from the trust list, or a
-    /// `--signer` file); `None` when it knows no such key.
+    /// `--signer` file); `None` when it has no key for that id.
     ///
     /// # Errors
     ///
@@ -452,7 +452,7 @@ fn try_unwrap(key: RecipientKey<'_>, object: &KeyAccess) -> Result<Option<DataKe
     }
 }
 
-/// How one assertion binding was checked.
+/// Outcome of checking one assertion binding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum BindingStatus {
@@ -462,7 +462,7 @@ pub enum BindingStatus {
     /// ES256 with the originator key the caller supplied.
     VerifiedSigner,
     /// ES256 with the key embedded in the JWS header (`jwk`): consistent,
-    /// but nobody vouched for that key.
+    /// but no trust list or user vouched for that key.
     EmbeddedKeyOnly,
     /// ES256 with no key available: the signature was not checked.
     KeyUnavailable,
@@ -565,7 +565,7 @@ pub struct VerifiedPackage {
     pub media_type: Option<String>,
     /// The segment table.
     pub segments: Vec<SegmentEntry>,
-    /// How each assertion binding was checked.
+    /// Outcome of each assertion binding check.
     pub assertions: Vec<AssertionCheck>,
     /// `kid` of the originator's signing key (profile packages).
     pub originator_kid: Option<String>,

@@ -106,7 +106,7 @@ impl std::fmt::Debug for Signer {
     }
 }
 
-/// What to seal and for whom.
+/// Settings of one seal operation: recipients, signer, statements and segment size.
 #[derive(Debug)]
 pub struct SealOptions {
     /// Recipients; at least one.
