@@ -629,6 +629,9 @@ impl<W: Write> ContainerWriter<W> {
     ///
     /// [`ContainerError::Io`] when writing fails.
     pub fn new(mut inner: W, payload_len: u64) -> Result<Self, ContainerError> {
+        // NOTE: the ZIP64 branches of the writer (payload of 4 GiB or more)
+        // are not exercised by the test suite, which stays below 4 GiB; the
+        // reader's ZIP64 parsing is exercised by the stock OpenTDF files.
         let payload_zip64 = payload_len >= u64::from(u32::MAX);
         let mut header = Vec::with_capacity(64);
         put_u32(&mut header, LOCAL_HEADER_SIG);
