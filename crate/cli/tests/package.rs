@@ -175,6 +175,9 @@ fn malformed_and_usage_errors_exit_2() {
     assert_eq!(inspected.status.code(), Some(2));
     let bad_label = valise(dir.path(), &["seal", "junk.tdf", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:WHITE", "-o", "x.tdf"]);
     assert_eq!(bad_label.status.code(), Some(2));
+    let window = valise(dir.path(), &["seal", "junk.tdf", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:RED", "--not-before", "2027-01-02T00:00:00Z", "--not-after", "2027-01-01T00:00:00Z", "-o", "x.tdf"]);
+    assert_eq!(window.status.code(), Some(2), "{}", stderr(&window));
+    assert!(!dir.path().join("x.tdf").exists());
     let missing = valise(dir.path(), &["open", "missing.tdf", "--key", "bob.key.pem", "-o", "out"]);
     assert_eq!(missing.status.code(), Some(2));
 }
