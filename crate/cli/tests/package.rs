@@ -221,3 +221,47 @@ fn large_file_streams_round_trip() {
     let same = Command::new("cmp").arg("large.bin").arg("large.out").current_dir(dir.path()).status().expect("cmp");
     assert!(same.success(), "the opened file differs");
 }
+
+/// Runs every vector of `tests/vectors/` through `valise open` and checks the
+/// exit status: 0 for `opens` (with the expected output), 1 for `wrong_key`
+/// and `integrity_failure`, 2 for `malformed`; refused vectors write nothing.
+#[test]
+fn vectors_through_the_cli() {
+    use base64::Engine as _;
+    let folder = repo().join("tests/vectors");
+    let mut failures = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder).expect("list vectors").flatten().map(|e| e.path()).collect();
+    paths.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    paths.sort();
+    assert!(!paths.is_empty(), "no vectors in {}", folder.display());
+    for path in paths {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let vector: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        let text = |member: &str| vector[member].as_str().unwrap_or_default().to_owned();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let base64 = base64::engine::general_purpose::STANDARD;
+        std::fs::write(dir.path().join("p.tdf"), base64.decode(text("packageBase64")).expect("package")).expect("write");
+        std::fs::write(dir.path().join("key.pem"), text("recipientPrivateKeyPem")).expect("write");
+        std::fs::write(dir.path().join("signer.pem"), text("signerPublicKeyPem")).expect("write");
+        let output = valise(dir.path(), &["open", "p.tdf", "--key", "key.pem", "--signer", "signer.pem", "-o", "out"]);
+        let expected_status = match text("expected").as_str() {
+            "opens" => 0,
+            "wrong_key" | "integrity_failure" => 1,
+            _ => 2,
+        };
+        if output.status.code() != Some(expected_status) {
+            failures.push(format!("{name}: exit {:?}, expected {expected_status}: {}", output.status.code(), stderr(&output)));
+            continue;
+        }
+        let written = dir.path().join("out");
+        if expected_status == 0 {
+            let wanted = base64.decode(text("plaintextBase64")).expect("plaintext");
+            if std::fs::read(&written).ok() != Some(wanted) {
+                failures.push(format!("{name}: output differs from the expected plaintext"));
+            }
+        } else if files(dir.path()) != ["key.pem", "p.tdf", "signer.pem"] {
+            failures.push(format!("{name}: refused, but left files behind: {:?}", files(dir.path())));
+        }
+    }
+    assert!(failures.is_empty(), "vectors failed through the CLI:\n{}", failures.join("\n"));
+}
