@@ -341,8 +341,12 @@ impl Container {
         if payload.method != METHOD_STORED {
             return Err(ContainerError::Unsupported(format!("compressed payload (method {})", payload.method)));
         }
-        if manifest.size > MAX_MANIFEST_BYTES as u64 {
-            return Err(ContainerError::TooLarge { what: "manifest", size: manifest.size, limit: MAX_MANIFEST_BYTES as u64 });
+        // Both sizes are bounded: the compressed bytes are read into memory
+        // before inflating.
+        for size in [manifest.size, manifest.compressed_size] {
+            if size > MAX_MANIFEST_BYTES as u64 {
+                return Err(ContainerError::TooLarge { what: "manifest", size, limit: MAX_MANIFEST_BYTES as u64 });
+            }
         }
 
         // Check each local header and find where each entry's bytes end.
