@@ -420,6 +420,8 @@ fn is_profile_id(id: &str) -> bool {
 }
 
 /// Returns the public key in a JWS header's `jwk` member, if any and valid.
+// NOTE: an `x5c` certificate chain is not read: without a trust anchor it
+// would prove no more than `jwk`, so such a binding is reported as not checked.
 fn embedded_key(header: &JwsHeader) -> Option<p256::ecdsa::VerifyingKey> {
     let jwk = header.other.get("jwk")?;
     let (key, _) = jws::public_key_from_jwk(jwk).ok()?;
