@@ -39,7 +39,7 @@ use crate::manifest::{
     SegmentEntry, KEY_ACCESS_EC_WRAPPED, KEY_ACCESS_WRAPPED,
 };
 use crate::policy::{Policy, PolicyError};
-use crate::segments::{decrypt_segment, gmac_hash, hash_matches, hmac_sha256};
+use crate::segments::{decrypt_segment, decrypt_segment_in_place, gmac_hash, hash_matches, hmac_sha256};
 
 /// Errors of opening a package.
 #[derive(Debug, thiserror::Error)]
@@ -610,6 +610,17 @@ impl VerifiedPackage {
     /// [`OpenError::Malformed`] for an index out of range;
     /// [`OpenError::IntegrityFailure`] for any mismatch.
     pub fn decrypt_segment(&self, index: usize, encrypted: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenError> {
+        let entry = self.check_segment(index, encrypted)?;
+        let plaintext = decrypt_segment(&self.data_key, encrypted).map_err(|_| integrity("segment tag"))?;
+        if plaintext.len() as u64 != entry.plaintext_size {
+            return Err(integrity("segment plaintext size"));
+        }
+        Ok(plaintext)
+    }
+
+    /// Checks everything about an encrypted segment but its GCM tag: size,
+    /// segment hash and, in a profile package, the signed SHA-256.
+    fn check_segment(&self, index: usize, encrypted: &[u8]) -> Result<&SegmentEntry, OpenError> {
         let entry = self
             .segments
             .get(index)
@@ -633,11 +644,7 @@ impl VerifiedPackage {
                 return Err(integrity("segment digest in provenance"));
             }
         }
-        let plaintext = decrypt_segment(&self.data_key, encrypted).map_err(|_| integrity("segment tag"))?;
-        if plaintext.len() as u64 != entry.plaintext_size {
-            return Err(integrity("segment plaintext size"));
-        }
-        Ok(plaintext)
+        Ok(entry)
     }
 
     /// Decrypts the whole payload from `reader` (the package archive) into
@@ -669,9 +676,12 @@ impl VerifiedPackage {
                 _ => OpenError::Io(e),
             })?;
             crc.update(&buffer);
-            let plaintext = self.decrypt_segment(index, &buffer)?;
-            plaintext_digest.update(&*plaintext);
-            writer.write_all(&plaintext)?;
+            // The same checks as decrypt_segment, decrypting in the read
+            // buffer so no segment-sized allocation happens per segment.
+            self.check_segment(index, &buffer)?;
+            let plaintext = decrypt_segment_in_place(&self.data_key, &mut buffer).map_err(|_| integrity("segment tag"))?;
+            plaintext_digest.update(plaintext);
+            writer.write_all(plaintext)?;
             total += plaintext.len() as u64;
         }
         if crc.finalize() != self.payload_crc32 {
