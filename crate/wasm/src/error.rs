@@ -93,3 +93,21 @@ pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|error| BindingError::new(ErrorKind::Internal, format!("could not convert a result for JavaScript: {error}")).into())
 }
+
+impl From<&valise_core::decision::Reason> for ReasonView {
+    fn from(reason: &valise_core::decision::Reason) -> Self {
+        Self { code: reason.code.as_str().to_owned(), message: reason.message.clone(), next_step: reason.next_step.clone() }
+    }
+}
+
+/// Maps an open-path failure to the error JavaScript sees. Integrity
+/// failures stay opaque, as the core returns them.
+pub(crate) fn open_error(error: &valise_core::open::OpenError) -> BindingError {
+    use valise_core::open::OpenError;
+    match error {
+        OpenError::NotRecipient | OpenError::MissingSplits { .. } => BindingError::new(ErrorKind::KeyMismatch, format!("Your key cannot open this package: {error}.")),
+        OpenError::IntegrityFailure => BindingError::new(ErrorKind::Integrity, "The package was altered or damaged: a signature or checksum did not verify."),
+        OpenError::Unsupported(_) => BindingError::new(ErrorKind::Unsupported, format!("The package uses a feature the viewer does not support: {error}.")),
+        _ => BindingError::new(ErrorKind::MalformedPackage, format!("The file is not a valid protected package: {error}.")),
+    }
+}

@@ -1,12 +1,21 @@
 //! WebAssembly bindings for the Valise viewer: a thin wasm-bindgen layer over
 //! `valise-core`. This file holds the exports only; each concern lives in its
-//! own module. Failing exports throw the tagged object of [`error`], which
+//! own module. Failing exports throw the tagged object of `error.rs`, which
 //! `www/src/errors.js` turns into a named JavaScript error class.
 
 mod error;
+mod identity;
+mod package;
 mod panic;
+mod time;
+mod trust;
+mod types;
 
 use wasm_bindgen::prelude::*;
+
+pub use identity::Identity;
+pub use package::{OpenedPackage, Package};
+pub use trust::TrustList;
 
 /// Returns the version of the core this module was built from.
 #[wasm_bindgen(js_name = coreVersion)]
