@@ -3,6 +3,10 @@
 
 use wasm_bindgen::prelude::*;
 
+mod sanitize;
+
+pub use sanitize::{render_markdown, sanitize_html, ALLOWED_URL_SCHEMES};
+
 /// Returns the version of the core this module was built from.
 #[wasm_bindgen(js_name = coreVersion)]
 pub fn core_version() -> String {
