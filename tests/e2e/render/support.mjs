@@ -95,10 +95,12 @@ export async function startServer() {
     throw new Error('www/pkg/valise_wasm.js is missing: build the WebAssembly module first (node scripts/build.mjs)');
   }
   const requests = [];
+  const missing = [];
   const server = createServer((request, response) => {
     const url = new URL(request.url, 'http://127.0.0.1');
     requests.push(url.pathname);
     const send = (status, type, body) => {
+      if (status !== 200) missing.push(url.pathname);
       response.writeHead(status, { 'content-type': type, 'content-security-policy': PORTAL_POLICY, 'cache-control': 'no-store' });
       response.end(body);
     };
@@ -113,7 +115,7 @@ export async function startServer() {
   });
   await new Promise((done) => server.listen(0, '127.0.0.1', done));
   const origin = `http://127.0.0.1:${server.address().port}`;
-  return { origin, requests, close: () => new Promise((done) => server.close(done)) };
+  return { origin, requests, missing, close: () => new Promise((done) => server.close(done)) };
 }
 
 /** Launches Debian's Chromium headless. */

@@ -5,11 +5,15 @@
 // fetch. A sanitizer bypass therefore still runs nothing and loads nothing.
 import { element } from './dom.js';
 
+/** The frame's style sheet, the one resource its policy lets it load. */
+export const FRAME_STYLESHEET = new URL('./frame.css', import.meta.url).href;
+
 /**
- * Policy placed in the framed document. Inline styles are allowed so the
- * document can carry the viewer's own typography; nothing can be fetched.
+ * Policy placed in the framed document: nothing may be fetched but the
+ * frame's style sheet. The frame also inherits the portal's own policy, which
+ * forbids inline styles, so the typography comes from that file.
  */
-export const FRAME_POLICY = "default-src 'none'; style-src 'unsafe-inline'";
+export const FRAME_POLICY = `default-src 'none'; style-src ${FRAME_STYLESHEET}`;
 
 /**
  * Sandbox tokens of the frame. No `allow-scripts` and no `allow-same-origin`:
@@ -17,18 +21,6 @@ export const FRAME_POLICY = "default-src 'none'; style-src 'unsafe-inline'";
  * allowed, without the sandbox, so http and https links open in a new tab.
  */
 export const FRAME_SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
-
-/** Typography of the framed document; `user-select` is added when copy is refused. */
-const FRAME_STYLE = `
-  html { color-scheme: light; }
-  body { font: 16px/1.5 system-ui, sans-serif; margin: 1rem 1.5rem; max-width: 72ch; color: #1a1a1a; }
-  pre, code { font-family: ui-monospace, monospace; font-size: 0.92em; }
-  pre { overflow-x: auto; background: #f4f4f4; padding: 0.75rem; }
-  table { border-collapse: collapse; }
-  th, td { border: 1px solid #bbb; padding: 0.25rem 0.5rem; text-align: left; }
-  blockquote { border-left: 4px solid #ccc; margin-left: 0; padding-left: 1rem; }
-`;
-const NO_SELECT_STYLE = 'html, body { -webkit-user-select: none; user-select: none; }';
 
 let defaultSanitizer = null;
 
@@ -55,13 +47,12 @@ function escapeHtml(text) {
  * applies before any of the content is parsed.
  */
 export function frameDocument(sanitizedHtml, { copy, title }) {
-  const style = FRAME_STYLE + (copy ? '' : NO_SELECT_STYLE);
   return [
-    '<!doctype html><html><head><meta charset="utf-8">',
+    `<!doctype html><html${copy ? '' : ' class="valise-no-copy"'}><head><meta charset="utf-8">`,
     `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(FRAME_POLICY)}">`,
     '<meta name="referrer" content="no-referrer">',
     `<title>${escapeHtml(title)}</title>`,
-    `<style>${style}</style>`,
+    `<link rel="stylesheet" href="${escapeHtml(FRAME_STYLESHEET)}">`,
     '</head><body>',
     sanitizedHtml,
     '</body></html>',

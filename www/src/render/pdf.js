@@ -177,7 +177,8 @@ function linkLayer(annotations, viewport) {
   for (const annotation of annotations) {
     const href = safeLinkUrl(annotation);
     if (href === null || !Array.isArray(annotation.rect)) continue;
-    const [x1, y1, x2, y2] = viewport.convertToViewportRectangle(annotation.rect);
+    const [x1, y1] = viewport.convertToViewportPoint(annotation.rect[0], annotation.rect[1]);
+    const [x2, y2] = viewport.convertToViewportPoint(annotation.rect[2], annotation.rect[3]);
     const link = element('a', {
       className: 'valise-pdf-link',
       href,
