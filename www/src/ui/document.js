@@ -28,20 +28,34 @@ export async function drawDocumentScreen({ metadata, plaintext, onEvent, onClose
 
   const rights = metadata.rights;
   const watermark = metadata.watermark ?? null;
-  const [renderModule, enforceModule] = await Promise.all([
-    import('../render/index.js'),
-    import('../enforce/index.js'),
-  ]);
-  const enforcement = enforceModule.enforce({ rights, watermark, onEvent, root: content });
-  await renderModule.render(content, { bytes: plaintext, mediaType: metadata.mediaType, rights, watermark, onEvent });
+  const report = (kind, detail) => onEvent({ type: kind, detail: typeof detail === 'string' ? detail : undefined });
+  const [renderModule, enforceModule] = await Promise.all([import('../render/index.js'), import('../enforce/index.js')]);
+  const enforcement = enforceModule.enforce({ root: content, rights, watermark, onEvent: report });
+  const rendered = await renderModule.render(content, {
+    bytes: plaintext,
+    mediaType: metadata.mediaType,
+    fileName: metadata.fileName,
+    rights,
+    watermark,
+    onEvent: report,
+    onExport: rights.export ? (file) => exportFile(file, report) : undefined,
+  });
   return () => {
-    if (typeof enforcement === 'function') {
-      enforcement();
-    } else {
-      enforcement?.dispose?.();
-    }
+    rendered?.destroy?.();
+    enforcement?.release?.();
     content.replaceChildren();
   };
+}
+
+/** Saves the decrypted file; offered by the renderers only when the rights allow export. */
+function exportFile({ bytes, fileName, mediaType }, report) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: mediaType || 'application/octet-stream' }));
+  const link = h('a', { href: url, download: fileName || 'document' });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  report('exported', fileName);
 }
 
 function banner(metadata, position) {
