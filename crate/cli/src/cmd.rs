@@ -1,0 +1,4 @@
+//! One module per command group.
+
+pub(crate) mod collector;
+pub(crate) mod events;

@@ -1,0 +1,102 @@
+//! Where the collector finds the readers' signing keys.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use p256::ecdsa::VerifyingKey;
+use serde::Deserialize;
+use valise_core::events::{DirectoryError, ReaderDirectory, ReaderKey, ReaderLookup};
+use valise_core::jws;
+
+use super::CommandError;
+
+/// Most readers a readers file may list.
+const MAX_READERS: usize = 100_000;
+
+/// Most bytes of a readers file.
+const MAX_READERS_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A fixed list of reader signing keys, read from a JSON file:
+///
+/// ```json
+/// { "community": "fincert",
+///   "readers": [ { "kid": "...", "org": "acme", "person": "alice",
+///                  "publicKeyJwk": { "kty": "EC", "crv": "P-256", "x": "...", "y": "..." } } ] }
+/// ```
+///
+/// For a collector that serves a closed group without a community trust
+/// list. The `valisecred` attribute of events is ignored.
+pub(crate) struct StaticDirectory {
+    readers: HashMap<String, ReaderKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadersFile {
+    community: String,
+    readers: Vec<ReaderEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ReaderEntry {
+    kid: String,
+    org: String,
+    person: String,
+    public_key_jwk: serde_json::Value,
+}
+
+impl StaticDirectory {
+    /// Reads a readers file.
+    pub(crate) fn load(path: &Path) -> Result<StaticDirectory, CommandError> {
+        let shown = path.display();
+        let size = std::fs::metadata(path)
+            .map_err(|e| CommandError::usage(format!("cannot read the readers file {shown}: {e}")))?
+            .len();
+        if size > MAX_READERS_FILE_BYTES {
+            return Err(CommandError::usage(format!(
+                "the readers file {shown} is {size} bytes, more than the maximum of {MAX_READERS_FILE_BYTES}"
+            )));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CommandError::usage(format!("cannot read the readers file {shown}: {e}")))?;
+        Self::parse(&text).map_err(|message| {
+            CommandError::usage(format!("the readers file {shown} is invalid: {message}"))
+        })
+    }
+
+    /// Parses the JSON of a readers file.
+    pub(crate) fn parse(text: &str) -> Result<StaticDirectory, String> {
+        let file: ReadersFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if file.readers.len() > MAX_READERS {
+            return Err(format!(
+                "it lists {} readers, more than the maximum of {MAX_READERS}",
+                file.readers.len()
+            ));
+        }
+        let mut readers = HashMap::with_capacity(file.readers.len());
+        for (index, entry) in file.readers.into_iter().enumerate() {
+            let (key, _) = jws::public_key_from_jwk(&entry.public_key_jwk)
+                .map_err(|e| format!("readers[{index}].publicKeyJwk: {e}"))?;
+            let reader = ReaderKey {
+                key: VerifyingKey::from(key),
+                community: file.community.clone(),
+                org: entry.org,
+                person: entry.person,
+            };
+            if readers.insert(entry.kid.clone(), reader).is_some() {
+                return Err(format!("readers[{index}].kid {:?} is listed twice", entry.kid));
+            }
+        }
+        Ok(StaticDirectory { readers })
+    }
+}
+
+impl ReaderDirectory for StaticDirectory {
+    fn resolve(&self, lookup: &ReaderLookup<'_>) -> Result<ReaderKey, DirectoryError> {
+        self.readers
+            .get(lookup.kid)
+            .cloned()
+            .ok_or_else(|| DirectoryError::UnknownKey(lookup.kid.to_owned()))
+    }
+}
