@@ -11,7 +11,7 @@
 
 valise_postgres_bindir() {
   local dir
-  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
   if [ -n "$dir" ] && [ -x "$dir/initdb" ]; then
     printf '%s\n' "$dir"
   fi
@@ -55,7 +55,9 @@ valise_postgres_start() {
 
   VALISE_POSTGRES_DIR=$(mktemp -d /tmp/valise-postgres.XXXXXX)
   chmod 755 "$VALISE_POSTGRES_DIR"
-  [ "$(id -u)" = 0 ] && chown postgres: "$VALISE_POSTGRES_DIR"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$VALISE_POSTGRES_DIR"
+  fi
   valise_postgres_as_owner "$VALISE_POSTGRES_BIN/initdb" -D "$VALISE_POSTGRES_DIR/data" \
     --auth=trust --username=postgres --encoding=UTF8 --no-sync >"$VALISE_POSTGRES_DIR/initdb.log" 2>&1 ||
     { echo "postgres.sh: error: initdb failed:" >&2; cat "$VALISE_POSTGRES_DIR/initdb.log" >&2; return 1; }
