@@ -1,16 +1,19 @@
 //! `valise`: seal, open and inspect protected packages, run the community
 //! trust list and collect access events.
+//!
+//! This file holds the command enum and the dispatch only; each command
+//! lives in its own module under `cmd/`.
+
+mod cmd;
+mod collector;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod cmd;
-mod collector;
-
-/// Valise: protected reports for information-sharing communities.
+/// Seal, open and inspect protected packages (ZTDF, Valise community profile).
 #[derive(Parser)]
-#[command(name = "valise", version)]
+#[command(name = "valise", version, about, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -18,20 +21,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Generate a P-256 key pair: NAME.key.pem (PKCS#8) and NAME.pub.pem (SPKI).
+    Keygen(cmd::keygen::KeygenArgs),
+    /// Encrypt a file for recipients, with a label and usage rights, signed by you.
+    Seal(cmd::seal::SealArgs),
+    /// Verify and decrypt a package with your private key.
+    Open(cmd::open::OpenArgs),
+    /// Show what a package declares and which signatures verify, without a private key.
+    Inspect(cmd::inspect::InspectArgs),
     /// Run the access-event collector.
     Collector(cmd::collector::CollectorArgs),
-    /// Read the access events a collector stored.
+    /// Report the access events a collector stored.
     Events(cmd::events::EventsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The collector is a service and logs at info level by default.
+    if !matches!(cli.command, Command::Collector(_)) {
+        cmd::init_logging();
+    }
     let result = match cli.command {
+        Command::Keygen(args) => cmd::keygen::run(args),
+        Command::Seal(args) => cmd::seal::run(args),
+        Command::Open(args) => cmd::open::run(args),
+        Command::Inspect(args) => cmd::inspect::run(args),
         Command::Collector(args) => cmd::collector::run(args),
         Command::Events(args) => cmd::events::run(args),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => error.report(),
-    }
+    cmd::exit(result)
 }

@@ -189,7 +189,7 @@ impl Collector {
             .arg(readers)
             .args(["--db", db, "--listen", listen, "--allow-origin", PORTAL])
             .args(["--max-body-bytes", "2000000", "--max-batch", "500"])
-            .env("RUST_LOG", "info")
+            .env("VALISE_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()

@@ -11,7 +11,7 @@ use valise_core::events::ReaderDirectory;
 use crate::collector::directory::StaticDirectory;
 use crate::collector::server::{router, Collector, Counters, Limits};
 use crate::collector::store::{Database, Store};
-use crate::collector::CommandError;
+use crate::cmd::CliError;
 
 /// Arguments of `valise collector`.
 #[derive(Args)]
@@ -59,13 +59,13 @@ struct ServeArgs {
 }
 
 /// Runs `valise collector`.
-pub(crate) fn run(args: CollectorArgs) -> Result<(), CommandError> {
+pub(crate) fn run(args: CollectorArgs) -> Result<(), CliError> {
     match args.command {
         CollectorCommand::Serve(args) => serve(args),
     }
 }
 
-fn serve(args: ServeArgs) -> Result<(), CommandError> {
+fn serve(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
     let database = Database::parse(&args.db)?;
     let origins = parse_origins(&args.allow_origin)?;
@@ -77,7 +77,7 @@ fn serve(args: ServeArgs) -> Result<(), CommandError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CommandError::failed(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| CliError::refused(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(serve_async(args.listen, database, directory, origins, limits))
 }
 
@@ -87,18 +87,18 @@ async fn serve_async(
     directory: Arc<dyn ReaderDirectory + Send + Sync>,
     origins: Vec<HeaderValue>,
     limits: Limits,
-) -> Result<(), CommandError> {
+) -> Result<(), CliError> {
     let store = Store::open(&database).await.map_err(|e| {
-        CommandError::failed(format!("cannot open the database {database}: {e}"))
+        CliError::refused(format!("cannot open the database {database}: {e}"))
             .hint("check the --db value and that the database server is running")
     })?;
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-        CommandError::failed(format!("cannot listen on {listen}: {e}"))
+        CliError::refused(format!("cannot listen on {listen}: {e}"))
             .hint("choose another --listen port, or 0 for any free port")
     })?;
     let address = listener
         .local_addr()
-        .map_err(|e| CommandError::failed(format!("cannot read the listening address: {e}")))?;
+        .map_err(|e| CliError::refused(format!("cannot read the listening address: {e}")))?;
     let collector = Arc::new(Collector {
         store,
         directory,
@@ -121,23 +121,23 @@ async fn serve_async(
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| CommandError::failed(format!("the server failed: {e}")))?;
+        .map_err(|e| CliError::refused(format!("the server failed: {e}")))?;
     tracing::info!(%address, "collector stopped");
     Ok(())
 }
 
-fn load_directory(args: &ServeArgs) -> Result<Arc<dyn ReaderDirectory + Send + Sync>, CommandError> {
+fn load_directory(args: &ServeArgs) -> Result<Arc<dyn ReaderDirectory + Send + Sync>, CliError> {
     if let Some(path) = &args.readers {
         return Ok(Arc::new(StaticDirectory::load(path)?));
     }
     // TODO: verify readers' credentials against the community trust list
     // once the trust list and credential modules exist in the core.
-    Err(CommandError::usage("--trust is not supported by this build yet")
+    Err(CliError::usage("--trust is not supported by this build yet")
         .hint("pass --readers FILE with the readers' signing keys"))
 }
 
 /// Checks each `--allow-origin` is a bare web origin (scheme, host, port).
-fn parse_origins(origins: &[String]) -> Result<Vec<HeaderValue>, CommandError> {
+fn parse_origins(origins: &[String]) -> Result<Vec<HeaderValue>, CliError> {
     origins
         .iter()
         .map(|origin| {
@@ -147,7 +147,7 @@ fn parse_origins(origins: &[String]) -> Result<Vec<HeaderValue>, CommandError> {
             let valid = rest.is_some_and(|host| !host.is_empty() && !host.contains(['/', '?', '#', '*']));
             let value = HeaderValue::from_str(origin).ok().filter(|_| valid);
             value.ok_or_else(|| {
-                CommandError::usage(format!("--allow-origin {origin:?} is not a web origin"))
+                CliError::usage(format!("--allow-origin {origin:?} is not a web origin"))
                     .hint("write the scheme, host and port only, e.g. https://portal.example:8443")
             })
         })
@@ -155,7 +155,7 @@ fn parse_origins(origins: &[String]) -> Result<Vec<HeaderValue>, CommandError> {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VALISE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Another command may have installed a subscriber already; keep it.
     let _ = tracing_subscriber::fmt()

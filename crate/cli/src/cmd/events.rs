@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::collector::store::{Database, EventFilter, Store, StoredEvent, MAX_QUERY_ROWS};
-use crate::collector::CommandError;
+use crate::cmd::CliError;
 
 /// Arguments of `valise events`.
 #[derive(Args)]
@@ -46,17 +46,17 @@ enum ReportFormat {
 }
 
 /// Runs `valise events`.
-pub(crate) fn run(args: EventsArgs) -> Result<(), CommandError> {
+pub(crate) fn run(args: EventsArgs) -> Result<(), CliError> {
     match args.command {
         EventsCommand::Report(args) => report(args),
     }
 }
 
-fn report(args: ReportArgs) -> Result<(), CommandError> {
+fn report(args: ReportArgs) -> Result<(), CliError> {
     let database = Database::parse(&args.db)?;
     if let Database::Sqlite(path) = &database {
         if !path.exists() {
-            return Err(CommandError::usage(format!("no database at {database}"))
+            return Err(CliError::usage(format!("no database at {database}"))
                 .hint("pass the --db the collector was started with"));
         }
     }
@@ -68,19 +68,19 @@ fn report(args: ReportArgs) -> Result<(), CommandError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| CommandError::failed(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| CliError::refused(format!("cannot start the async runtime: {e}")))?;
     let events = runtime
         .block_on(async {
             let store = Store::open(&database).await?;
             store.query(&filter).await
         })
-        .map_err(|e| CommandError::failed(format!("cannot read the database {database}: {e}")))?;
+        .map_err(|e| CliError::refused(format!("cannot read the database {database}: {e}")))?;
 
     match args.format {
         ReportFormat::Json => {
             for event in &events {
                 let line = serde_json::to_string(event)
-                    .map_err(|e| CommandError::failed(format!("cannot write JSON: {e}")))?;
+                    .map_err(|e| CliError::refused(format!("cannot write JSON: {e}")))?;
                 println!("{line}");
             }
         }

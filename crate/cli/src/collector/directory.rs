@@ -8,7 +8,7 @@ use serde::Deserialize;
 use valise_core::events::{DirectoryError, ReaderDirectory, ReaderKey, ReaderLookup};
 use valise_core::jws;
 
-use super::CommandError;
+use crate::cmd::CliError;
 
 /// Most readers a readers file may list.
 const MAX_READERS: usize = 100_000;
@@ -48,20 +48,20 @@ struct ReaderEntry {
 
 impl StaticDirectory {
     /// Reads a readers file.
-    pub(crate) fn load(path: &Path) -> Result<StaticDirectory, CommandError> {
+    pub(crate) fn load(path: &Path) -> Result<StaticDirectory, CliError> {
         let shown = path.display();
         let size = std::fs::metadata(path)
-            .map_err(|e| CommandError::usage(format!("cannot read the readers file {shown}: {e}")))?
+            .map_err(|e| CliError::usage(format!("cannot read the readers file {shown}: {e}")))?
             .len();
         if size > MAX_READERS_FILE_BYTES {
-            return Err(CommandError::usage(format!(
+            return Err(CliError::usage(format!(
                 "the readers file {shown} is {size} bytes, more than the maximum of {MAX_READERS_FILE_BYTES}"
             )));
         }
         let text = std::fs::read_to_string(path)
-            .map_err(|e| CommandError::usage(format!("cannot read the readers file {shown}: {e}")))?;
+            .map_err(|e| CliError::usage(format!("cannot read the readers file {shown}: {e}")))?;
         Self::parse(&text).map_err(|message| {
-            CommandError::usage(format!("the readers file {shown} is invalid: {message}"))
+            CliError::usage(format!("the readers file {shown} is invalid: {message}"))
         })
     }
 

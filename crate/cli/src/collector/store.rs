@@ -11,7 +11,7 @@ use valise_core::events::VerifiedEvent;
 
 use super::postgres::PostgresStore;
 use super::sqlite::SqliteStore;
-use super::CommandError;
+use crate::cmd::CliError;
 
 /// Table and indexes, valid SQL for both SQLite and PostgreSQL.
 ///
@@ -56,10 +56,10 @@ pub(crate) enum Database {
 
 impl Database {
     /// Parses a `--db` value.
-    pub(crate) fn parse(text: &str) -> Result<Database, CommandError> {
+    pub(crate) fn parse(text: &str) -> Result<Database, CliError> {
         if let Some(path) = text.strip_prefix("sqlite:") {
             if path.is_empty() {
-                return Err(CommandError::usage("--db sqlite: needs a file path")
+                return Err(CliError::usage("--db sqlite: needs a file path")
                     .hint("write --db sqlite:events.db"));
             }
             return Ok(Database::Sqlite(PathBuf::from(path)));
@@ -67,7 +67,7 @@ impl Database {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
             return Ok(Database::Postgres(text.to_owned()));
         }
-        Err(CommandError::usage(format!(
+        Err(CliError::usage(format!(
             "--db {:?} is neither sqlite:PATH nor a postgres:// URL",
             redact_url(text)
         ))
