@@ -2,12 +2,18 @@
 //! exit status, passphrase and key file reading, and output files that
 //! appear only when complete.
 
+pub(crate) mod attribute;
 pub(crate) mod collector;
+pub(crate) mod community;
+pub(crate) mod credential;
 pub(crate) mod events;
 pub(crate) mod inspect;
+pub(crate) mod key;
 pub(crate) mod keygen;
+pub(crate) mod member;
 pub(crate) mod open;
 pub(crate) mod seal;
+pub(crate) mod trust;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;

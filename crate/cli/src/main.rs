@@ -6,6 +6,8 @@
 
 mod cmd;
 mod collector;
+mod key_files;
+mod state;
 
 use std::process::ExitCode;
 
@@ -33,6 +35,24 @@ enum Command {
     Collector(cmd::collector::CollectorArgs),
     /// Report the access events a collector stored.
     Events(cmd::events::EventsArgs),
+    /// Create a community: root key and an empty signed trust list.
+    #[command(subcommand)]
+    Community(cmd::community::CommunityCommand),
+    /// Define attributes in the trust list.
+    #[command(subcommand)]
+    Attribute(cmd::attribute::AttributeCommand),
+    /// Manage member organizations in the trust list.
+    #[command(subcommand)]
+    Member(cmd::member::MemberCommand),
+    /// Revoke keys in the trust list.
+    #[command(subcommand)]
+    Key(cmd::key::KeyCommand),
+    /// Issue member credentials.
+    #[command(subcommand)]
+    Credential(cmd::credential::CredentialCommand),
+    /// Verify and summarise a trust list.
+    #[command(subcommand)]
+    Trust(cmd::trust::TrustCommand),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +68,12 @@ fn main() -> ExitCode {
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Collector(args) => cmd::collector::run(args),
         Command::Events(args) => cmd::events::run(args),
+        Command::Community(command) => cmd::community::run(command),
+        Command::Attribute(command) => cmd::attribute::run(command),
+        Command::Member(command) => cmd::member::run(command),
+        Command::Key(command) => cmd::key::run(command),
+        Command::Credential(command) => cmd::credential::run(command),
+        Command::Trust(command) => cmd::trust::run(command),
     };
     cmd::exit(result)
 }

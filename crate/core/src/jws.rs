@@ -136,7 +136,10 @@ pub fn sign_es256(
     };
     let signing_input = signing_input(&header, payload);
     let signature: p256::ecdsa::Signature = key.sign(signing_input.as_bytes());
-    format!("{signing_input}.{}", base64url_encode(&signature.to_bytes()))
+    format!(
+        "{signing_input}.{}",
+        base64url_encode(&signature.to_bytes())
+    )
 }
 
 /// Signs a payload with HS256 (header `{"alg":"HS256"}`) and returns the
@@ -147,8 +150,8 @@ pub fn sign_hs256(key: &[u8], payload: &[u8]) -> String {
         ..JwsHeader::default()
     };
     let signing_input = signing_input(&header, payload);
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .expect("HMAC-SHA256 accepts keys of any length");
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC-SHA256 accepts keys of any length");
     mac.update(signing_input.as_bytes());
     let tag = mac.finalize().into_bytes();
     format!("{signing_input}.{}", base64url_encode(&tag))
@@ -187,11 +190,11 @@ fn split(token: &str) -> Result<Parts<'_>, JwsError> {
             pieces.len()
         )));
     };
-    let header_bytes = base64url_decode(header_b64)
-        .map_err(|e| JwsError::Malformed(format!("header: {e}")))?;
+    let header_bytes =
+        base64url_decode(header_b64).map_err(|e| JwsError::Malformed(format!("header: {e}")))?;
     let header = parse_header(&header_bytes)?;
-    let payload = base64url_decode(payload_b64)
-        .map_err(|e| JwsError::Malformed(format!("payload: {e}")))?;
+    let payload =
+        base64url_decode(payload_b64).map_err(|e| JwsError::Malformed(format!("payload: {e}")))?;
     let signature = base64url_decode(signature_b64)
         .map_err(|e| JwsError::Malformed(format!("signature: {e}")))?;
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
@@ -243,10 +246,7 @@ pub fn decode_unverified(token: &str) -> Result<(JwsHeader, Vec<u8>), JwsError> 
 /// 64 bytes (a DER signature, for example) or a malformed token, and
 /// [`JwsError::SignatureInvalid`] when the signature does not verify,
 /// including an `r` or `s` of zero.
-pub fn verify_es256(
-    token: &str,
-    key: &p256::ecdsa::VerifyingKey,
-) -> Result<VerifiedJws, JwsError> {
+pub fn verify_es256(token: &str, key: &p256::ecdsa::VerifyingKey) -> Result<VerifiedJws, JwsError> {
     let parts = split(token)?;
     if parts.header.alg != ALG_ES256 {
         return Err(JwsError::UnsupportedAlgorithm(parts.header.alg));
@@ -308,8 +308,8 @@ pub fn verify_hs256(token: &str, key: &[u8]) -> Result<VerifiedJws, JwsError> {
     if parts.header.alg != ALG_HS256 {
         return Err(JwsError::UnsupportedAlgorithm(parts.header.alg));
     }
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .expect("HMAC-SHA256 accepts keys of any length");
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC-SHA256 accepts keys of any length");
     mac.update(parts.signing_input.as_bytes());
     mac.verify_slice(&parts.signature)
         .map_err(|_| JwsError::SignatureInvalid)?;
@@ -578,7 +578,12 @@ mod tests {
         let raw = base64url_decode(parts[2]).expect("b64");
         let signature = p256::ecdsa::Signature::from_slice(&raw).expect("raw signature");
         let der = signature.to_der();
-        let der_token = format!("{}.{}.{}", parts[0], parts[1], base64url_encode(der.as_bytes()));
+        let der_token = format!(
+            "{}.{}.{}",
+            parts[0],
+            parts[1],
+            base64url_encode(der.as_bytes())
+        );
         assert!(matches!(
             verify_es256(&der_token, key.verifying_key()),
             Err(JwsError::Malformed(_))
@@ -659,10 +664,16 @@ mod tests {
         // "ab" encodes as "YWI"; with padding it is "YWI=".
         assert_eq!(parts[1], "YWI");
         let padded = format!("{}.YWI=.{}", parts[0], parts[2]);
-        assert!(matches!(decode_unverified(&padded), Err(JwsError::Malformed(_))));
+        assert!(matches!(
+            decode_unverified(&padded),
+            Err(JwsError::Malformed(_))
+        ));
         // "YWJ" decodes to the same bytes with a set trailing bit.
         let noncanonical = format!("{}.YWJ.{}", parts[0], parts[2]);
-        assert!(matches!(decode_unverified(&noncanonical), Err(JwsError::Malformed(_))));
+        assert!(matches!(
+            decode_unverified(&noncanonical),
+            Err(JwsError::Malformed(_))
+        ));
         let standard_alphabet = format!("{}.YW+.{}", parts[0], parts[2]);
         assert!(decode_unverified(&standard_alphabet).is_err());
         let with_space = format!("{}.Y WI.{}", parts[0], parts[2]);
@@ -671,8 +682,14 @@ mod tests {
 
     #[test]
     fn decode_rejects_wrong_part_count_and_size() {
-        assert!(matches!(decode_unverified("a.b"), Err(JwsError::Malformed(_))));
-        assert!(matches!(decode_unverified("a.b.c.d.e"), Err(JwsError::Malformed(_))));
+        assert!(matches!(
+            decode_unverified("a.b"),
+            Err(JwsError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_unverified("a.b.c.d.e"),
+            Err(JwsError::Malformed(_))
+        ));
         assert!(decode_unverified("").is_err());
         let huge = "A".repeat(MAX_TOKEN_LEN + 1);
         assert!(matches!(
@@ -715,7 +732,8 @@ mod tests {
             Some(&serde_json::json!({"n": [1, 2.5, null, true]}))
         );
         let again: JwsHeader =
-            serde_json::from_value(serde_json::to_value(&header).expect("serialise")).expect("parse");
+            serde_json::from_value(serde_json::to_value(&header).expect("serialise"))
+                .expect("parse");
         assert_eq!(again, header);
     }
 
@@ -742,7 +760,10 @@ mod tests {
         let mut y = base64url_decode(good["y"].as_str().expect("y")).expect("b64");
         y[31] ^= 1;
         let off_curve = edit("y", base64url_encode(&y).into());
-        assert!(matches!(public_key_from_jwk(&off_curve), Err(JwsError::InvalidKey(_))));
+        assert!(matches!(
+            public_key_from_jwk(&off_curve),
+            Err(JwsError::InvalidKey(_))
+        ));
         assert!(matches!(
             public_key_from_jwk(&edit("crv", "P-384".into())),
             Err(JwsError::UnsupportedAlgorithm(_))
@@ -756,11 +777,38 @@ mod tests {
             Err(JwsError::InvalidKey(_))
         ));
         let short_x = edit("x", base64url_encode(&[1u8; 31]).into());
-        assert!(matches!(public_key_from_jwk(&short_x), Err(JwsError::Malformed(_))));
+        assert!(matches!(
+            public_key_from_jwk(&short_x),
+            Err(JwsError::Malformed(_))
+        ));
         assert!(matches!(
             public_key_from_jwk(&edit("x", 5.into())),
             Err(JwsError::Malformed(_))
         ));
         assert!(public_key_from_jwk(&serde_json::json!("not an object")).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decode_never_panics(token in "[A-Za-z0-9_=+/. -]{0,200}") {
+            let _ = decode_unverified(&token);
+        }
+
+        #[test]
+        fn decode_never_panics_on_json_headers(header in "\\PC{0,80}", payload in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            let token = token_with(&header, &payload, &[0u8; 64]);
+            let _ = decode_unverified(&token);
+        }
+
+        #[test]
+        fn es256_rejects_any_one_character_change(position in 0usize..1000, replacement in "[A-Za-z0-9_.=-]") {
+            let key = signing_key();
+            let token = sign_es256(&key, Some("k1"), None, b"{\"claim\":true}");
+            let position = position % token.len();
+            let mut changed = token.clone();
+            changed.replace_range(position..position + 1, &replacement);
+            proptest::prop_assume!(changed != token);
+            proptest::prop_assert!(verify_es256(&changed, key.verifying_key()).is_err());
+        }
     }
 }

@@ -399,11 +399,19 @@ pub fn aes256gcm_seal(
 /// size of the modulus, and [`KeyAccessError::UnwrapFailed`] when neither
 /// padding opens it or the result is not a 32-byte key.
 ///
+/// # Panics
+///
+/// Panics if the operating system's random number generator fails, which
+/// the RSA blinding draws from through `rand_core::OsRng`.
+///
 /// # Security
 ///
-/// Both attempts run on any failure, and the error does not say which one
-/// failed. Unwrapping happens on the reader's machine, where no remote
-/// party can observe padding failures.
+/// The RSA operation is blinded. Both paddings are tried before the result
+/// is looked at, and the error does not say which one failed. Unwrapping
+/// happens on the reader's machine, where no remote party can observe
+/// padding failures. NOTE: `rsa` 0.9 is not constant time (RUSTSEC-2023-0071,
+/// the Marvin attack), which matters only where an attacker can time many
+/// decryptions, so never expose this function as a decryption service.
 pub fn unwrap_rsa(
     recipient: &rsa::RsaPrivateKey,
     wrapped_key: &[u8],
@@ -416,9 +424,10 @@ pub fn unwrap_rsa(
             wrapped_key.len()
         )));
     }
+    let mut rng = rand_core::OsRng;
     let attempts = [
-        recipient.decrypt(rsa::Oaep::new::<sha1::Sha1>(), wrapped_key),
-        recipient.decrypt(rsa::Oaep::new::<Sha256>(), wrapped_key),
+        recipient.decrypt_blinded(&mut rng, rsa::Oaep::new::<sha1::Sha1>(), wrapped_key),
+        recipient.decrypt_blinded(&mut rng, rsa::Oaep::new::<Sha256>(), wrapped_key),
     ];
     let plaintext = attempts
         .into_iter()
@@ -552,7 +561,11 @@ mod tests {
         let recipient = random_p256();
         let key = DataKey::generate().expect("random");
         let wrapped = wrap_ec(&recipient.public_key(), &key).expect("wrap");
-        let result = unwrap_ec(&recipient, &random_p256().public_key(), &wrapped.wrapped_key);
+        let result = unwrap_ec(
+            &recipient,
+            &random_p256().public_key(),
+            &wrapped.wrapped_key,
+        );
         assert!(matches!(result, Err(KeyAccessError::UnwrapFailed)));
     }
 
@@ -562,7 +575,10 @@ mod tests {
         let ephemeral = random_p256().public_key();
         for len in [0, 44, 59, 61] {
             let result = unwrap_ec(&recipient, &ephemeral, &vec![0u8; len]);
-            assert!(matches!(result, Err(KeyAccessError::Malformed(_))), "len {len}");
+            assert!(
+                matches!(result, Err(KeyAccessError::Malformed(_))),
+                "len {len}"
+            );
         }
     }
 
@@ -602,6 +618,14 @@ mod tests {
         // `platform-sample-ec-wrapped.tdf` (opentdf/platform `sample.tdf`).
         let pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEkL/I/RObRv7R0uSnl5W1Rx6EiHsi\nzsg13dcbsOJ3ZD3vEOJcXv5hOh126CI9Un6poPzUIyHRzsQfcdWQx5+hfw==\n-----END PUBLIC KEY-----\n";
         assert!(parse_ephemeral_public_key(pem).is_ok());
+    }
+
+    #[test]
+    fn ephemeral_key_accepts_crlf_pem() {
+        let public = random_p256().public_key();
+        let pem = public.to_public_key_pem(LineEnding::CRLF).expect("PEM");
+        assert!(pem.contains("\r\n"));
+        assert_eq!(parse_ephemeral_public_key(&pem).expect("parse"), public);
     }
 
     #[test]
@@ -676,7 +700,11 @@ mod tests {
         let policy = "eyJ1dWlkIjoiYSJ9";
         let raw = policy_binding(&key, policy);
         assert!(!verify_policy_binding(&key, "eyJ1dWlkIjoiYiJ9", &raw));
-        assert!(!verify_policy_binding(&DataKey::from_bytes([4u8; 32]), policy, &raw));
+        assert!(!verify_policy_binding(
+            &DataKey::from_bytes([4u8; 32]),
+            policy,
+            &raw
+        ));
         let mut flipped = raw;
         flipped[31] ^= 1;
         assert!(!verify_policy_binding(&key, policy, &flipped));
@@ -699,7 +727,8 @@ mod tests {
     }
 
     fn golden_rsa_key() -> rsa::RsaPrivateKey {
-        let pem = std::fs::read_to_string(golden_dir().join("golden-r1.pem")).expect("golden-r1.pem");
+        let pem =
+            std::fs::read_to_string(golden_dir().join("golden-r1.pem")).expect("golden-r1.pem");
         <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_pem(&pem).expect("RSA key")
     }
 
@@ -729,7 +758,8 @@ mod tests {
     #[test]
     fn golden_rsa_unwrap_and_binding() {
         let private = golden_rsa_key();
-        let tdf = std::fs::read(golden_dir().join("small-java-4.3.0-e0f8caf.tdf")).expect("golden file");
+        let tdf =
+            std::fs::read(golden_dir().join("small-java-4.3.0-e0f8caf.tdf")).expect("golden file");
         let manifest = manifest_of(&tdf);
         let info = &manifest["encryptionInformation"];
         let policy = info["policy"].as_str().expect("policy");
@@ -769,6 +799,26 @@ mod tests {
         let wrapped = public
             .encrypt(&mut rng, rsa::Oaep::new::<Sha256>(), key.as_bytes())
             .expect("encrypt");
-        assert_eq!(unwrap_rsa(&private, &wrapped).expect("unwrap").as_bytes(), key.as_bytes());
+        assert_eq!(
+            unwrap_rsa(&private, &wrapped).expect("unwrap").as_bytes(),
+            key.as_bytes()
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ephemeral_key_parse_never_panics(text in "\\PC{0,200}") {
+            let _ = parse_ephemeral_public_key(&text);
+        }
+
+        #[test]
+        fn ec_unwrap_rejects_random_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, EC_WRAPPED_KEY_LEN)) {
+            let recipient = p256::SecretKey::from_slice(&[0x31; 32]).expect("valid scalar");
+            let ephemeral = p256::SecretKey::from_slice(&[0x32; 32]).expect("valid scalar").public_key();
+            proptest::prop_assert!(matches!(
+                unwrap_ec(&recipient, &ephemeral, &bytes),
+                Err(KeyAccessError::UnwrapFailed)
+            ));
+        }
     }
 }

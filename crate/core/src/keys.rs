@@ -59,8 +59,7 @@ const EC_PUBLIC_KEY_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.84
 /// `secp256r1`, the named curve P-256 (RFC 5480 §2.1.1.1).
 const P256_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 /// `rsaEncryption` (RFC 8017 appendix C).
-const RSA_ENCRYPTION_OID: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const RSA_ENCRYPTION_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// PEM labels (RFC 7468 and SEC1).
 const LABEL_PRIVATE_KEY: &str = "PRIVATE KEY";
@@ -170,7 +169,8 @@ pub enum PublicKey {
 ///
 /// The decoded DER and the decrypted key bytes are zeroized on drop.
 /// Valise keeps no copy of the passphrase, so the caller stays responsible
-/// for zeroizing its own buffer.
+/// for zeroizing its own buffer. NOTE: `pkcs5` 0.7 leaves the derived
+/// AES key in a stack buffer it does not zeroize.
 pub fn read_private_key_pem(
     pem: &str,
     passphrase: Option<&[u8]>,
@@ -514,6 +514,19 @@ mod tests {
     }
 
     #[test]
+    fn crlf_key_files_read() {
+        let key = p256_key(0x2e);
+        let pem = write_private_key_pem(&key, Some(b"pw")).expect("writes");
+        let crlf = pem.replace('\n', "\r\n");
+        assert_eq!(read_p256(&crlf, Some(b"pw")).to_bytes(), key.to_bytes());
+        let public = write_public_key_pem(&key.public_key()).replace('\n', "\r\n");
+        assert_eq!(
+            read_public_key_pem(&public).expect("reads"),
+            PublicKey::P256(key.public_key())
+        );
+    }
+
+    #[test]
     fn encrypted_pkcs8_uses_declared_parameters() {
         let pem = write_private_key_pem(&p256_key(0x24), Some(b"pw")).expect("writes");
         let (_, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).expect("PEM");
@@ -559,8 +572,7 @@ mod tests {
         let info = pkcs8::PrivateKeyInfo::try_from(der.as_bytes()).expect("PKCS#8");
         let salt = [1u8; 16];
         let iv = [2u8; 16];
-        let cheap =
-            pbes2::Parameters::pbkdf2_sha256_aes256cbc(1, &salt, &iv).expect("parameters");
+        let cheap = pbes2::Parameters::pbkdf2_sha256_aes256cbc(1, &salt, &iv).expect("parameters");
         let encrypted = info.encrypt_with_params(cheap, b"pw").expect("encrypts");
         let mut outer =
             pkcs8::EncryptedPrivateKeyInfo::try_from(encrypted.as_bytes()).expect("parses");
@@ -595,7 +607,9 @@ mod tests {
         let scrypt = pkcs8::pkcs5::scrypt::Params::new(10, 8, 1, 32).expect("scrypt params");
         let parameters =
             pbes2::Parameters::scrypt_aes256cbc(scrypt, &salt, &iv).expect("parameters");
-        let encrypted = info.encrypt_with_params(parameters, b"pw").expect("encrypts");
+        let encrypted = info
+            .encrypt_with_params(parameters, b"pw")
+            .expect("encrypts");
         let pem = encrypted
             .to_pem(LABEL_ENCRYPTED_PRIVATE_KEY, LineEnding::LF)
             .expect("PEM");
@@ -610,8 +624,10 @@ mod tests {
     fn sec1_key_with_parameters_block_reads() {
         let key = p256_key(0x28);
         let sec1 = key.to_sec1_pem(LineEnding::LF).expect("SEC1 PEM");
-        let with_parameters =
-            format!("-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n{}", sec1.as_str());
+        let with_parameters = format!(
+            "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n{}",
+            sec1.as_str()
+        );
         assert_eq!(read_p256(&with_parameters, None).to_bytes(), key.to_bytes());
     }
 
@@ -642,7 +658,10 @@ mod tests {
         ];
         for pem in cases {
             assert!(
-                matches!(read_private_key_pem(pem, None), Err(KeyFileError::Malformed(_))),
+                matches!(
+                    read_private_key_pem(pem, None),
+                    Err(KeyFileError::Malformed(_))
+                ),
                 "input {pem:?}"
             );
         }
@@ -677,7 +696,10 @@ mod tests {
         let public = p256_key(0x2b).public_key();
         let pem = write_public_key_pem(&public);
         assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
-        assert_eq!(read_public_key_pem(&pem).expect("reads"), PublicKey::P256(public));
+        assert_eq!(
+            read_public_key_pem(&pem).expect("reads"),
+            PublicKey::P256(public)
+        );
         assert!(matches!(
             read_public_key_pem(&write_private_key_pem(&p256_key(0x2b), None).expect("writes")),
             Err(KeyFileError::Malformed(_))
@@ -712,6 +734,27 @@ mod tests {
             jwk_thumbprint(&public),
             "AB9Mft2c9aREw6soPELS8pg5LUVa2DVo-A__knXE07s"
         );
-        assert_ne!(jwk_thumbprint(&public), jwk_thumbprint(&p256_key(0x2d).public_key()));
+        assert_ne!(
+            jwk_thumbprint(&public),
+            jwk_thumbprint(&p256_key(0x2d).public_key())
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn read_never_panics(text in "\\PC{0,300}") {
+            let _ = read_private_key_pem(&text, Some(b"pw"));
+            let _ = read_public_key_pem(&text);
+        }
+
+        #[test]
+        fn read_never_panics_on_pem_bodies(
+            label in proptest::sample::select(vec![LABEL_PRIVATE_KEY, LABEL_ENCRYPTED_PRIVATE_KEY, LABEL_EC_PRIVATE_KEY, LABEL_RSA_PRIVATE_KEY, LABEL_PUBLIC_KEY]),
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+        ) {
+            let pem = pkcs8::der::pem::encode_string(label, LineEnding::LF, &body).expect("PEM");
+            let _ = read_private_key_pem(&pem, Some(b"pw"));
+            let _ = read_public_key_pem(&pem);
+        }
     }
 }

@@ -45,7 +45,9 @@ fn openssl_succeeds(args: &[&str]) -> bool {
 
 /// Creates an empty scratch folder for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("key_files").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("key_files")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch folder");
     dir
@@ -101,15 +103,24 @@ fn openssl_encrypted_p256_imports() {
         openssl(&args);
 
         let text = read_file(&encrypted);
-        assert!(text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"), "{cipher:?}");
+        assert!(
+            text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+            "{cipher:?}"
+        );
         let imported =
             p256_of(read_private_key_pem(&text, Some(PASSPHRASE.as_bytes())).expect("imports"));
         assert_eq!(imported.to_bytes(), reference.to_bytes(), "{cipher:?}");
 
         let wrong = read_private_key_pem(&text, Some(b"wrong passphrase"));
-        assert!(matches!(wrong, Err(KeyFileError::WrongPassphrase)), "{cipher:?}: {wrong:?}");
+        assert!(
+            matches!(wrong, Err(KeyFileError::WrongPassphrase)),
+            "{cipher:?}: {wrong:?}"
+        );
         let missing = read_private_key_pem(&text, None);
-        assert!(matches!(missing, Err(KeyFileError::PassphraseRequired)), "{cipher:?}");
+        assert!(
+            matches!(missing, Err(KeyFileError::PassphraseRequired)),
+            "{cipher:?}"
+        );
     }
 }
 
@@ -156,7 +167,10 @@ fn openssl_rsa_key_imports() {
     let key = read_private_key_pem(&encrypted, Some(PASSPHRASE.as_bytes())).expect("imports");
     assert!(matches!(key, PrivateKey::Rsa(_)));
     let public_pem = openssl(&["pkey", "-in", path_str(&plain), "-pubout"]);
-    assert_eq!(read_public_key_pem(&public_pem).expect("SPKI"), key.public_key());
+    assert_eq!(
+        read_public_key_pem(&public_pem).expect("SPKI"),
+        key.public_key()
+    );
 }
 
 #[test]
@@ -173,7 +187,10 @@ fn openssl_small_rsa_key_rejected() {
         path_str(&plain),
     ]);
     let result = read_private_key_pem(&read_file(&plain), None);
-    assert!(matches!(result, Err(KeyFileError::UnsupportedAlgorithm(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(KeyFileError::UnsupportedAlgorithm(_))),
+        "{result:?}"
+    );
 }
 
 #[test]
@@ -190,7 +207,10 @@ fn openssl_other_curve_rejected() {
         path_str(&plain),
     ]);
     let result = read_private_key_pem(&read_file(&plain), None);
-    assert!(matches!(result, Err(KeyFileError::UnsupportedAlgorithm(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(KeyFileError::UnsupportedAlgorithm(_))),
+        "{result:?}"
+    );
 }
 
 #[test]

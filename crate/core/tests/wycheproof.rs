@@ -125,9 +125,9 @@ impl Report {
             (Verdict::Valid, Ok(true)) | (Verdict::Invalid, Err(_)) => self.passed += 1,
             (Verdict::Acceptable, Ok(true)) => self.acceptable_accepted += 1,
             (Verdict::Acceptable, Err(_)) => self.acceptable_rejected += 1,
-            (Verdict::Valid, Err(reason)) => self
-                .mismatches
-                .push(format!("tcId {id} ({comment}): valid case rejected: {reason}")),
+            (Verdict::Valid, Err(reason)) => self.mismatches.push(format!(
+                "tcId {id} ({comment}): valid case rejected: {reason}"
+            )),
             (Verdict::Invalid, Ok(_)) => self
                 .mismatches
                 .push(format!("tcId {id} ({comment}): invalid case accepted")),
@@ -389,32 +389,33 @@ fn compact_jws_hs256_and_es256() {
     }
     for group in groups(&file) {
         let private = &group["private"];
-        let verify: Box<Verifier> =
-            match (private["kty"].as_str(), private["alg"].as_str()) {
-                (Some("oct"), Some("HS256")) => {
-                    let key = jws::base64url_decode(text(private, "k")).expect("HS256 key");
-                    Box::new(move |token| jws::verify_hs256(token, &key))
-                }
-                (Some("EC"), Some("ES256")) => {
-                    let (public, _kid) =
-                        jws::public_key_from_jwk(&group["public"]).expect("ES256 public JWK");
-                    let key = p256::ecdsa::VerifyingKey::from(public);
-                    Box::new(move |token| jws::verify_es256(token, &key))
-                }
-                _ => {
-                    // RSA, P-521 and key-type mismatch groups: algorithms
-                    // Valise does not implement.
-                    report.skipped += tests(group).len();
-                    continue;
-                }
-            };
+        let verify: Box<Verifier> = match (private["kty"].as_str(), private["alg"].as_str()) {
+            (Some("oct"), Some("HS256")) => {
+                let key = jws::base64url_decode(text(private, "k")).expect("HS256 key");
+                Box::new(move |token| jws::verify_hs256(token, &key))
+            }
+            (Some("EC"), Some("ES256")) => {
+                let (public, _kid) =
+                    jws::public_key_from_jwk(&group["public"]).expect("ES256 public JWK");
+                let key = p256::ecdsa::VerifyingKey::from(public);
+                Box::new(move |token| jws::verify_es256(token, &key))
+            }
+            _ => {
+                // RSA, P-521 and key-type mismatch groups: algorithms
+                // Valise does not implement.
+                report.skipped += tests(group).len();
+                continue;
+            }
+        };
         for case in tests(group) {
             let id = case["tcId"].as_u64().expect("tcId");
             if JWS_SAME_AS_VALID_357.contains(&id) {
                 report.skipped += 1;
                 continue;
             }
-            let outcome = verify(text(case, "jws")).map(|_| true).map_err(|e| e.to_string());
+            let outcome = verify(text(case, "jws"))
+                .map(|_| true)
+                .map_err(|e| e.to_string());
             if JWS_STRICTER_THAN_FILE.contains(&id) {
                 match outcome {
                     Err(_) => report.skipped += 1,
