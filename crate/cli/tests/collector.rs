@@ -888,3 +888,137 @@ fn faults_lose_and_double_nothing() {
         );
     });
 }
+
+// ---------------------------------------------------------------------------
+// Readers vouched for by a community trust list
+
+const PASSPHRASE: &str = "collector-test-passphrase";
+
+/// Runs a `valise` command for the community in `dir` and returns stdout.
+fn valise(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_valise"))
+        .args(args)
+        .env("VALISE_HOME", dir.join("home"))
+        .env("VALISE_PASSPHRASE", PASSPHRASE)
+        .current_dir(dir)
+        .output()
+        .expect("the valise binary runs");
+    assert!(
+        output.status.success(),
+        "valise {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Loads a person's identity that `valise credential issue --out PREFIX` wrote.
+fn reader_from_files(dir: &Path, prefix: &str) -> Reader {
+    let credential = std::fs::read_to_string(dir.join(format!("{prefix}.credential.jws")))
+        .expect("the credential exists")
+        .trim()
+        .to_owned();
+    let (_, payload) = valise_core::jws::decode_unverified(&credential).expect("a JWS");
+    let claims: Value = serde_json::from_slice(&payload).expect("JSON claims");
+    let pem = std::fs::read_to_string(dir.join(format!("{prefix}.sign.key.pem"))).expect("the key exists");
+    let key = match valise_core::keys::read_private_key_pem(&pem, Some(PASSPHRASE.as_bytes())) {
+        Ok(valise_core::keys::PrivateKey::P256(key)) => SigningKey::from(key),
+        _ => panic!("{prefix}.sign.key.pem is not a P-256 key"),
+    };
+    Reader {
+        identity: ReaderIdentity {
+            signing_key: key,
+            kid: claims["signingKey"]["kid"].as_str().expect("a kid").to_owned(),
+            community: claims["community"].as_str().expect("a community").to_owned(),
+            org: claims["org"].as_str().expect("an org").to_owned(),
+            person: claims["person"].as_str().expect("a person").to_owned(),
+            agent: "cli-test".into(),
+            credential: Some(credential),
+        },
+        chain: ChainState::default(),
+    }
+}
+
+#[test]
+fn trust_list_vouches_for_readers() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let dir = dir.path();
+    valise(dir, &["community", "init", "--name", "FinCERT", "--out", "c"]);
+    for org in ["acme", "evil"] {
+        valise(dir, &["member", "add", "--trust", "c/trust.json", "--root-key", "c/root.key.pem",
+            "--org", org, "--name", org, "--sector", "energy", "--country", "FR"]);
+    }
+    valise(dir, &["credential", "issue", "--trust", "c/trust.json", "--org-key", "c/acme.sign.key.pem",
+        "--person", "alice@acme.example", "--name", "Alice", "--valid-for", "30", "--out", "c/alice"]);
+    valise(dir, &["credential", "issue", "--trust", "c/trust.json", "--org-key", "c/evil.sign.key.pem",
+        "--person", "mallory@evil.example", "--name", "Mallory", "--valid-for", "30", "--out", "c/mallory"]);
+    let mut alice = reader_from_files(&dir.join("c"), "alice");
+    let mallory = reader_from_files(&dir.join("c"), "mallory");
+    assert!(alice.identity.source().starts_with("valise://https%3A%2F%2Ffincert.invalid/acme/alice%40acme.example/"));
+
+    let start = |dir: &Path| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_valise"))
+            .args(["collector", "serve", "--trust", "c/trust.json", "--listen", "127.0.0.1:0"])
+            .arg("--db")
+            .arg(format!("sqlite:{}", dir.join("trust.db").display()))
+            .env("VALISE_HOME", dir.join("home"))
+            .env("VALISE_LOG", "info")
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.join("trust.log")).expect("a log file"))
+            .spawn()
+            .expect("the collector starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("the collector prints its address");
+        let address = line.trim().strip_prefix("listening on http://").map(str::to_owned);
+        let Some(address) = address else {
+            let _ = child.kill();
+            panic!("the collector did not start: {}", std::fs::read_to_string(dir.join("trust.log")).unwrap_or_default());
+        };
+        Collector { child, address: address.parse().expect("an address"), log: dir.join("trust.log") }
+    };
+    let mut collector = start(dir);
+    let events_url = collector.url("/events");
+
+    let opened = alice.sign(EventKind::Opened, PACKAGE);
+    let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&opened]));
+    assert_eq!((status, answer["stored"].as_u64()), (200, Some(1)), "{answer}");
+
+    // Mallory's valid credential, but the event claims Alice.
+    let mut impostor = reader_from_files(&dir.join("c"), "mallory");
+    impostor.identity.org = "acme".into();
+    impostor.identity.person = "alice@acme.example".into();
+    let forged = impostor.sign(EventKind::Opened, PACKAGE);
+    let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&forged]));
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["rejected"][0]["code"], "reader_mismatch");
+
+    // Alice's credential on an event signed with Mallory's key.
+    let mut swapped = reader_from_files(&dir.join("c"), "alice");
+    swapped.identity.signing_key = mallory.identity.signing_key.clone();
+    let forged = swapped.sign(EventKind::Opened, PACKAGE);
+    let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&forged]));
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["rejected"][0]["code"], "bad_signature");
+
+    // No credential at all.
+    let mut anonymous = reader_from_files(&dir.join("c"), "alice");
+    anonymous.identity.credential = None;
+    let bare = anonymous.sign(EventKind::Opened, PACKAGE);
+    let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&bare]));
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["rejected"][0]["code"], "credential_rejected");
+
+    // After Alice's signing key is revoked, her events are refused.
+    collector.terminate();
+    let kid = alice.identity.kid.clone();
+    valise(dir, &["key", "revoke", "--trust", "c/trust.json", "--root-key", "c/root.key.pem", "--kid", &kid]);
+    let collector = start(dir);
+    let later = alice.sign(EventKind::Printed, PACKAGE);
+    let (status, answer) = post(&collector.url("/events"), BATCH_MEDIA_TYPE, &batch(&[&later]));
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["rejected"][0]["code"], "credential_rejected");
+    assert!(answer["rejected"][0]["message"].as_str().unwrap_or_default().contains("revoked"), "{answer}");
+    assert_eq!(stored_events(&collector, PACKAGE).len(), 1);
+}

@@ -6,12 +6,15 @@ use std::sync::Arc;
 
 use axum::http::HeaderValue;
 use clap::{Args, Subcommand};
+use time::OffsetDateTime;
 use valise_core::events::ReaderDirectory;
 
-use crate::collector::directory::StaticDirectory;
+use crate::cmd::trust::load_trust;
+use crate::collector::directory::{StaticDirectory, TrustDirectory};
 use crate::collector::server::{router, Collector, Counters, Limits};
 use crate::collector::store::{Database, Store};
 use crate::cmd::CliError;
+use crate::state::State;
 
 /// Arguments of `valise collector`.
 #[derive(Args)]
@@ -31,6 +34,11 @@ struct ServeArgs {
     /// Community trust list (signed JSON) to verify readers' credentials against.
     #[arg(long, value_name = "FILE", required_unless_present = "readers")]
     trust: Option<PathBuf>,
+
+    /// Expected RFC 7638 fingerprint of the community root key; by default
+    /// the fingerprint pinned in the state file, or the list's own on first use.
+    #[arg(long, value_name = "FINGERPRINT", requires = "trust")]
+    root_fingerprint: Option<String>,
 
     /// Fixed list of reader signing keys (JSON) instead of a trust list.
     #[arg(long, value_name = "FILE", conflicts_with = "trust")]
@@ -130,10 +138,27 @@ fn load_directory(args: &ServeArgs) -> Result<Arc<dyn ReaderDirectory + Send + S
     if let Some(path) = &args.readers {
         return Ok(Arc::new(StaticDirectory::load(path)?));
     }
-    // TODO: verify readers' credentials against the community trust list
-    // once the trust list and credential modules exist in the core.
-    Err(CliError::usage("--trust is not supported by this build yet")
-        .hint("pass --readers FILE with the readers' signing keys"))
+    let Some(path) = &args.trust else {
+        return Err(CliError::usage("pass --trust FILE or --readers FILE"));
+    };
+    // The state file supplies the pinned root fingerprint; the collector
+    // does not write it back.
+    let mut state = State::load()?;
+    let trust = load_trust(path, args.root_fingerprint.as_deref(), &mut state)?;
+    if trust.is_stale(OffsetDateTime::now_utc()) {
+        tracing::warn!(
+            community = trust.community(),
+            version = trust.version(),
+            "the trust list is past its next update; events are still verified against it"
+        );
+    }
+    tracing::info!(
+        community = trust.community(),
+        version = trust.version(),
+        root = trust.root_fingerprint(),
+        "trust list loaded"
+    );
+    Ok(Arc::new(TrustDirectory::new(trust)))
 }
 
 /// Checks each `--allow-origin` is a bare web origin (scheme, host, port).

@@ -2,11 +2,15 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use p256::ecdsa::VerifyingKey;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use valise_core::credential::VerifiedCredential;
 use valise_core::events::{DirectoryError, ReaderDirectory, ReaderKey, ReaderLookup};
 use valise_core::jws;
+use valise_core::trust_list::VerifiedTrustList;
 
 use crate::cmd::CliError;
 
@@ -98,5 +102,80 @@ impl ReaderDirectory for StaticDirectory {
             .get(lookup.kid)
             .cloned()
             .ok_or_else(|| DirectoryError::UnknownKey(lookup.kid.to_owned()))
+    }
+}
+
+/// Most verified credentials kept in memory; the cache is emptied when full.
+const MAX_CACHED_CREDENTIALS: usize = 10_000;
+
+/// Readers vouched for by the community trust list: each event carries the
+/// reader's credential (`valisecred`), which must verify against the list
+/// (signed by a signing key of the reader's organization, organization
+/// active, no key revoked), be valid at the event's time, and name the key
+/// that signed the event.
+///
+/// NOTE: the list is read once at start; restart the collector to pick up a
+/// new version (new members, revocations).
+pub(crate) struct TrustDirectory {
+    trust: VerifiedTrustList,
+    /// Verified credentials by the SHA-256 of their token, so each one is
+    /// verified once rather than once per event.
+    cache: Mutex<HashMap<[u8; 32], Result<VerifiedCredential, String>>>,
+}
+
+impl TrustDirectory {
+    /// Wraps a verified trust list.
+    pub(crate) fn new(trust: VerifiedTrustList) -> TrustDirectory {
+        TrustDirectory {
+            trust,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn verify_credential(&self, token: &str) -> Result<VerifiedCredential, String> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Ok(cache) = self.cache.lock() {
+            if let Some(cached) = cache.get(&digest) {
+                return cached.clone();
+            }
+        }
+        let result = VerifiedCredential::verify(token, &self.trust).map_err(|e| e.to_string());
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= MAX_CACHED_CREDENTIALS {
+                cache.clear();
+            }
+            cache.insert(digest, result.clone());
+        }
+        result
+    }
+}
+
+impl ReaderDirectory for TrustDirectory {
+    fn resolve(&self, lookup: &ReaderLookup<'_>) -> Result<ReaderKey, DirectoryError> {
+        let token = lookup.credential.ok_or_else(|| {
+            DirectoryError::CredentialRejected("the event carries no credential (valisecred)".into())
+        })?;
+        let credential = self
+            .verify_credential(token)
+            .map_err(DirectoryError::CredentialRejected)?;
+        let (key, kid) = credential.signing_key();
+        if kid != lookup.kid {
+            return Err(DirectoryError::CredentialRejected(format!(
+                "the event is signed with key {:?} but the credential names signing key {kid:?}",
+                lookup.kid
+            )));
+        }
+        if !credential.is_valid_at(lookup.time) {
+            return Err(DirectoryError::CredentialRejected(format!(
+                "the credential of {} is not valid at the event time",
+                credential.person()
+            )));
+        }
+        Ok(ReaderKey {
+            key: VerifyingKey::from(*key),
+            community: credential.community().to_owned(),
+            org: credential.org().to_owned(),
+            person: credential.person().to_owned(),
+        })
     }
 }
