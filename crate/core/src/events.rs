@@ -102,6 +102,9 @@ pub const MAX_IDENTIFIER_BYTES: usize = 256;
 /// (2^53 - 1, RFC 8785 section 3.2.2.3 and I-JSON, RFC 7493).
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
+/// TLP 2.0 values an event's label may carry, without the `TLP:` prefix.
+pub const TLP_VALUES: [&str; 5] = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"];
+
 /// The `prevHash` of the first event of a chain: 32 zero bytes.
 pub const GENESIS_HASH: [u8; 32] = [0; 32];
 
@@ -884,7 +887,13 @@ fn check_fields(
         }
     }
     if let Some(label) = &data.label {
-        check_identifier("data.label.tlp", &label.tlp)?;
+        if !TLP_VALUES.contains(&label.tlp.as_str()) {
+            return Err(malformed(format!(
+                "data.label.tlp {:?} is not one of {}",
+                label.tlp,
+                TLP_VALUES.join(", ")
+            )));
+        }
         if let Some(marking) = &label.marking {
             check_identifier("data.label.marking", marking)?;
         }

@@ -325,6 +325,7 @@ fn malformed_events_rejected() {
         ("prevHash first", Box::new(|v| v["data"]["prevHash"] = json!("1".repeat(64)))),
         ("reason code", Box::new(|v| v["data"]["reasons"] = json!(["Not Recipient"]))),
         ("decision", Box::new(|v| v["data"]["decision"] = json!("maybe"))),
+        ("tlp", Box::new(|v| v["data"]["label"]["tlp"] = json!("TLP:AMBER"))),
         ("signature type", Box::new(|v| v["valisesig"] = json!(42))),
         ("signature shape", Box::new(|v| v["valisesig"] = json!("a.b"))),
     ];
