@@ -50,7 +50,10 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::assertions::{Label, Provenance};
+use crate::decision::Decision;
 use crate::jws;
+use crate::label::{EffectiveRights, ForwardScope};
 
 /// CloudEvents specification version of every access event.
 pub const SPEC_VERSION: &str = "1.0";
@@ -292,6 +295,74 @@ pub struct EventDraft {
     pub label: Option<EventLabel>,
     /// The package's originator.
     pub originator: Option<OriginatorRef>,
+}
+
+impl From<&EffectiveRights> for RightsInForce {
+    fn from(rights: &EffectiveRights) -> RightsInForce {
+        RightsInForce {
+            view: rights.view,
+            print: rights.print,
+            copy: rights.copy,
+            forward: rights.forward != ForwardScope::None,
+            export: rights.export,
+            watermark: rights.watermark,
+        }
+    }
+}
+
+impl From<&Label> for EventLabel {
+    fn from(label: &Label) -> EventLabel {
+        EventLabel {
+            tlp: label.tlp.as_str().to_owned(),
+            marking: label
+                .marking
+                .as_ref()
+                .map(|marking| format!("{} {}", marking.system, marking.value)),
+        }
+    }
+}
+
+impl From<&Provenance> for OriginatorRef {
+    fn from(provenance: &Provenance) -> OriginatorRef {
+        OriginatorRef {
+            org: provenance.originator.org.clone(),
+            kid: Some(provenance.originator.kid.clone()),
+        }
+    }
+}
+
+impl EventDraft {
+    /// Builds the `opened` or `denied` event of a decision: the decision's
+    /// reason codes (deny reasons, or the warnings of a permit), the
+    /// effective rights of a permit, and the package's label and originator.
+    pub fn from_decision(
+        package_id: &str,
+        decision: &Decision,
+        label: Option<&Label>,
+        provenance: Option<&Provenance>,
+    ) -> EventDraft {
+        let (kind, outcome, reasons, rights) = match decision {
+            Decision::Permit(permit) => (
+                EventKind::Opened,
+                Outcome::Permit,
+                &permit.warnings,
+                Some(RightsInForce::from(&permit.rights)),
+            ),
+            Decision::Deny(reasons) => (EventKind::Denied, Outcome::Deny, reasons, None),
+        };
+        EventDraft {
+            kind,
+            package_id: package_id.to_owned(),
+            decision: outcome,
+            reasons: reasons
+                .iter()
+                .map(|reason| reason.code.as_str().to_owned())
+                .collect(),
+            rights,
+            label: label.map(EventLabel::from),
+            originator: provenance.map(OriginatorRef::from),
+        }
+    }
 }
 
 /// The signing reader: who signs and which installation's chain the event

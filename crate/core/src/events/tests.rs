@@ -496,3 +496,24 @@ fn draft_fields_are_checked() {
         Err(EventError::InvalidDraft(_))
     ));
 }
+
+#[test]
+fn draft_from_denial() {
+    use crate::decision::{Decision, Reason, ReasonCode};
+    let decision = Decision::Deny(vec![Reason::new(ReasonCode::NotRecipient, "not for you", "ask")]);
+    let draft = EventDraft::from_decision("pkg", &decision, None, None);
+    assert_eq!(draft.kind, EventKind::Denied);
+    assert_eq!(draft.decision, Outcome::Deny);
+    assert_eq!(draft.reasons, vec!["not_recipient".to_owned()]);
+    assert_eq!(draft.rights, None);
+    let alice = reader(1, "acme", "alice");
+    let signed = sign_event(&draft, &alice, &mut ChainState::default(), &id(1), TIME).expect("signs");
+    assert!(verify_event(signed.json.as_bytes(), &directory(&[&alice])).is_ok());
+}
+
+#[test]
+fn rights_from_effective_rights() {
+    let rights = RightsInForce::from(&crate::label::EffectiveRights::view_only());
+    assert!(rights.view);
+    assert!(!rights.print && !rights.copy && !rights.forward && !rights.export);
+}
