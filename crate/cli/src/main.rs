@@ -7,6 +7,7 @@
 mod cmd;
 mod collector;
 mod key_files;
+mod outbox;
 mod state;
 
 use std::process::ExitCode;

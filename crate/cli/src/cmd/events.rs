@@ -20,6 +20,8 @@ pub(crate) struct EventsArgs {
 enum EventsCommand {
     /// List who opened, was refused, printed or tried to, and when.
     Report(ReportArgs),
+    /// Send the access events this reader queued while collectors were unreachable.
+    Send,
 }
 
 #[derive(Args)]
@@ -49,6 +51,25 @@ enum ReportFormat {
 pub(crate) fn run(args: EventsArgs) -> Result<(), CliError> {
     match args.command {
         EventsCommand::Report(args) => report(args),
+        EventsCommand::Send => send(),
+    }
+}
+
+/// Sends the outbox of `$VALISE_HOME` and says what is left.
+fn send() -> Result<(), CliError> {
+    let home = crate::outbox::valise_home()?;
+    let delivery = crate::outbox::deliver(&home);
+    println!(
+        "sent {} access events, {} refused by the collector, {} still queued",
+        delivery.sent, delivery.rejected, delivery.queued
+    );
+    match delivery.last_error {
+        Some(error) if delivery.queued > 0 => Err(CliError::refused(format!(
+            "{} access events could not be sent: {error}",
+            delivery.queued
+        ))
+        .hint("run `valise events send` again when the collector is reachable")),
+        _ => Ok(()),
     }
 }
 
