@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use valise_core::events::ReaderDirectory;
 
 use crate::cmd::trust::load_trust;
+use crate::collector::bench::BenchPlan;
 use crate::collector::directory::{StaticDirectory, TrustDirectory};
 use crate::collector::server::{router, Collector, Counters, Limits};
 use crate::collector::store::{Database, Store};
@@ -27,6 +28,32 @@ pub(crate) struct CollectorArgs {
 enum CollectorCommand {
     /// Serve POST /events, GET /events and GET /healthz until stopped (Ctrl-C or SIGTERM).
     Serve(ServeArgs),
+    /// Measure the ingest rate: sign events in memory, then send them to an
+    /// in-process collector on 127.0.0.1 and time verification and storage.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Database to store into: sqlite:PATH or a postgres:// URL.
+    #[arg(long, value_name = "DATABASE")]
+    db: String,
+
+    /// Number of events.
+    #[arg(long, value_name = "COUNT", default_value_t = 20_000)]
+    events: usize,
+
+    /// Number of readers, each with its own key and chain.
+    #[arg(long, value_name = "COUNT", default_value_t = 10)]
+    readers: usize,
+
+    /// Events per request.
+    #[arg(long, value_name = "COUNT", default_value_t = 100)]
+    batch: usize,
+
+    /// Concurrent HTTP clients.
+    #[arg(long, value_name = "COUNT", default_value_t = 4)]
+    clients: usize,
 }
 
 #[derive(Args)]
@@ -70,6 +97,13 @@ struct ServeArgs {
 pub(crate) fn run(args: CollectorArgs) -> Result<(), CliError> {
     match args.command {
         CollectorCommand::Serve(args) => serve(args),
+        CollectorCommand::Bench(args) => crate::collector::bench::run(&BenchPlan {
+            database: Database::parse(&args.db)?,
+            events: args.events,
+            readers: args.readers,
+            batch: args.batch,
+            clients: args.clients,
+        }),
     }
 }
 

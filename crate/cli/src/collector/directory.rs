@@ -96,6 +96,13 @@ impl StaticDirectory {
     }
 }
 
+impl StaticDirectory {
+    /// Makes a directory from keys already in memory.
+    pub(crate) fn from_keys(readers: HashMap<String, ReaderKey>) -> StaticDirectory {
+        StaticDirectory { readers }
+    }
+}
+
 impl ReaderDirectory for StaticDirectory {
     fn resolve(&self, lookup: &ReaderLookup<'_>) -> Result<ReaderKey, DirectoryError> {
         self.readers
