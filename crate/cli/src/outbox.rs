@@ -36,7 +36,7 @@ use crate::key_files::write_atomically;
 /// a package whose rights require events does not open.
 pub(crate) const MAX_QUEUED: usize = 10_000;
 
-/// Most events per request.
+/// Maximum number of events per request.
 const BATCH_SIZE: usize = 100;
 
 /// Time limit of one delivery request.
@@ -73,7 +73,7 @@ struct QueuedEvent {
     event: Value,
 }
 
-/// What one delivery run did.
+/// Outcome of one delivery run.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Delivery {
     /// Events a collector acknowledged.
@@ -230,8 +230,9 @@ pub(crate) fn report_access(
 }
 
 /// Sends every queued event, in chain order, in batches per collector URL.
-/// A 2xx removes the batch; a 4xx moves it to `outbox/rejected/`; a 5xx or
-/// a network failure keeps it and stops sending to that URL for this run.
+/// A 2xx response removes the batch, and a 4xx response moves it to
+/// `outbox/rejected/`. A 5xx response or a network failure keeps it queued
+/// and stops sending to that URL for this run.
 pub(crate) fn deliver(home: &Path) -> Delivery {
     let mut delivery = Delivery::default();
     let outbox = home.join("outbox");
@@ -269,7 +270,7 @@ pub(crate) fn deliver(home: &Path) -> Delivery {
                 }
                 Sent::Rejected(message) => {
                     delivery.rejected += batch.len();
-                    eprintln!("warning: the collector {url} refused {} access events: {message}", batch.len());
+                    eprintln!("warning: the collector {url} rejected {} access events: {message}", batch.len());
                     move_to_rejected(&outbox, batch.iter().map(|(path, _)| path.as_path()));
                     delivery.last_error = Some(message);
                 }
@@ -498,8 +499,8 @@ mod tests {
         }
     }
 
-    /// Serves `statuses.len()` requests on 127.0.0.1, answering each with the
-    /// next status, and sends each request body on the channel.
+    /// Serves `statuses.len()` requests on 127.0.0.1, responding to each with
+    /// the next status, and sends each request body on the channel.
     fn server(statuses: Vec<u16>) -> (String, mpsc::Receiver<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let url = format!("http://{}/events", listener.local_addr().expect("an address"));
@@ -547,7 +548,7 @@ mod tests {
         assert_eq!((delivery.sent, delivery.queued), (0, 3));
         assert!(delivery.last_error.is_some());
 
-        // The collector answers 500, then 200.
+        // The collector responds with 500, then 200.
         let (url, bodies) = server(vec![500, 200]);
         for path in queued_files(&home.path().join("outbox")).expect("listed") {
             let mut entry = read_queued(&path).expect("readable");

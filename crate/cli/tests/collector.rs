@@ -120,7 +120,7 @@ fn write_readers(dir: &Path, readers: &[&Reader]) -> PathBuf {
 // ---------------------------------------------------------------------------
 // Databases
 
-/// The databases every suite runs against: SQLite always, PostgreSQL when
+/// Returns the databases every suite runs against: SQLite always, PostgreSQL when
 /// `VALISE_TEST_POSTGRES_URL` is set (required when `CI=true`).
 fn databases(dir: &Path, name: &str) -> Vec<String> {
     let mut databases = vec![format!("sqlite:{}", dir.join(format!("{name}.db")).display())];
@@ -269,7 +269,7 @@ fn agent(timeout: Duration) -> ureq::Agent {
         .into()
 }
 
-/// Sends a body and returns the status and the JSON answer.
+/// Sends a body and returns the status and the JSON response.
 fn post(url: &str, content_type: &str, body: &str) -> (u16, Value) {
     let mut response = agent(Duration::from_secs(30))
         .post(url)
@@ -282,14 +282,14 @@ fn post(url: &str, content_type: &str, body: &str) -> (u16, Value) {
     (status, value)
 }
 
-/// Writes a raw HTTP request and returns whatever the server answers before
+/// Writes a raw HTTP request and returns whatever the server sends before
 /// it closes the connection or stops sending for a second.
 fn raw_request(address: SocketAddr, request: &str) -> String {
     let mut stream = TcpStream::connect(address).expect("the collector accepts connections");
     stream
         .set_read_timeout(Some(Duration::from_secs(1)))
         .expect("a timeout can be set");
-    // The server may answer and close before the whole request is written.
+    // The server may respond and close before the whole request is written.
     let _ = stream.write_all(request.as_bytes());
     let mut answer = Vec::new();
     let mut buffer = [0u8; 4096];
@@ -456,7 +456,7 @@ fn forged_altered_and_replayed_refused() {
         assert_eq!(status, 422, "{answer}");
         assert_eq!(answer["rejected"][0]["code"], "reader_mismatch");
 
-        // A key nobody listed.
+        // A key missing from the readers file.
         let mut stranger = Reader::new("acme", "carol");
         let unknown = stranger.sign(EventKind::Opened, PACKAGE);
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&unknown]));
@@ -653,7 +653,7 @@ fn cors_allows_listed_origins_only() {
 // ---------------------------------------------------------------------------
 // Faults
 
-/// How the fault proxy treats a request, by its number.
+/// Returns the fault the proxy injects into request number `request`.
 fn fault_for(request: usize) -> Fault {
     match request % 10 {
         3 => Fault::FailBeforeStoring,
@@ -708,7 +708,7 @@ impl FaultProxy {
 impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
+        // Wake the accept loop so it reads the flag.
         let _ = TcpStream::connect(self.address);
     }
 }

@@ -119,7 +119,7 @@ pub const GENESIS_HASH: [u8; 32] = [0; 32];
 pub enum EventKind {
     /// The package was decrypted and shown.
     Opened,
-    /// The decision point refused access; the reasons say why.
+    /// The decision point refused access, for the reasons listed in the event.
     Denied,
     /// The reader tried to print and the rights forbid it.
     PrintBlocked,
@@ -277,8 +277,8 @@ pub struct EventData {
     pub prev_hash: String,
 }
 
-/// What the caller of [`sign_event`] supplies: the event without the reader,
-/// the chain and the signature.
+/// Caller-supplied part of an event: everything but the reader, the chain
+/// and the signature, which [`sign_event`] adds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventDraft {
     /// The kind of event.
@@ -475,7 +475,7 @@ impl EventSource {
     }
 }
 
-/// Where a reader installation's chain stands: the last sequence number used
+/// Position of a reader installation's chain: the last sequence number used
 /// and the chain hash of the last event signed.
 ///
 /// The caller persists it after each [`sign_event`] (the browser in
@@ -563,7 +563,7 @@ pub struct ReaderLookup<'a> {
     pub time: OffsetDateTime,
 }
 
-/// Why a [`ReaderDirectory`] could not vouch for a signer.
+/// Failure of a [`ReaderDirectory`] to vouch for a signer.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DirectoryError {
@@ -659,8 +659,8 @@ pub fn event_id_from_random(bytes: [u8; 16]) -> String {
 /// Signs an access event and advances the reader's chain.
 ///
 /// `id` must be a UUID (see [`event_id_from_random`]); `time` is converted to
-/// UTC. On success `chain` holds the new event's sequence number and hash; on
-/// error it is unchanged.
+/// UTC. On success `chain` contains the new event's sequence number and hash.
+/// On error it is unchanged.
 ///
 /// # Errors
 ///
@@ -847,7 +847,7 @@ pub fn verify_event_value(
 /// # Errors
 ///
 /// [`EventError::Malformed`] when the body is not such JSON, has duplicate
-/// keys, nests deeper than allowed or holds more than `max_events` events;
+/// keys, nests deeper than allowed or contains more than `max_events` events;
 /// [`EventError::TooLarge`] when an event is larger than
 /// [`MAX_EVENT_BYTES`].
 pub fn parse_batch(bytes: &[u8], max_events: usize) -> Result<Vec<Value>, EventError> {
@@ -863,7 +863,7 @@ pub fn parse_batch(bytes: &[u8], max_events: usize) -> Result<Vec<Value>, EventE
     };
     if events.len() > max_events {
         return Err(EventError::Malformed(format!(
-            "the batch holds {} events, more than the maximum of {max_events}",
+            "the batch contains {} events, more than the maximum of {max_events}",
             events.len()
         )));
     }
@@ -875,7 +875,7 @@ pub fn hash_hex(hash: &[u8; 32]) -> String {
     hex::encode(hash)
 }
 
-/// The event as serde sees it, without `valisesig`.
+/// Serde form of the event, without `valisesig`.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WireEvent {
@@ -1087,10 +1087,10 @@ fn verify_detached(signature: &str, payload: &[u8], key: &VerifyingKey) -> Resul
 
 /// Serialises a JSON value in the RFC 8785 canonical form (JCS).
 ///
-/// Object members are sorted by the UTF-16 code units of their names, no
-/// whitespace is written, strings use the shortest JSON escapes with
-/// lowercase `\u00xx` for other control characters (which is how serde_json
-/// writes strings), and numbers are limited to integers of magnitude at most
+/// Object members are sorted by the UTF-16 code units of their names, and no
+/// whitespace is written. Strings use the shortest JSON escapes, with
+/// lowercase `\u00xx` for other control characters, which is how serde_json
+/// writes strings. Numbers are limited to integers of magnitude at most
 /// 2^53 - 1, whose ECMAScript form is their plain decimal digits. Events carry
 /// no other numbers, so a fraction or a larger integer is rejected instead of
 /// being formatted.

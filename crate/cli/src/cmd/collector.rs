@@ -88,7 +88,7 @@ struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
 
-    /// Most events in one batch.
+    /// Maximum number of events in one batch.
     #[arg(long, value_name = "COUNT", default_value_t = 1000)]
     max_batch: usize,
 }

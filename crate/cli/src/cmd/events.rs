@@ -55,7 +55,7 @@ pub(crate) fn run(args: EventsArgs) -> Result<(), CliError> {
     }
 }
 
-/// Sends the outbox of `$VALISE_HOME` and says what is left.
+/// Sends the outbox of `$VALISE_HOME` and prints how many events remain queued.
 fn send() -> Result<(), CliError> {
     let home = crate::outbox::valise_home()?;
     let delivery = crate::outbox::deliver(&home);

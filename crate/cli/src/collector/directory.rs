@@ -1,4 +1,4 @@
-//! Where the collector finds the readers' signing keys.
+//! Reader directories of the collector: the sources of readers' signing keys.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -115,11 +115,11 @@ impl ReaderDirectory for StaticDirectory {
 /// Most verified credentials kept in memory; the cache is emptied when full.
 const MAX_CACHED_CREDENTIALS: usize = 10_000;
 
-/// Readers vouched for by the community trust list: each event carries the
-/// reader's credential (`valisecred`), which must verify against the list
-/// (signed by a signing key of the reader's organization, organization
-/// active, no key revoked), be valid at the event's time, and name the key
-/// that signed the event.
+/// Readers vouched for by the community trust list. Each event carries the
+/// reader's credential (`valisecred`). The credential must verify against
+/// the list (signed by a signing key of the reader's organization, the
+/// organization active, no key revoked), be valid at the event's time, and
+/// name the key that signed the event.
 ///
 /// NOTE: the list is read once at start; restart the collector to pick up a
 /// new version (new members, revocations).

@@ -17,7 +17,7 @@ use crate::cmd::CliError;
 ///
 /// `(source, id)` is the CloudEvents identity of an event, so it is the key:
 /// a second copy of the same event is a duplicate, and a different event
-/// under the same key is a conflict. `chain` holds a [`ChainStatus`].
+/// under the same key is a conflict. `chain` contains a [`ChainStatus`].
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS access_events (
     source TEXT NOT NULL,
@@ -45,7 +45,7 @@ CREATE INDEX IF NOT EXISTS access_events_chain ON access_events (source, seq);
 /// Most rows one query returns.
 pub(crate) const MAX_QUERY_ROWS: usize = 100_000;
 
-/// Where events are stored, from `--db`.
+/// Database location, from `--db`.
 #[derive(Clone)]
 pub(crate) enum Database {
     /// `sqlite:PATH`: an SQLite file, created when missing.
@@ -107,7 +107,7 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// Where an event stands in its reader's chain when it is stored.
+/// Position of an event in its reader's chain when it is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ChainStatus {
     /// Sequence number 1: the start of a chain.
@@ -142,7 +142,7 @@ impl ChainStatus {
 
     /// Decides the status of a new event from what is already stored:
     /// `previous_hashes` are the hashes stored at `seq - 1` for the same
-    /// source, `same_seq_stored` whether another event holds `seq`.
+    /// source, and `same_seq_stored` tells whether another event has `seq`.
     pub(crate) fn decide(
         seq: u64,
         prev_hash: &str,
@@ -163,7 +163,7 @@ impl ChainStatus {
     }
 }
 
-/// What happened to one event of a batch.
+/// Outcome of storing one event of a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum InsertOutcome {
     /// Stored, with its chain status.
@@ -239,7 +239,7 @@ pub(crate) struct StoredEvent {
     pub(crate) event: serde_json::Value,
 }
 
-/// Which events a query returns, ordered by event time.
+/// Filter of an event query; results are ordered by event time.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EventFilter {
     /// Only events about this package.

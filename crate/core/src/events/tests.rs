@@ -515,5 +515,8 @@ fn draft_from_denial() {
 fn rights_from_effective_rights() {
     let rights = RightsInForce::from(&crate::label::EffectiveRights::view_only());
     assert!(rights.view);
-    assert!(!rights.print && !rights.copy && !rights.forward && !rights.export);
+    assert!(!rights.print);
+    assert!(!rights.copy);
+    assert!(!rights.forward);
+    assert!(!rights.export);
 }
