@@ -1,0 +1,197 @@
+// PDF documents drawn on canvas with pdf.js, one page at a time as it scrolls
+// into view. No scripting bundle is loaded, XFA is off, no form or action
+// annotation is drawn as a control, and nothing prints by itself. Links become
+// plain anchors only when they are http or https. The text layer exists only
+// when the rights allow copy, so a refused copy leaves no text to select.
+import { element } from './dom.js';
+
+/** Folder of the vendored pdf.js build (library, worker, fonts, character maps, decoders). */
+export const PDFJS_BASE = new URL('../../vendor/pdfjs/', import.meta.url);
+
+/** Link schemes that become anchors; every other link in a PDF is dropped. */
+export const LINK_PROTOCOLS = new Set(['http:', 'https:']);
+
+/** Pages drawn ahead of the visible ones, as a margin of the scroll viewport. */
+const PREFETCH_MARGIN = '100% 0px';
+
+/** Widest page drawn, in CSS pixels; narrower containers scale pages down. */
+const MAX_PAGE_WIDTH = 1000;
+
+let library = null;
+
+/** Loads pdf.js once and points it at its same-origin worker. */
+async function loadLibrary() {
+  library ??= (async () => {
+    const pdfjs = await import(new URL('pdf.min.mjs', PDFJS_BASE).href);
+    pdfjs.GlobalWorkerOptions.workerSrc = new URL('pdf.worker.min.mjs', PDFJS_BASE).href;
+    return pdfjs;
+  })();
+  return library;
+}
+
+/** Returns the `http:` or `https:` URL of a link annotation, or null. */
+export function safeLinkUrl(annotation) {
+  if (annotation.subtype !== 'Link' || typeof annotation.url !== 'string') return null;
+  try {
+    const url = new URL(annotation.url);
+    return LINK_PROTOCOLS.has(url.protocol) ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Opens the document and draws its pages lazily into the container. */
+export async function render(container, { bytes, rights }) {
+  const pdfjs = await loadLibrary();
+  const loadingTask = pdfjs.getDocument({
+    // pdf.js transfers the buffer to its worker; a copy keeps the caller's bytes intact.
+    data: bytes.slice(),
+    // pdf.js 5 and later compile no font code with eval; the portal's policy
+    // forbids eval anyway. Kept so an older build would not turn it on.
+    isEvalSupported: false,
+    enableXfa: false,
+    disableWorkerRendering: true,
+    useSystemFonts: false,
+    standardFontDataUrl: new URL('standard_fonts/', PDFJS_BASE).href,
+    cMapUrl: new URL('cmaps/', PDFJS_BASE).href,
+    cMapPacked: true,
+    wasmUrl: new URL('wasm/', PDFJS_BASE).href,
+    verbosity: pdfjs.VerbosityLevel.ERRORS,
+  });
+  let passwordRequired = false;
+  loadingTask.onPassword = () => {
+    passwordRequired = true;
+    loadingTask.destroy();
+  };
+
+  let pdf;
+  try {
+    pdf = await loadingTask.promise;
+  } catch (error) {
+    if (passwordRequired || error?.name === 'PasswordException') {
+      throw new Error('the PDF is protected by its own password, which the viewer does not ask for');
+    }
+    throw new Error(`pdf.js could not read the PDF (${error?.message ?? error})`);
+  }
+
+  const pages = element('div', { className: 'valise-pdf', role: 'document', 'aria-label': `PDF document, ${pdf.numPages} pages` });
+  container.replaceChildren(pages);
+
+  const width = Math.min(container.clientWidth || MAX_PAGE_WIDTH, MAX_PAGE_WIDTH);
+  const firstPage = await pdf.getPage(1);
+  const baseViewport = firstPage.getViewport({ scale: 1 });
+  const scale = width / baseViewport.width;
+
+  const slots = [];
+  for (let number = 1; number <= pdf.numPages; number += 1) {
+    const slot = element('div', {
+      className: 'valise-pdf-page',
+      'data-page-number': number,
+      'aria-label': `Page ${number}`,
+    });
+    slot.style.width = `${Math.floor(baseViewport.width * scale)}px`;
+    slot.style.height = `${Math.floor(baseViewport.height * scale)}px`;
+    pages.append(slot);
+    slots.push(slot);
+  }
+
+  const drawn = new Set();
+  const tasks = new Set();
+  let destroyed = false;
+
+  const drawPage = async (slot) => {
+    const number = Number(slot.dataset.pageNumber);
+    if (drawn.has(number) || destroyed) return;
+    drawn.add(number);
+    const page = number === 1 ? firstPage : await pdf.getPage(number);
+    const viewport = page.getViewport({ scale });
+    const outputScale = window.devicePixelRatio || 1;
+
+    const canvas = element('canvas', { className: 'valise-pdf-canvas', 'aria-hidden': 'true' });
+    canvas.width = Math.floor(viewport.width * outputScale);
+    canvas.height = Math.floor(viewport.height * outputScale);
+    canvas.style.width = `${Math.floor(viewport.width)}px`;
+    canvas.style.height = `${Math.floor(viewport.height)}px`;
+    slot.style.width = canvas.style.width;
+    slot.style.height = canvas.style.height;
+    slot.replaceChildren(canvas);
+
+    const task = page.render({
+      canvas,
+      viewport,
+      transform: outputScale === 1 ? undefined : [outputScale, 0, 0, outputScale, 0, 0],
+      annotationMode: pdfjs.AnnotationMode.ENABLE,
+    });
+    tasks.add(task);
+    try {
+      await task.promise;
+    } catch (error) {
+      if (error?.name !== 'RenderingCancelledException') throw error;
+      return;
+    } finally {
+      tasks.delete(task);
+    }
+    if (destroyed) return;
+
+    if (rights?.copy) {
+      const textLayer = element('div', { className: 'valise-pdf-text textLayer' });
+      textLayer.style.setProperty('--scale-factor', String(scale));
+      textLayer.style.setProperty('--total-scale-factor', String(scale));
+      slot.append(textLayer);
+      await new pdfjs.TextLayer({ textContentSource: page.streamTextContent(), container: textLayer, viewport }).render();
+    }
+    slot.append(linkLayer(await page.getAnnotations({ intent: 'display' }), viewport));
+    slot.dataset.rendered = 'true';
+    slot.dispatchEvent(new CustomEvent('valise-page-rendered', { bubbles: true, detail: { pageNumber: number } }));
+  };
+
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (entry.isIntersecting) {
+          observer.unobserve(entry.target);
+          drawPage(entry.target).catch((error) => {
+            entry.target.replaceChildren(element('p', { className: 'valise-notice' }, `Page ${entry.target.dataset.pageNumber} could not be drawn: ${error?.message ?? error}`));
+          });
+        }
+      }
+    },
+    { rootMargin: PREFETCH_MARGIN },
+  );
+  for (const slot of slots) observer.observe(slot);
+
+  return {
+    pageCount: pdf.numPages,
+    destroy() {
+      destroyed = true;
+      observer.disconnect();
+      for (const task of tasks) task.cancel();
+      loadingTask.destroy();
+    },
+  };
+}
+
+/** Builds anchors over the http and https link annotations of a page. */
+function linkLayer(annotations, viewport) {
+  const layer = element('div', { className: 'valise-pdf-links' });
+  for (const annotation of annotations) {
+    const href = safeLinkUrl(annotation);
+    if (href === null || !Array.isArray(annotation.rect)) continue;
+    const [x1, y1] = viewport.convertToViewportPoint(annotation.rect[0], annotation.rect[1]);
+    const [x2, y2] = viewport.convertToViewportPoint(annotation.rect[2], annotation.rect[3]);
+    const link = element('a', {
+      className: 'valise-pdf-link',
+      href,
+      target: '_blank',
+      rel: 'noopener noreferrer',
+      referrerpolicy: 'no-referrer',
+      title: href,
+    });
+    link.style.left = `${Math.min(x1, x2)}px`;
+    link.style.top = `${Math.min(y1, y2)}px`;
+    link.style.width = `${Math.abs(x2 - x1)}px`;
+    link.style.height = `${Math.abs(y2 - y1)}px`;
+    layer.append(link);
+  }
+  return layer;
+}
