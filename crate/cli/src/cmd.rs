@@ -14,6 +14,8 @@ pub(crate) mod member;
 pub(crate) mod open;
 pub(crate) mod seal;
 pub(crate) mod trust;
+pub(crate) mod trust_open;
+pub(crate) mod trust_seal;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;

@@ -25,7 +25,7 @@ use crate::cmd::CliError;
 /// Maximum size of the state file, checked before parsing.
 const MAX_STATE_BYTES: u64 = 1024 * 1024;
 
-/// What the CLI remembers about one community.
+/// Stored state of one community.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct CommunityState {

@@ -91,6 +91,14 @@ pub enum StandingProblem {
         /// Organization the credential names.
         org: String,
     },
+    /// The signing key is not in this trust list at all.
+    #[error("the credential's signing key {kid:?} is not in the trust list of {community}")]
+    SignerNotListed {
+        /// Key id of the signature.
+        kid: String,
+        /// Community of the trust list.
+        community: String,
+    },
     /// The issuing organization is suspended or departed.
     #[error("organization {org:?} is {status}, so its credentials are no longer valid")]
     OrganizationNotActive {
@@ -256,10 +264,9 @@ impl VerifiedCredential {
             return Err(CredentialError::WrongType(header.typ));
         }
         let kid = header.kid.ok_or(CredentialError::MissingKid)?;
-        let signer = trust.signing_key(&kid).ok_or_else(|| StandingProblem::UnknownSigner {
-            kid: kid.clone(),
-            org: String::from("(unknown)"),
-        })?;
+        let signer = trust
+            .signing_key(&kid)
+            .ok_or_else(|| StandingProblem::SignerNotListed { kid: kid.clone(), community: trust.community().to_owned() })?;
         let verified = jws::verify_es256(token, &p256::ecdsa::VerifyingKey::from(signer.key)).map_err(|error| match error {
             JwsError::SignatureInvalid => CredentialError::SignatureInvalid,
             other => CredentialError::Malformed(other.to_string()),
@@ -380,5 +387,102 @@ impl VerifiedCredential {
     /// Returns the person's signing key and its id.
     pub fn signing_key(&self) -> (&p256::PublicKey, &str) {
         (&self.signing_key, &self.signing_kid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn credential() -> Credential {
+        let key = || p256::SecretKey::random(&mut rand_core::OsRng).public_key();
+        Credential {
+            community: "https://cert.example/community".into(),
+            person: "alice@acme.example".into(),
+            name: "Alice".into(),
+            org: "acme".into(),
+            attributes: vec![],
+            key_access_key: jws::public_jwk(&key(), "ka"),
+            signing_key: jws::public_jwk(&key(), "sig"),
+            issued: datetime!(2026-12-01 00:00 UTC),
+            not_before: datetime!(2026-12-01 00:00 UTC),
+            not_after: datetime!(2027-01-01 00:00 UTC),
+        }
+    }
+
+    #[test]
+    fn schema_matches_serialized_credential() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/credential.schema.json");
+        let text = std::fs::read_to_string(&path).expect("docs/credential.schema.json is readable");
+        let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+        let properties: std::collections::BTreeSet<&String> =
+            schema["properties"].as_object().expect("properties").keys().collect();
+        let value = serde_json::to_value(credential()).expect("serialise");
+        let keys: std::collections::BTreeSet<&String> = value.as_object().expect("object").keys().collect();
+        assert_eq!(keys, properties);
+        for required in schema["required"].as_array().expect("required") {
+            assert!(keys.contains(&required.as_str().expect("name").to_owned()), "{required}");
+        }
+    }
+
+    #[test]
+    fn validate_rejects_bad_fields() {
+        assert_eq!(credential().validate(), Ok(()));
+
+        let mut window = credential();
+        window.not_after = window.not_before;
+        assert!(matches!(window.validate(), Err(CredentialError::Invalid(_))));
+
+        let mut person = credential();
+        person.person = " ".into();
+        assert!(matches!(person.validate(), Err(CredentialError::Invalid(_))));
+
+        let mut no_kid = credential();
+        no_kid.key_access_key.as_object_mut().expect("object").remove("kid");
+        assert!(matches!(no_kid.validate(), Err(CredentialError::Invalid(_))));
+    }
+
+    #[test]
+    fn window_bounds_are_inclusive() {
+        let root = p256::SecretKey::random(&mut rand_core::OsRng);
+        let org = p256::SecretKey::random(&mut rand_core::OsRng);
+        let mut list = crate::trust_list::TrustList::new(
+            "https://cert.example/community",
+            "Example",
+            &root.public_key(),
+            datetime!(2026-12-01 00:00 UTC),
+            time::Duration::days(30),
+        )
+        .expect("list");
+        list.members.push(crate::trust_list::Member {
+            org: "acme".into(),
+            name: "ACME".into(),
+            sector: "energy".into(),
+            country: "DE".into(),
+            status: MemberStatus::Active,
+            signing_keys: vec![jws::public_jwk(&org.public_key(), "acme-sign")],
+            key_access_keys: vec![],
+            attributes: vec![],
+            clients: vec![],
+            label_mappings: vec![],
+        });
+        let trust = VerifiedTrustList::verify(
+            &list.sign(&root).expect("sign"),
+            &crate::trust_list::TrustAnchor::Key(root.public_key()),
+        )
+        .expect("verify");
+        let token = credential().sign(&org, "acme-sign").expect("sign");
+        let verified = VerifiedCredential::verify(&token, &trust).expect("verify");
+        assert!(verified.is_valid_at(datetime!(2026-12-01 00:00 UTC)));
+        assert!(verified.is_valid_at(datetime!(2027-01-01 00:00 UTC)));
+        assert!(!verified.is_valid_at(datetime!(2027-01-01 00:00:01 UTC)));
+        assert!(!verified.is_valid_at(datetime!(2026-11-30 23:59:59 UTC)));
+
+        let mut tampered: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut changed = credential();
+        changed.name = "Mallory".into();
+        tampered[1] = jws::base64url_encode(&serde_json::to_vec(&changed).expect("json"));
+        assert_eq!(VerifiedCredential::verify(&tampered.join("."), &trust).err(), Some(CredentialError::SignatureInvalid));
     }
 }

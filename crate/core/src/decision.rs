@@ -168,9 +168,9 @@ impl std::fmt::Display for ReasonCode {
 pub struct Reason {
     /// Stable code.
     pub code: ReasonCode,
-    /// What is wrong, as a sentence for a person.
+    /// Sentence for a person: the problem found.
     pub message: String,
-    /// What the person can do about it.
+    /// Sentence for a person: the next step to take.
     pub next_step: String,
 }
 
@@ -219,11 +219,11 @@ pub enum Obligation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Permit {
-    /// What the reader may do.
+    /// Rights granted to the reader.
     pub rights: EffectiveRights,
     /// Text the viewer overlays on screen and in print, when required.
     pub watermark: Option<String>,
-    /// What the viewer must do.
+    /// Duties of the viewer while it shows the package.
     pub obligations: Vec<Obligation>,
     /// Warnings to show the reader.
     pub warnings: Vec<Reason>,
@@ -473,8 +473,8 @@ fn check_recipient(input: &DecisionInput<'_>, collected: &mut Collected) {
     }
 }
 
-/// Checks the originator's signature. Only a key the judging list knows can
-/// have been checked, so an unknown key is left to `originator_unknown`.
+/// Checks the originator's signature. Only a key listed in the judging list
+/// can have been checked, so an unknown key is left to `originator_unknown`.
 fn check_signature(input: &DecisionInput<'_>, collected: &mut Collected) {
     let key_known = input.originator_kid.is_some_and(|kid| input.trust.signing_key(kid).is_some());
     if !input.originator_signature_valid && key_known {
@@ -487,6 +487,11 @@ fn check_signature(input: &DecisionInput<'_>, collected: &mut Collected) {
 }
 
 fn decide_unlabelled(input: &DecisionInput<'_>, mut collected: Collected) -> Decision {
+    // Without the data key nothing of the package is authenticated (the
+    // policy binding and the assertions need it), so nothing else is judged.
+    if input.unwrapped_kid.is_none() {
+        return Decision::Deny(collected.deny);
+    }
     let community = input.trust.community();
     let (ours, foreign): (Vec<String>, Vec<String>) = input
         .data_attributes
@@ -772,7 +777,7 @@ fn forward_orgs(trust: &VerifiedTrustList, reader: Option<&VerifiedCredential>, 
 ///
 /// The package's community selects the list. A package that names no
 /// community is judged by the only list when there is one, else by the list
-/// that knows its originator key. The credential must be of the same
+/// that contains its originator key. The credential must be of the same
 /// community; among several, the one whose key or organization's key opened
 /// the package is preferred.
 ///

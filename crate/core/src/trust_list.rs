@@ -145,7 +145,7 @@ pub enum InvalidTrustList {
     CommunityId {
         /// The id as listed.
         id: String,
-        /// Why it is invalid.
+        /// Reason it is invalid.
         reason: String,
     },
     /// The version is 0.
@@ -203,7 +203,7 @@ pub enum InvalidTrustList {
         kind: &'static str,
         /// Index in the key list.
         index: usize,
-        /// Why it is invalid.
+        /// Reason it is invalid.
         reason: String,
     },
     /// Two keys in the list share a `kid`.
@@ -276,6 +276,9 @@ pub enum TrustListError {
 }
 
 /// The key a reader trusts to sign the community's trust list.
+///
+/// NOTE: there is no root key rotation: a list signed by a new root key is
+/// rejected until the reader pins the new fingerprint.
 #[derive(Debug, Clone)]
 pub enum TrustAnchor {
     /// RFC 7638 JWK thumbprint (SHA-256, base64url) of the root public key.
@@ -971,6 +974,57 @@ mod tests {
         assert_eq!(decode_file(&format!("{token}\n")).expect("decode compact"), token);
         assert_eq!(peek_community(&token).expect("peek"), (COMMUNITY.to_owned(), 1));
         assert!(decode_file(r#"{"protected":"a","payload":"b","signature":"c","x":1}"#).is_err());
+    }
+
+    /// Returns the property names of a schema object and checks that its
+    /// required names are among them.
+    fn schema_properties(schema: &serde_json::Value) -> BTreeSet<String> {
+        let properties: BTreeSet<String> =
+            schema["properties"].as_object().expect("properties").keys().cloned().collect();
+        for required in schema["required"].as_array().expect("required") {
+            assert!(properties.contains(required.as_str().expect("name")), "{required} is required but not a property");
+        }
+        properties
+    }
+
+    fn object_keys(value: &serde_json::Value) -> BTreeSet<String> {
+        value.as_object().expect("object").keys().cloned().collect()
+    }
+
+    #[test]
+    fn schema_matches_serialized_list() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/trust-list.schema.json");
+        let text = std::fs::read_to_string(&path).expect("docs/trust-list.schema.json is readable");
+        let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+
+        let root = key();
+        let mut full = list(&root);
+        full.attributes = vec![AttributeDefinition {
+            name: "sector".into(),
+            rule: crate::attributes::AttributeRule::AnyOf,
+            values: vec!["energy".into()],
+        }];
+        full.members[0].attributes =
+            vec![AttributeFqn::parse("https://cert.example/community/attr/sector/value/energy").expect("fqn")];
+        full.members[0].label_mappings = vec![LabelMapping {
+            system: "ACME".into(),
+            value: "Confidential".into(),
+            tlp: crate::assertions::Tlp::Amber,
+        }];
+        full.revoked_keys = vec![RevokedKey { kid: "x".into(), revoked: full.issued, reason: Some("lost".into()) }];
+        let value = serde_json::to_value(&full).expect("serialise");
+
+        assert_eq!(object_keys(&value), schema_properties(&schema));
+        assert_eq!(object_keys(&value["members"][0]), schema_properties(&schema["$defs"]["member"]));
+        assert_eq!(
+            object_keys(&value["members"][0]["labelMappings"][0]),
+            schema_properties(&schema["$defs"]["member"]["properties"]["labelMappings"]["items"])
+        );
+        assert_eq!(
+            object_keys(&value["revokedKeys"][0]),
+            schema_properties(&schema["properties"]["revokedKeys"]["items"])
+        );
+        assert_eq!(object_keys(&value["attributes"][0]), schema_properties(&schema["$defs"]["attributeDefinition"]));
     }
 
     #[test]

@@ -41,10 +41,16 @@ fn case() -> impl Strategy<Value = Case> {
     })
 }
 
-/// Returns every unmet requirement as (attribute index, value index) pairs
-/// for allOf/hierarchy, (attribute index, None) for anyOf, plus the undefined
-/// required values, using nothing but set definitions.
-fn reference(case: &Case) -> (BTreeSet<(usize, Option<usize>)>, BTreeSet<(usize, usize)>) {
+/// Unmet requirements as (attribute index, value index) for allOf and
+/// hierarchy and (attribute index, None) for anyOf.
+type UnmetSet = BTreeSet<(usize, Option<usize>)>;
+
+/// Required values the definitions lack, as (attribute index, value index).
+type UndefinedSet = BTreeSet<(usize, usize)>;
+
+/// Computes the unmet and the undefined requirements using nothing but set
+/// definitions.
+fn reference(case: &Case) -> (UnmetSet, UndefinedSet) {
     let mut unmet = BTreeSet::new();
     let mut undefined = BTreeSet::new();
     for (attribute, definition) in case.definitions.iter().enumerate() {

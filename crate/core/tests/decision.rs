@@ -248,8 +248,11 @@ fn each_reason_code_has_a_case() {
     long.not_after = datetime!(2027-06-01 00:00 UTC);
     let long_credential = world.issue(&long, &trust).expect("valid credential");
 
+    // Name, change to the baseline, judging list and reader credential when
+    // they differ from the baseline's, and the exact codes expected.
     type Change = fn(&mut Case);
-    let table: Vec<(&str, Change, Option<&VerifiedTrustList>, Option<&VerifiedCredential>, Vec<ReasonCode>)> = vec![
+    type Row<'a> = (&'a str, Change, Option<&'a VerifiedTrustList>, Option<&'a VerifiedCredential>, Vec<ReasonCode>);
+    let table: Vec<Row<'_>> = vec![
         ("not_recipient", |c| c.unwrapped_kid = None, None, None, vec![ReasonCode::NotRecipient]),
         (
             "originator_unknown",
@@ -395,7 +398,8 @@ fn each_reason_code_has_a_case() {
         assert_eq!(decision.deny_codes(), expected, "case {name}: {decision:#?}");
         if let Decision::Deny(reasons) = &decision {
             for reason in reasons {
-                assert!(!reason.message.is_empty() && !reason.next_step.is_empty(), "case {name}: {reason:?}");
+                assert!(!reason.message.is_empty(), "case {name}: {reason:?}");
+                assert!(!reason.next_step.is_empty(), "case {name}: {reason:?}");
             }
         }
     }
@@ -516,7 +520,9 @@ fn red_permits_named_recipient_view_only() {
         panic!("named recipient should be permitted");
     };
     assert!(permit.rights.view);
-    assert!(!permit.rights.print && !permit.rights.copy && !permit.rights.export);
+    assert!(!permit.rights.print);
+    assert!(!permit.rights.copy);
+    assert!(!permit.rights.export);
     assert_eq!(permit.rights.forward, ForwardScope::None);
     assert!(permit.watermark.is_some());
 }
@@ -536,7 +542,8 @@ fn rights_narrow_but_never_widen() {
         panic!("CLEAR should be permitted");
     };
     assert!(!permit.rights.print, "the rights assertion removed print");
-    assert!(permit.rights.export && permit.rights.copy);
+    assert!(permit.rights.export);
+    assert!(permit.rights.copy);
     assert_eq!(permit.rights.forward, ForwardScope::Anyone);
     assert!(permit.watermark.is_none());
     assert_eq!(
@@ -602,6 +609,11 @@ fn stock_package_is_view_only_unlabelled() {
     // Attributes of the judging community are still evaluated.
     case.data_attributes = vec![format!("{COMMUNITY}/attr/sector/value/energy")];
     assert_eq!(run(&case, &trust, None).deny_codes(), vec![ReasonCode::AttributeMissing]);
+
+    // Without the data key the policy is not authenticated: only
+    // not_recipient is reported.
+    case.unwrapped_kid = None;
+    assert_eq!(run(&case, &trust, None).deny_codes(), vec![ReasonCode::NotRecipient]);
 }
 
 #[test]

@@ -148,22 +148,6 @@ fn issue(args: &IssueArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A person's identity, loaded for opening packages.
-pub(crate) struct Identity {
-    /// Key access private key.
-    pub(crate) key_access: p256::SecretKey,
-    /// Signed credential.
-    pub(crate) credential_token: String,
-}
-
-/// Loads an identity by prefix: NAME.key.pem and NAME.credential.jws.
-pub(crate) fn load_identity(prefix: &Path) -> Result<Identity, CliError> {
-    let credential_path = identity_file(prefix, ".credential.jws");
-    let credential_token = read_credential(&credential_path)?;
-    let key_access = key_files::read_p256_key(&identity_file(prefix, ".key.pem"))?;
-    Ok(Identity { key_access, credential_token })
-}
-
 /// Reads a credential file (bounded).
 pub(crate) fn read_credential(path: &Path) -> Result<String, CliError> {
     let metadata = std::fs::metadata(path)

@@ -16,22 +16,31 @@ pub(crate) struct OpenArgs {
     /// Package to open.
     pub(crate) package: PathBuf,
     /// Your private key: P-256 or RSA, PKCS#8 PEM, encrypted or not.
-    #[arg(long, value_name = "KEY.pem")]
-    pub(crate) key: PathBuf,
+    #[arg(long, value_name = "KEY.pem", required_unless_present = "identities")]
+    pub(crate) key: Option<PathBuf>,
     /// Key id of your key, tried first (optional).
     #[arg(long, value_name = "KID")]
     pub(crate) kid: Option<String>,
     /// The originator's signing public key (SPKI PEM), to verify who sealed the package.
     #[arg(long, value_name = "PUB.pem")]
     pub(crate) signer: Option<PathBuf>,
-    /// Output file; written only after the whole package verified.
-    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
-    pub(crate) output: PathBuf,
+    /// Output file; written only after the whole package verified (with
+    /// --trust, only when the decision grants the export right).
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT", required_unless_present = "trust")]
+    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) trust: super::trust_open::TrustOpenArgs,
 }
 
 /// Runs `valise open`.
 pub(crate) fn run(args: OpenArgs) -> CliResult {
-    let key = read_private_key(&args.key)?;
+    if !args.trust.trust.is_empty() {
+        return super::trust_open::run(&args.package, args.key.as_deref(), args.output.as_deref(), &args.trust);
+    }
+    let (Some(key_path), Some(output_path)) = (&args.key, &args.output) else {
+        return Err(CliError::usage("--key and --output are required without --trust"));
+    };
+    let key = read_private_key(key_path)?;
     let signer = args.signer.as_deref().map(read_p256_public_key).transpose()?;
     let lookup = move |_kid: &str| signer.map(|key| p256::ecdsa::VerifyingKey::from(&key));
 
@@ -41,15 +50,15 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
     let unwrapped = package.unwrap(&key, args.kid.as_deref()).map_err(|e| open_error(e, &args.package))?;
     let verified = package.verify(&unwrapped.data_key, &lookup).map_err(|e| open_error(e, &args.package))?;
 
-    let mut output = PendingOutput::create(&args.output)?;
+    let mut output = PendingOutput::create(output_path)?;
     {
         let mut writer = BufWriter::with_capacity(1 << 20, output.file());
         verified.decrypt_to(&mut reader, &mut writer).map_err(|e| open_error(e, &args.package))?;
-        writer.flush().map_err(|e| CliError::usage(format!("cannot write {}: {e}", args.output.display())))?;
+        writer.flush().map_err(|e| CliError::usage(format!("cannot write {}: {e}", output_path.display())))?;
     }
     output.commit()?;
 
-    eprintln!("opened {} into {} ({} bytes)", args.package.display(), args.output.display(), verified.plaintext_size());
+    eprintln!("opened {} into {} ({} bytes)", args.package.display(), output_path.display(), verified.plaintext_size());
     match (&verified.label, &verified.rights) {
         (Some(label), Some(rights)) => {
             eprintln!("label: {}", label.tlp);

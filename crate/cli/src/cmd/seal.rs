@@ -22,7 +22,7 @@ pub(crate) struct SealArgs {
     /// Recipient's key access public key (SPKI PEM), as PUB.pem or KID=PUB.pem;
     /// without KID the key id is the key's RFC 7638 thumbprint. Repeat for
     /// each recipient.
-    #[arg(long = "to", value_name = "[KID=]PUB.pem", required = true)]
+    #[arg(long = "to", value_name = "[KID=]PUB.pem", required_unless_present = "trust")]
     pub(crate) to: Vec<String>,
     /// Your P-256 signing key (PKCS#8 PEM, encrypted or not).
     #[arg(long, value_name = "KEY.pem")]
@@ -72,6 +72,8 @@ pub(crate) struct SealArgs {
     /// Output package.
     #[arg(short = 'o', long = "output", value_name = "OUT.tdf")]
     pub(crate) output: PathBuf,
+    #[command(flatten)]
+    pub(crate) trust: Box<super::trust_seal::TrustSealArgs>,
 }
 
 /// A right `--deny` can withhold.
@@ -139,7 +141,7 @@ pub(crate) fn options(args: &SealArgs) -> Result<SealOptions, CliError> {
         events: EventsPolicy { url: args.events_url.clone(), required: args.events_required },
         ..Rights::all()
     };
-    Ok(SealOptions {
+    let mut options = SealOptions {
         recipients,
         signer: Signer { signing_key, kid, org: args.org.clone(), author: args.author.clone() },
         label: Label { tlp: args.label, marking: None },
@@ -153,7 +155,9 @@ pub(crate) fn options(args: &SealArgs) -> Result<SealOptions, CliError> {
         dissem: Vec::new(),
         kas_url: String::new(),
         embed_signer_jwk: true,
-    })
+    };
+    super::trust_seal::apply(&args.trust, &mut options)?;
+    Ok(options)
 }
 
 /// Runs `valise seal`.

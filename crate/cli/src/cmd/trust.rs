@@ -137,6 +137,16 @@ pub(crate) fn edit_trust(
     let current = VerifiedTrustList::verify(&token, &TrustAnchor::Key(root.public_key())).map_err(|error| {
         verify_failure(path, error).hint(format!("is {} the root key of this community?", root_key_path.display()))
     })?;
+    let mut state = State::load()?;
+    let seen = state.communities.get(current.community()).and_then(|entry| entry.highest_version);
+    if let Some(seen) = seen.filter(|&seen| seen > current.version()) {
+        return Err(CliError::usage(format!(
+            "{} is version {}, but version {seen} was already seen; readers would reject the edited list as a rollback",
+            path.display(),
+            current.version()
+        ))
+        .hint("edit the newest trust list of the community"));
+    }
     let mut list = current.list().clone();
     change(&mut list)?;
     let validity = list.next_update - list.issued;
@@ -147,7 +157,6 @@ pub(crate) fn edit_trust(
     let verified = VerifiedTrustList::verify(&signed, &TrustAnchor::Key(root.public_key()))
         .map_err(|error| CliError::usage(format!("the re-signed trust list does not verify: {error}")))?;
     write_trust(path, &signed)?;
-    let mut state = State::load()?;
     state.community(verified.community()).root_fingerprint = Some(keys::jwk_thumbprint(&root.public_key()));
     state.record(verified.community(), verified.version(), now());
     state.save()?;

@@ -1,0 +1,309 @@
+//! The trust list side of `valise open`: verify the package against the
+//! community trust list, run the decision point with the reader's identity,
+//! print the decision with every reason, and write the plaintext only on a
+//! permit that includes the export right.
+//!
+//! The reader's state file supplies the highest trust list version seen and
+//! the latest time seen for the community, and is updated after every
+//! decision, permit or deny.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use valise_core::credential::{CredentialError, VerifiedCredential};
+use valise_core::decision::{self, Decision, DecisionInput, Obligation, Permit, Reason};
+use valise_core::jws;
+use valise_core::keys::{self, PrivateKey};
+use valise_core::label::{ForwardScope, HarmonizedLabel};
+use valise_core::open::{OpenError, Package, RecipientKey, Unwrapped};
+use valise_core::trust_list::{StalePolicy, VerifiedTrustList};
+
+use crate::cmd::credential::{identity_file, read_credential};
+use crate::cmd::trust::load_trust;
+use crate::cmd::{open_error, read_private_key, CliError, CliResult, PendingOutput};
+use crate::key_files::read_p256_key;
+use crate::state::State;
+
+/// Options of `valise open` that use the community trust list.
+#[derive(Args, Debug, Default)]
+pub(crate) struct TrustOpenArgs {
+    /// Trust list of a community you belong to; repeat for several communities.
+    #[arg(long = "trust", value_name = "TRUST.json")]
+    pub(crate) trust: Vec<PathBuf>,
+    /// Your identity NAME (NAME.key.pem and NAME.credential.jws); repeat for several communities.
+    #[arg(long = "identity", value_name = "NAME", requires = "trust")]
+    pub(crate) identities: Vec<PathBuf>,
+    /// Handling of a trust list past its next update: warn or deny.
+    #[arg(long, value_enum, default_value = "warn", requires = "trust")]
+    pub(crate) stale: StaleArg,
+    /// Print the decision as JSON instead of text.
+    #[arg(long, requires = "trust")]
+    pub(crate) json: bool,
+}
+
+/// Stale trust list policy as the command line spells it.
+#[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
+pub(crate) enum StaleArg {
+    /// Open with a warning.
+    #[default]
+    Warn,
+    /// Refuse.
+    Deny,
+}
+
+/// A credential of the reader: verified, or the reason it is not.
+struct HeldCredential {
+    community: Option<String>,
+    verified: Result<VerifiedCredential, CredentialError>,
+}
+
+/// Reads the community a credential names, without verifying it.
+fn credential_community(token: &str) -> Option<String> {
+    let (_, payload) = jws::decode_unverified(token).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&payload).ok()?;
+    value.get("community")?.as_str().map(str::to_owned)
+}
+
+/// Tries each key on the package and returns the first that opens it, with
+/// the key id of the object it opened (or the key's thumbprint).
+fn unwrap_with(package: &Package, keys: &[PrivateKey], path: &Path) -> Result<Option<(Unwrapped, String)>, CliError> {
+    for key in keys {
+        let thumbprint = match key {
+            PrivateKey::P256(secret) => Some(keys::jwk_thumbprint(&secret.public_key())),
+            _ => None,
+        };
+        match package.unwrap(RecipientKey::from(key), thumbprint.as_deref()) {
+            Ok(unwrapped) => {
+                let kid = unwrapped.kid.clone().or(thumbprint).unwrap_or_default();
+                return Ok(Some((unwrapped, kid)));
+            }
+            Err(OpenError::NotRecipient) => continue,
+            Err(error) => return Err(open_error(error, path)),
+        }
+    }
+    Ok(None)
+}
+
+/// Runs `valise open` with `--trust`.
+pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<&Path>, args: &TrustOpenArgs) -> CliResult {
+    let mut state = State::load()?;
+    let lists = args
+        .trust
+        .iter()
+        .map(|path| load_trust(path, None, &mut state))
+        .collect::<Result<Vec<VerifiedTrustList>, CliError>>()?;
+
+    // The reader's keys: each identity's key access key, then --key.
+    let mut reader_keys = Vec::new();
+    let mut held = Vec::new();
+    for prefix in &args.identities {
+        let token = read_credential(&identity_file(prefix, ".credential.jws"))?;
+        let community = credential_community(&token);
+        let verified = match lists.iter().find(|list| Some(list.community()) == community.as_deref()) {
+            Some(list) => VerifiedCredential::verify(&token, list),
+            None => Err(CredentialError::Invalid(format!(
+                "it is for community {}, and no --trust list of that community was given",
+                community.as_deref().unwrap_or("(unreadable)")
+            ))),
+        };
+        held.push(HeldCredential { community, verified });
+        reader_keys.push(PrivateKey::P256(read_p256_key(&identity_file(prefix, ".key.pem"))?));
+    }
+    if let Some(path) = extra_key {
+        reader_keys.push(read_private_key(path)?);
+    }
+    if reader_keys.is_empty() {
+        return Err(CliError::usage("no key to open the package with").hint("pass --identity NAME or --key KEY.pem"));
+    }
+
+    let file = File::open(package_path)
+        .map_err(|error| CliError::usage(format!("cannot read {}: {error}", package_path.display())))?;
+    let mut reader = BufReader::new(file);
+    let package = Package::parse(&mut reader).map_err(|error| open_error(error, package_path))?;
+    let unwrapped = unwrap_with(&package, &reader_keys, package_path)?;
+
+    // Any list may supply the key that checks the signatures; the decision
+    // then accepts the signer only if the package's own community lists it.
+    let lookup = |kid: &str| {
+        lists
+            .iter()
+            .find_map(|list| list.signing_key(kid))
+            .map(|entry| p256::ecdsa::VerifyingKey::from(entry.key))
+    };
+    let verified = match &unwrapped {
+        Some((unwrapped, _)) => Some(package.verify(&unwrapped.data_key, &lookup).map_err(|error| open_error(error, package_path))?),
+        None => None,
+    };
+    let unwrapped_kid = unwrapped.as_ref().map(|(_, kid)| kid.as_str());
+
+    let provenance = verified.as_ref().and_then(|v| v.provenance.as_ref());
+    let package_community = provenance.and_then(|p| p.community.as_deref());
+    let originator_kid = verified.as_ref().and_then(|v| v.originator_kid.as_deref());
+    let credentials: Vec<VerifiedCredential> =
+        held.iter().filter_map(|credential| credential.verified.as_ref().ok().cloned()).collect();
+    let now = crate::cmd::trust::now();
+    let package_id = package.policy().uuid.clone();
+
+    let decision = match decision::select_community(package_community, originator_kid, unwrapped_kid, &lists, &credentials) {
+        Err(reason) => Decision::Deny(vec![reason]),
+        Ok((trust, credential)) => {
+            let community_state = state.communities.get(trust.community()).cloned().unwrap_or_default();
+            let data_attributes = package.policy().attribute_fqns();
+            let input = DecisionInput {
+                package_id: &package_id,
+                community: package_community,
+                label: verified.as_ref().and_then(|v| v.label.as_ref()),
+                rights: verified.as_ref().and_then(|v| v.rights.as_ref()),
+                provenance,
+                originator_signature_valid: verified.as_ref().is_some_and(|v| v.originator_signature_valid),
+                originator_kid,
+                unwrapped_kid,
+                data_attributes: &data_attributes,
+                dissem: package.policy().dissem(),
+                trust,
+                credential,
+                now,
+                last_seen: community_state.last_seen,
+                stale_policy: match args.stale {
+                    StaleArg::Warn => StalePolicy::Warn,
+                    StaleArg::Deny => StalePolicy::Deny,
+                },
+                highest_trust_version_seen: community_state.highest_version,
+            };
+            let mut decision = decision::decide(&input);
+            // A credential of this community that failed verification is a
+            // reason of its own when no valid one took its place.
+            if credential.is_none() {
+                let failed = held
+                    .iter()
+                    .find(|c| c.community.as_deref() == Some(trust.community()))
+                    .and_then(|c| c.verified.as_ref().err());
+                if let Some(error) = failed {
+                    decision = decision.deny_also(Reason::credential_unusable(error));
+                }
+            }
+            state.record(trust.community(), trust.version(), now);
+            decision
+        }
+    };
+    state.save()?;
+
+    if args.json {
+        let json = serde_json::to_string_pretty(&decision)
+            .map_err(|error| CliError::usage(format!("cannot encode the decision: {error}")))?;
+        println!("{json}");
+    } else {
+        print_decision(&decision, package_path);
+    }
+
+    let permit = match decision {
+        Decision::Deny(reasons) => {
+            return Err(CliError::refused(format!("access to {} denied ({} reason(s) above)", package_path.display(), reasons.len())));
+        }
+        Decision::Permit(permit) => permit,
+    };
+    let Some(output) = output else {
+        return Ok(());
+    };
+    if let Some(Obligation::AccessEventsRequired { url }) =
+        permit.obligations.iter().find(|o| matches!(o, Obligation::AccessEventsRequired { .. }))
+    {
+        // TODO: queue a signed access event for `url` here once the CLI
+        // sends events; until then a package that requires them is never
+        // written out, because the originator asked not to release it
+        // unreported.
+        return Err(CliError::refused(format!(
+            "the package requires access events to {url}, which this command does not send, so {} was not written",
+            output.display()
+        ))
+        .hint("open it in the Valise viewer, which reports access events"));
+    }
+    if !permit.rights.export {
+        return Err(CliError::refused(format!("the package may be viewed but not exported, so {} was not written", output.display()))
+            .hint("open it in the Valise viewer, which enforces the rights"));
+    }
+    let Some(verified) = verified else {
+        return Err(CliError::refused("the package was not opened"));
+    };
+    let mut pending = PendingOutput::create(output)?;
+    {
+        let mut writer = BufWriter::with_capacity(1 << 20, pending.file());
+        verified.decrypt_to(&mut reader, &mut writer).map_err(|error| open_error(error, package_path))?;
+        writer.flush().map_err(|error| CliError::usage(format!("cannot write {}: {error}", output.display())))?;
+    }
+    pending.commit()?;
+    println!("wrote {} ({} bytes)", output.display(), verified.plaintext_size());
+    Ok(())
+}
+
+fn label_text(label: &HarmonizedLabel) -> String {
+    let mut text = label.package_tlp.to_string();
+    if let Some(marking) = &label.marking {
+        let mapped = label.mapped_tlp.map(|tlp| tlp.to_string()).unwrap_or_else(|| "no mapping".to_owned());
+        text.push_str(&format!(", marking {}:{} ({mapped})", marking.system, marking.value));
+    }
+    if label.effective != label.package_tlp {
+        text.push_str(&format!(", handled as {}", label.effective));
+    }
+    text
+}
+
+fn print_reasons(reasons: &[Reason]) {
+    for reason in reasons {
+        println!("  {}: {}", reason.code, reason.message);
+        println!("    next step: {}", reason.next_step);
+    }
+}
+
+fn print_permit(permit: &Permit) {
+    match &permit.label {
+        Some(label) => println!("label: {}", label_text(label)),
+        None => println!("label: none (unlabelled)"),
+    }
+    let rights = &permit.rights;
+    let mut allowed = vec!["view"];
+    for (name, granted) in [("print", rights.print), ("copy", rights.copy), ("export", rights.export)] {
+        if granted {
+            allowed.push(name);
+        }
+    }
+    let forward = match rights.forward {
+        ForwardScope::None => "no forwarding".to_owned(),
+        ForwardScope::Organization => format!("forward within {}", permit.forward_orgs.join(", ")),
+        ForwardScope::OrganizationAndClients => format!("forward to {}", permit.forward_orgs.join(", ")),
+        ForwardScope::Community => "forward within the community".to_owned(),
+        ForwardScope::Anyone => "forward to anyone".to_owned(),
+    };
+    println!("rights: {}; {forward}", allowed.join(", "));
+    if let Some(watermark) = &permit.watermark {
+        println!("watermark: {watermark}");
+    }
+    for obligation in &permit.obligations {
+        match obligation {
+            Obligation::AccessEventsRequired { url } => println!("obligation: access events required ({url})"),
+            Obligation::AccessEventsRequested { url } => println!("obligation: access events requested ({url})"),
+            Obligation::OfflineLease { seconds } => println!("obligation: offline lease of {seconds} s"),
+            other => println!("obligation: {other:?}"),
+        }
+    }
+    if !permit.warnings.is_empty() {
+        println!("warnings:");
+        print_reasons(&permit.warnings);
+    }
+}
+
+fn print_decision(decision: &Decision, package: &Path) {
+    match decision {
+        Decision::Permit(permit) => {
+            println!("decision: permit ({})", package.display());
+            print_permit(permit);
+        }
+        Decision::Deny(reasons) => {
+            println!("decision: deny ({})", package.display());
+            println!("reasons:");
+            print_reasons(reasons);
+        }
+    }
+}
