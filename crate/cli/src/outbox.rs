@@ -100,9 +100,6 @@ impl Reporter {
     ///
     /// When the key is not the credential's signing key, or the chain file
     /// cannot be read or created.
-    // TODO: `valise open --trust --identity` calls this and `report_access`
-    // once the open command verifies the reader's credential.
-    #[expect(dead_code, reason = "called by `valise open` once it takes an identity")]
     pub(crate) fn new(
         home: &Path,
         signing_key: &p256::SecretKey,
@@ -184,6 +181,47 @@ impl Reporter {
     }
 }
 
+/// Reports a decision of `valise open`: signs the event with the signing
+/// key of the identity `prefix` (`PREFIX.sign.key.pem`) whose credential the
+/// decision used, queues it and sends the outbox.
+///
+/// # Errors
+///
+/// When the rights require events and the event cannot be signed or queued:
+/// the caller must not release the plaintext.
+pub(crate) fn report_decision(
+    signer: Option<(&Path, &VerifiedCredential)>,
+    policy: Option<&EventsPolicy>,
+    draft: &EventDraft,
+) -> Result<Delivery, CliError> {
+    let Some(policy) = policy else {
+        return Ok(Delivery::default());
+    };
+    if policy.url.is_none() && !policy.required {
+        return Ok(Delivery::default());
+    }
+    let Some((prefix, credential)) = signer else {
+        if policy.required {
+            return Err(CliError::refused(
+                "the package requires access events, and no credential of yours was accepted to sign them",
+            )
+            .hint("pass --identity NAME with a valid credential of the package's community"));
+        }
+        return Ok(Delivery::default());
+    };
+    let sign_key_path = crate::cmd::credential::identity_file(prefix, ".sign.key.pem");
+    let reporter = crate::key_files::read_p256_key(&sign_key_path)
+        .and_then(|key| Reporter::new(&valise_home()?, &key, credential));
+    match reporter {
+        Ok(reporter) => report_access(&reporter, policy, draft),
+        Err(error) if policy.required => Err(error),
+        Err(error) => {
+            eprintln!("warning: no access event was sent: {}", error.message);
+            Ok(Delivery::default())
+        }
+    }
+}
+
 /// Queues the event of an open (or a refusal) when the rights name a
 /// collector, then sends the outbox.
 ///
@@ -193,7 +231,6 @@ impl Reporter {
 /// require them but name no collector: the caller must not release the
 /// plaintext. Delivery failures are not errors: the events stay queued and
 /// go out on the next run.
-#[cfg_attr(not(test), expect(dead_code, reason = "called by `valise open` once it takes an identity"))]
 pub(crate) fn report_access(
     reporter: &Reporter,
     policy: &EventsPolicy,

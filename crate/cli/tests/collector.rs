@@ -1010,6 +1010,26 @@ fn trust_list_vouches_for_readers() {
     assert_eq!(status, 422, "{answer}");
     assert_eq!(answer["rejected"][0]["code"], "credential_rejected");
 
+    // `valise open` reports to the collector the package names.
+    std::fs::write(dir.join("note.txt"), "hello").expect("the input is written");
+    valise(dir, &["seal", "note.txt", "--trust", "c/trust.json", "--sign-key", "c/acme.sign.key.pem",
+        "--label", "TLP:CLEAR", "--to-org", "acme", "--events-url", &events_url, "--events-required", "-o", "note.tdf"]);
+    let opened = valise(dir, &["open", "note.tdf", "--trust", "c/trust.json", "--identity", "c/alice",
+        "--key", "c/acme.key.pem", "-o", "note.out"]);
+    assert!(opened.contains("wrote note.out"), "{opened}");
+    let all = get_json(&collector.url("/events"));
+    let reported: Vec<&Value> = all["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["subject"] != PACKAGE)
+        .collect();
+    assert_eq!(reported.len(), 1, "{all}");
+    assert_eq!(reported[0]["kind"], "opened");
+    assert_eq!(reported[0]["readerPerson"], "alice@acme.example");
+    assert_eq!(reported[0]["event"]["data"]["label"]["tlp"], "CLEAR");
+    assert_eq!(reported[0]["event"]["data"]["originator"]["org"], "acme");
+
     // After Alice's signing key is revoked, her events are refused.
     collector.terminate();
     let kid = alice.identity.kid.clone();
@@ -1021,4 +1041,7 @@ fn trust_list_vouches_for_readers() {
     assert_eq!(answer["rejected"][0]["code"], "credential_rejected");
     assert!(answer["rejected"][0]["message"].as_str().unwrap_or_default().contains("revoked"), "{answer}");
     assert_eq!(stored_events(&collector, PACKAGE).len(), 1);
+    let outbox = dir.join("home").join("outbox");
+    let queued = std::fs::read_dir(&outbox).map(|entries| entries.filter_map(Result::ok).filter(|e| e.path().is_file()).count());
+    assert_eq!(queued.unwrap_or(0), 0, "the CLI's event was delivered, not left queued");
 }
