@@ -25,7 +25,7 @@ use std::process::ExitCode;
 use valise_core::keys::{self, KeyFileError, PrivateKey, PublicKey};
 use zeroize::Zeroizing;
 
-/// Environment variable that holds the key file passphrase.
+/// Environment variable that contains the key file passphrase.
 pub(crate) const PASSPHRASE_ENV: &str = "VALISE_PASSPHRASE";
 
 /// Exit status: verification failed or access refused.
@@ -62,7 +62,7 @@ impl CliError {
 /// Result of a command.
 pub(crate) type CliResult = Result<(), CliError>;
 
-/// Sends `tracing` output to stderr, errors only unless `VALISE_LOG` says otherwise.
+/// Sends `tracing` output to stderr, errors only unless `VALISE_LOG` sets another filter.
 pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VALISE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).try_init();

@@ -1,7 +1,7 @@
 //! `valise`: seal, open and inspect protected packages, run the community
 //! trust list and collect access events.
 //!
-//! This file holds the command enum and the dispatch only; each command
+//! This file contains the command enum and the dispatch only; each command
 //! lives in its own module under `cmd/`.
 
 mod cmd;

@@ -2,7 +2,7 @@
 //! any private key: what the manifest declares, which signatures verified,
 //! and which could not be checked without a key.
 //!
-//! The summary never holds key material: no wrapped key, ephemeral key,
+//! The summary never contains key material: no wrapped key, ephemeral key,
 //! policy binding or signature bytes, only their kinds and key ids.
 
 use serde::Serialize;

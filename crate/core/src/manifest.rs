@@ -314,7 +314,7 @@ pub enum ManifestError {
     /// A count or size exceeds a limit of the profile.
     #[error("manifest {what} of {size} exceeds the limit of {limit}")]
     TooLarge {
-        /// What is too large.
+        /// Name of the oversized value.
         what: &'static str,
         /// Its value.
         size: u64,

@@ -39,7 +39,7 @@ use crate::manifest::{
     SegmentEntry, KEY_ACCESS_EC_WRAPPED, KEY_ACCESS_WRAPPED,
 };
 use crate::policy::{Policy, PolicyError};
-use crate::segments::{decrypt_segment, gmac_hash, hash_matches, hmac_sha256};
+use crate::segments::{decrypt_segment, decrypt_segment_in_place, gmac_hash, hash_matches, hmac_sha256};
 
 /// Errors of opening a package.
 #[derive(Debug, thiserror::Error)]
@@ -284,7 +284,7 @@ impl Package {
     ///
     /// `originator_key` maps a signing key id (`kid` of an ES256 binding) to
     /// the public key the caller trusts for it (from the trust list, or a
-    /// `--signer` file); `None` when it knows no such key.
+    /// `--signer` file); `None` when it has no key for that id.
     ///
     /// # Errors
     ///
@@ -388,7 +388,10 @@ impl Package {
                     }
                 }
             }
-            other => return Err(OpenError::Unsupported(format!("assertion {id:?}: binding algorithm {other:?}"))),
+            // Another algorithm (RS256, ES384, ...) on a foreign assertion:
+            // reported as not checked; such assertions are trusted for nothing.
+            _ if !is_profile_id(&id) => return Ok(AssertionCheck { id, alg: header.alg, kid, status: BindingStatus::KeyUnavailable }),
+            other => return Err(OpenError::Malformed(format!("assertion {id:?}: binding algorithm {other:?}, expected ES256"))),
         };
 
         let claims: BindingClaims = json_strict::from_slice(&payload, MAX_JWS_BYTES).map_err(|_| integrity("binding claims"))?;
@@ -417,6 +420,8 @@ fn is_profile_id(id: &str) -> bool {
 }
 
 /// Returns the public key in a JWS header's `jwk` member, if any and valid.
+// NOTE: an `x5c` certificate chain is not read: without a trust anchor it
+// would prove no more than `jwk`, so such a binding is reported as not checked.
 fn embedded_key(header: &JwsHeader) -> Option<p256::ecdsa::VerifyingKey> {
     let jwk = header.other.get("jwk")?;
     let (key, _) = jws::public_key_from_jwk(jwk).ok()?;
@@ -449,7 +454,7 @@ fn try_unwrap(key: RecipientKey<'_>, object: &KeyAccess) -> Result<Option<DataKe
     }
 }
 
-/// How one assertion binding was checked.
+/// Outcome of checking one assertion binding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum BindingStatus {
@@ -459,7 +464,7 @@ pub enum BindingStatus {
     /// ES256 with the originator key the caller supplied.
     VerifiedSigner,
     /// ES256 with the key embedded in the JWS header (`jwk`): consistent,
-    /// but nobody vouched for that key.
+    /// but no trust list or user vouched for that key.
     EmbeddedKeyOnly,
     /// ES256 with no key available: the signature was not checked.
     KeyUnavailable,
@@ -562,7 +567,7 @@ pub struct VerifiedPackage {
     pub media_type: Option<String>,
     /// The segment table.
     pub segments: Vec<SegmentEntry>,
-    /// How each assertion binding was checked.
+    /// Outcome of each assertion binding check.
     pub assertions: Vec<AssertionCheck>,
     /// `kid` of the originator's signing key (profile packages).
     pub originator_kid: Option<String>,
@@ -605,6 +610,17 @@ impl VerifiedPackage {
     /// [`OpenError::Malformed`] for an index out of range;
     /// [`OpenError::IntegrityFailure`] for any mismatch.
     pub fn decrypt_segment(&self, index: usize, encrypted: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenError> {
+        let entry = self.check_segment(index, encrypted)?;
+        let plaintext = decrypt_segment(&self.data_key, encrypted).map_err(|_| integrity("segment tag"))?;
+        if plaintext.len() as u64 != entry.plaintext_size {
+            return Err(integrity("segment plaintext size"));
+        }
+        Ok(plaintext)
+    }
+
+    /// Checks everything about an encrypted segment but its GCM tag: size,
+    /// segment hash and, in a profile package, the signed SHA-256.
+    fn check_segment(&self, index: usize, encrypted: &[u8]) -> Result<&SegmentEntry, OpenError> {
         let entry = self
             .segments
             .get(index)
@@ -628,11 +644,7 @@ impl VerifiedPackage {
                 return Err(integrity("segment digest in provenance"));
             }
         }
-        let plaintext = decrypt_segment(&self.data_key, encrypted).map_err(|_| integrity("segment tag"))?;
-        if plaintext.len() as u64 != entry.plaintext_size {
-            return Err(integrity("segment plaintext size"));
-        }
-        Ok(plaintext)
+        Ok(entry)
     }
 
     /// Decrypts the whole payload from `reader` (the package archive) into
@@ -664,9 +676,12 @@ impl VerifiedPackage {
                 _ => OpenError::Io(e),
             })?;
             crc.update(&buffer);
-            let plaintext = self.decrypt_segment(index, &buffer)?;
-            plaintext_digest.update(&*plaintext);
-            writer.write_all(&plaintext)?;
+            // The same checks as decrypt_segment, decrypting in the read
+            // buffer so no segment-sized allocation happens per segment.
+            self.check_segment(index, &buffer)?;
+            let plaintext = decrypt_segment_in_place(&self.data_key, &mut buffer).map_err(|_| integrity("segment tag"))?;
+            plaintext_digest.update(plaintext);
+            writer.write_all(plaintext)?;
             total += plaintext.len() as u64;
         }
         if crc.finalize() != self.payload_crc32 {

@@ -29,7 +29,7 @@ use crate::manifest::{
     SCHEMA_VERSION,
 };
 use crate::policy::Policy;
-use crate::segments::{encrypt_segment, gmac_hash, hmac_sha256, SEGMENT_OVERHEAD};
+use crate::segments::{encrypt_segment_into, gmac_hash, hmac_sha256, SegmentError, SEGMENT_OVERHEAD};
 
 /// Schema version written on each key access object.
 const KEY_ACCESS_SCHEMA_VERSION: &str = "1.0";
@@ -106,7 +106,7 @@ impl std::fmt::Debug for Signer {
     }
 }
 
-/// What to seal and for whom.
+/// Settings of one seal operation: recipients, signer, statements and segment size.
 #[derive(Debug)]
 pub struct SealOptions {
     /// Recipients; at least one.
@@ -230,12 +230,16 @@ pub fn seal<R: Read, W: Write>(options: &SealOptions, plaintext_len: u64, mut re
     let mut segment_digests = Vec::new();
     let mut aggregate = Vec::new();
     let mut read_total = 0u64;
+    let mut encrypted = Vec::with_capacity(buffer.len() + SEGMENT_OVERHEAD as usize);
     for _ in 0..count {
         let filled = read_full(&mut reader, &mut buffer)?;
         read_total += filled as u64;
         let plaintext = &buffer[..filled];
         plaintext_digest.update(plaintext);
-        let encrypted = encrypt_segment(&data_key, plaintext).map_err(|_| SealError::InvalidOptions("segment encryption failed".into()))?;
+        encrypt_segment_into(&data_key, plaintext, &mut encrypted).map_err(|e| match e {
+            SegmentError::Random(random) => SealError::Random(random),
+            _ => SealError::InvalidOptions("segment encryption failed".into()),
+        })?;
         let tag = gmac_hash(&encrypted).map_err(|_| SealError::InvalidOptions("segment encryption failed".into()))?;
         aggregate.extend_from_slice(&tag);
         segment_digests.push(Sha256::digest(&encrypted).into());

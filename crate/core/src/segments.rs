@@ -21,6 +21,8 @@
 //! - in files without `schemaVersion` (before 4.3.0) each hash is stored, and
 //!   concatenated, as lowercase hex text instead of raw bytes.
 
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -78,6 +80,47 @@ pub fn encrypt_segment(key: &DataKey, plaintext: &[u8]) -> Result<Vec<u8>, Segme
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&sealed);
     Ok(out)
+}
+
+/// Encrypts one segment into `out` (cleared first), reusing its allocation:
+/// the streaming writer calls this for every segment with the same buffer.
+///
+/// # Errors
+///
+/// [`SegmentError::Random`] when no randomness is available.
+pub fn encrypt_segment_into(key: &DataKey, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), SegmentError> {
+    let mut nonce = [0u8; GCM_NONCE_LEN];
+    getrandom::getrandom(&mut nonce).map_err(SegmentError::Random)?;
+    out.clear();
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(plaintext);
+    let cipher = Aes256Gcm::new(key.as_bytes().into());
+    let tag = cipher
+        .encrypt_in_place_detached(Nonce::from_slice(&nonce), b"", &mut out[GCM_NONCE_LEN..])
+        .map_err(|_| SegmentError::AuthenticationFailed)?;
+    out.extend_from_slice(&tag);
+    Ok(())
+}
+
+/// Decrypts one `nonce || ciphertext || tag` segment in place after checking
+/// its tag, and returns the plaintext part of `encrypted`. On failure the
+/// buffer holds unauthenticated bytes that must not be used.
+///
+/// # Errors
+///
+/// [`SegmentError::TooShort`] for fewer than 28 bytes and
+/// [`SegmentError::AuthenticationFailed`] when the tag does not verify.
+pub fn decrypt_segment_in_place<'a>(key: &DataKey, encrypted: &'a mut [u8]) -> Result<&'a [u8], SegmentError> {
+    if encrypted.len() < SEGMENT_OVERHEAD as usize {
+        return Err(SegmentError::TooShort(encrypted.len()));
+    }
+    let (nonce, rest) = encrypted.split_at_mut(GCM_NONCE_LEN);
+    let (ciphertext, tag) = rest.split_at_mut(rest.len() - GCM_TAG_LEN);
+    let cipher = Aes256Gcm::new(key.as_bytes().into());
+    cipher
+        .decrypt_in_place_detached(Nonce::from_slice(nonce), b"", ciphertext, Tag::from_slice(tag))
+        .map_err(|_| SegmentError::AuthenticationFailed)?;
+    Ok(ciphertext)
 }
 
 /// Decrypts one `nonce || ciphertext || tag` segment after checking its tag.
@@ -143,6 +186,21 @@ mod tests {
         }
         assert!(matches!(decrypt_segment(&key, &encrypted[..27]), Err(SegmentError::TooShort(27))));
         assert!(decrypt_segment(&DataKey::from_bytes([8; 32]), &encrypted).is_err());
+    }
+
+    #[test]
+    fn in_place_functions_match_the_allocating_ones() {
+        let key = DataKey::from_bytes([9; 32]);
+        let mut buffer = Vec::new();
+        encrypt_segment_into(&key, b"in place", &mut buffer).expect("encrypt");
+        assert_eq!(&*decrypt_segment(&key, &buffer).expect("decrypt"), b"in place");
+        let mut copy = buffer.clone();
+        assert_eq!(decrypt_segment_in_place(&key, &mut copy).expect("decrypt in place"), b"in place");
+        let mut tampered = buffer.clone();
+        tampered[14] ^= 1;
+        assert!(decrypt_segment_in_place(&key, &mut tampered).is_err());
+        encrypt_segment_into(&key, b"", &mut buffer).expect("encrypt empty");
+        assert_eq!(buffer.len(), 28);
     }
 
     #[test]

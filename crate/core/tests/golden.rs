@@ -2,7 +2,11 @@
 //! offline with the published RSA key `golden-r1` and give the plaintext
 //! the upstream test suite expects; the parse-only files parse.
 
+#![allow(clippy::panic, reason = "a test reports a missing fixture by panicking with its path")]
+
 use std::path::PathBuf;
+
+use base64::Engine as _;
 
 use rsa::pkcs8::DecodePrivateKey as _;
 use valise_core::open::{open_bytes, BindingStatus, OpenError, Package, RecipientKey};
@@ -87,4 +91,51 @@ fn parse_only_files_parse() {
     let split = Package::parse_bytes(&read("parse-only/tdf-valid.tdf")).expect("two-split sample");
     let sids: Vec<&str> = split.manifest().encryption_information.key_access.iter().map(|o| o.split_id()).collect();
     assert_eq!(sids, ["a", "b"]);
+}
+
+#[test]
+fn inspect_succeeds_on_every_file() {
+    for folder in ["golden", "parse-only"] {
+        for entry in std::fs::read_dir(opentdf_dir().join(folder)).expect("list").flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "tdf") {
+                continue;
+            }
+            let package = Package::parse_bytes(&std::fs::read(&path).expect("read")).expect("parse");
+            let summary = valise_core::inspect::inspect(&package, &no_signer).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(!summary.profile, "{}: stock files carry no profile statements", path.display());
+            assert!(summary.label.is_none());
+            let text = serde_json::to_string(&summary).expect("json");
+            assert!(!text.contains("wrappedKey") && !text.contains("BEGIN PUBLIC KEY"), "{}: key material in the summary", path.display());
+        }
+    }
+}
+
+#[test]
+fn golden_tamper_twins_are_refused() {
+    // The tamper twin of each golden: one payload byte flipped, and the
+    // first segment hash in the manifest altered (the legacy hex form).
+    let key = golden_key();
+    for name in ["small-java-4.3.0-e0f8caf.tdf", "with-json-object-assertions-java.tdf", "key-management-no-split-golden.tdf"] {
+        let bytes = read(&format!("golden/{name}"));
+        let package = Package::parse_bytes(&bytes).expect("parse");
+        let mut flipped = bytes.clone();
+        flipped[package.container().payload.data_offset as usize + 14] ^= 0x01;
+        let result = open_bytes(&flipped, RecipientKey::Rsa(&key), None, &no_signer);
+        assert!(matches!(result, Err(OpenError::IntegrityFailure)), "{name}: payload flip accepted");
+    }
+    // The legacy segment hash is base64 of hex text: replace it by the
+    // encoding of another hex text of the same length and rebuild the archive.
+    let bytes = read("golden/small-java-4.3.0-e0f8caf.tdf");
+    let package = Package::parse_bytes(&bytes).expect("parse");
+    let entry = &package.container().payload;
+    let payload = &bytes[entry.data_offset as usize..(entry.data_offset + entry.size) as usize];
+    let mut manifest = package.manifest_value().clone();
+    let other_hash = base64::engine::general_purpose::STANDARD.encode("0776bf68358d24d1d85cecfb84a641e2");
+    manifest["encryptionInformation"]["integrityInformation"]["segments"][0]["hash"] = other_hash.into();
+    let mut writer = valise_core::container::ContainerWriter::new(Vec::new(), payload.len() as u64).expect("writer");
+    writer.write_payload(payload).expect("payload");
+    let rebuilt = writer.finish(&serde_json::to_vec(&manifest).expect("json")).expect("finish");
+    let result = open_bytes(&rebuilt, RecipientKey::Rsa(&key), None, &no_signer);
+    assert!(matches!(result, Err(OpenError::IntegrityFailure)), "altered segment hash accepted");
 }

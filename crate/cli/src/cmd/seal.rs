@@ -129,6 +129,16 @@ pub(crate) fn options(args: &SealArgs) -> Result<SealOptions, CliError> {
         _ => return Err(CliError::usage(format!("{} is not a P-256 key", args.sign_key.display())).hint("sign with a P-256 key from `valise keygen`")),
     };
     let kid = args.sign_kid.clone().unwrap_or_else(|| keys::jwk_thumbprint(&p256::PublicKey::from(signing_key.verifying_key())));
+    if let (Some(start), Some(end)) = (args.not_before, args.not_after) {
+        if start >= end {
+            return Err(CliError::usage(format!("--not-before {start} is not before --not-after {end}")));
+        }
+    }
+    if let Some(url) = &args.events_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(CliError::usage(format!("invalid --events-url {url:?}: expected an http or https URL")));
+        }
+    }
     let denied = |right| args.deny.contains(&right);
     let rights = Rights {
         print: !denied(DeniedRight::Print),

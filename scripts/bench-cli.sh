@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Measures `valise seal` and `valise open` on a generated file (1 GiB by
+# default): wall time, throughput and peak RSS (GNU time), and compares the
+# open throughput with `openssl speed -evp aes-256-gcm` on 16 KiB blocks,
+# measured in the same run on the same machine.
+#
+# Usage: scripts/bench-cli.sh [SIZE_MIB]
+#
+# The files go to BENCH_DIR (default /dev/shm, a RAM disk, when it exists)
+# so that the figures measure the CLI and not the disk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+size_mib="${1:-1024}"
+cargo build --release -p valise --locked >&2
+valise="$PWD/target/release/valise"
+
+default_dir=/tmp
+[ -d /dev/shm ] && default_dir=/dev/shm
+work="$(mktemp -d -p "${BENCH_DIR:-$default_dir}")"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+"$valise" keygen --out alice --no-encrypt >/dev/null
+"$valise" keygen --out bob --no-encrypt >/dev/null
+head -c "$((size_mib * 1024 * 1024))" /dev/urandom > input.bin
+
+# Runs a command under GNU time; prints "wall_s cpu_s max_rss_kib" (CPU = user + system).
+measure() {
+  /usr/bin/time -f '%e %U %S %M' -o time.txt "$@" 2>/dev/null
+  awk '{ print $1, $2 + $3, $4 }' time.txt
+}
+
+read -r seal_s seal_cpu seal_kib < <(measure "$valise" seal input.bin --to bob.pub.pem --sign-key alice.key.pem --label TLP:AMBER -o input.tdf)
+read -r open_s open_cpu open_kib < <(measure "$valise" open input.tdf --key bob.key.pem --signer alice.pub.pem -o output.bin)
+cmp input.bin output.bin
+
+# openssl speed prints "AES-256-GCM ... <16384 B>" in thousands of bytes per
+# second of user CPU time (its default divisor, without -elapsed).
+openssl_kbs="$(openssl speed -evp aes-256-gcm -bytes 16384 -seconds 3 2>/dev/null | awk '/^AES-256-GCM|^aes-256-gcm/ { v = $NF } END { sub(/k$/, "", v); print v }')"
+
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "files in: $work"
+awk -v mib="$size_mib" -v ss="$seal_s" -v sc="$seal_cpu" -v sk="$seal_kib" -v os="$open_s" -v oc="$open_cpu" -v ok="$open_kib" -v ossl="$openssl_kbs" 'BEGIN {
+  mb = mib * 1.048576; ossl_mbs = ossl / 1000;
+  printf "input:            %d MiB\n", mib;
+  printf "valise seal:      %.2f s wall (%.0f MB/s), %.2f s CPU (%.0f MB/s), peak RSS %.1f MiB\n", ss, mb / ss, sc, mb / sc, sk / 1024;
+  printf "valise open:      %.2f s wall (%.0f MB/s), %.2f s CPU (%.0f MB/s), peak RSS %.1f MiB\n", os, mb / os, oc, mb / oc, ok / 1024;
+  printf "openssl aes-256-gcm, 16 KiB blocks: %.0f MB/s (per CPU second)\n", ossl_mbs;
+  printf "open / openssl, per CPU second: %.2f\n", (mb / oc) / ossl_mbs;
+}'
