@@ -291,7 +291,7 @@ pub(crate) enum Store {
     /// SQLite.
     Sqlite(SqliteStore),
     /// PostgreSQL.
-    Postgres(PostgresStore),
+    Postgres(Box<PostgresStore>),
 }
 
 impl Store {
@@ -299,7 +299,7 @@ impl Store {
     pub(crate) async fn open(database: &Database) -> Result<Store, StoreError> {
         match database {
             Database::Sqlite(path) => Ok(Store::Sqlite(SqliteStore::open(path.clone()).await?)),
-            Database::Postgres(url) => Ok(Store::Postgres(PostgresStore::open(url).await?)),
+            Database::Postgres(url) => Ok(Store::Postgres(Box::new(PostgresStore::open(url).await?))),
         }
     }
 
@@ -365,9 +365,9 @@ mod tests {
         let prev = "ab".repeat(32);
         assert_eq!(ChainStatus::decide(1, &"0".repeat(64), &[], false), ChainStatus::First);
         assert_eq!(ChainStatus::decide(2, &prev, &[], false), ChainStatus::Gap);
-        assert_eq!(ChainStatus::decide(2, &prev, &[prev.clone()], false), ChainStatus::Linked);
+        assert_eq!(ChainStatus::decide(2, &prev, std::slice::from_ref(&prev), false), ChainStatus::Linked);
         assert_eq!(ChainStatus::decide(2, &prev, &["cd".repeat(32)], false), ChainStatus::Broken);
-        assert_eq!(ChainStatus::decide(2, &prev, &[prev.clone()], true), ChainStatus::Fork);
+        assert_eq!(ChainStatus::decide(2, &prev, std::slice::from_ref(&prev), true), ChainStatus::Fork);
         assert_eq!(ChainStatus::decide(1, &"0".repeat(64), &[], true), ChainStatus::Fork);
     }
 

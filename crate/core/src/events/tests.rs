@@ -7,6 +7,9 @@ use time::macros::datetime;
 
 use super::*;
 
+/// A named edit of a signed event.
+type Change = (&'static str, Box<dyn Fn(&mut Value)>);
+
 /// Directory over a fixed map of key ids, standing in for the trust list.
 struct Directory(HashMap<String, ReaderKey>);
 
@@ -199,7 +202,7 @@ fn altered_members_fail_signature() {
     let alice = reader(1, "acme", "alice");
     let dir = directory(&[&alice]);
     let signed = sign_one(&alice, &mut ChainState::default(), 1);
-    let changes: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let changes: Vec<Change> = vec![
         ("subject", Box::new(|v| v["subject"] = json!("other-package"))),
         ("decision", Box::new(|v| v["data"]["decision"] = json!("deny"))),
         ("type", Box::new(|v| v["type"] = json!("org.valise.access.denied"))),
@@ -305,7 +308,7 @@ fn malformed_events_rejected() {
     let alice = reader(1, "acme", "alice");
     let dir = directory(&[&alice]);
     let signed = sign_one(&alice, &mut ChainState::default(), 1);
-    let changes: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let changes: Vec<Change> = vec![
         ("specversion", Box::new(|v| v["specversion"] = json!("0.3"))),
         ("unknown type", Box::new(|v| v["type"] = json!("org.valise.access.peeked"))),
         ("foreign type", Box::new(|v| v["type"] = json!("com.example.opened"))),
