@@ -3,8 +3,10 @@
 //! appear only when complete.
 
 pub(crate) mod attribute;
+pub(crate) mod collector;
 pub(crate) mod community;
 pub(crate) mod credential;
+pub(crate) mod events;
 pub(crate) mod inspect;
 pub(crate) mod key;
 pub(crate) mod keygen;

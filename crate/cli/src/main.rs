@@ -5,7 +5,9 @@
 //! lives in its own module under `cmd/`.
 
 mod cmd;
+mod collector;
 mod key_files;
+mod outbox;
 mod state;
 
 use std::process::ExitCode;
@@ -30,6 +32,10 @@ enum Command {
     Open(cmd::open::OpenArgs),
     /// Show what a package declares and which signatures verify, without a private key.
     Inspect(cmd::inspect::InspectArgs),
+    /// Run the access-event collector.
+    Collector(cmd::collector::CollectorArgs),
+    /// Report the access events a collector stored.
+    Events(cmd::events::EventsArgs),
     /// Create a community: root key and an empty signed trust list.
     #[command(subcommand)]
     Community(cmd::community::CommunityCommand),
@@ -51,13 +57,18 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    cmd::init_logging();
     let cli = Cli::parse();
+    // The collector is a service and logs at info level by default.
+    if !matches!(cli.command, Command::Collector(_)) {
+        cmd::init_logging();
+    }
     let result = match cli.command {
         Command::Keygen(args) => cmd::keygen::run(args),
         Command::Seal(args) => cmd::seal::run(args),
         Command::Open(args) => cmd::open::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Collector(args) => cmd::collector::run(args),
+        Command::Events(args) => cmd::events::run(args),
         Command::Community(command) => cmd::community::run(command),
         Command::Attribute(command) => cmd::attribute::run(command),
         Command::Member(command) => cmd::member::run(command),

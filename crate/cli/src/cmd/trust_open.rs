@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use valise_core::credential::{CredentialError, VerifiedCredential};
 use valise_core::decision::{self, Decision, DecisionInput, Obligation, Permit, Reason};
+use valise_core::events::EventDraft;
 use valise_core::jws;
 use valise_core::keys::{self, PrivateKey};
 use valise_core::label::{ForwardScope, HarmonizedLabel};
@@ -24,6 +25,7 @@ use crate::cmd::credential::{identity_file, read_credential};
 use crate::cmd::trust::load_trust;
 use crate::cmd::{open_error, read_private_key, CliError, CliResult, PendingOutput};
 use crate::key_files::read_p256_key;
+use crate::outbox;
 use crate::state::State;
 
 /// Options of `valise open` that use the community trust list.
@@ -217,6 +219,8 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     let package_community = provenance.and_then(|p| p.community.as_deref());
     let originator_kid = verified.as_ref().and_then(|v| v.originator_kid.as_deref());
 
+    // The identity whose credential the decision used signs the access events.
+    let mut signer: Option<(PathBuf, VerifiedCredential)> = None;
     let decision = match selection {
         Err(reason) => Decision::Deny(vec![reason]),
         Ok((trust, credential)) => {
@@ -244,6 +248,10 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
                 highest_trust_version_seen: community_state.highest_version,
             };
             let mut decision = decision::decide(&input);
+            signer = credential.and_then(|used| {
+                let index = held.iter().position(|h| h.verified.as_ref().is_ok_and(|c| c.token() == used.token()))?;
+                Some((args.identities.get(index)?.clone(), used.clone()))
+            });
             // A credential of this community that failed verification is a
             // reason of its own when no valid one took its place.
             if credential.is_none() {
@@ -269,8 +277,15 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
         print_decision(&decision, package_path);
     }
 
+    let event = EventDraft::from_decision(&package_id, &decision, verified.as_ref().and_then(|v| v.label.as_ref()), provenance);
+    let events_policy = verified.as_ref().and_then(|v| v.rights.as_ref()).map(|rights| rights.events.clone());
+    let signer = signer.as_ref().map(|(prefix, credential)| (prefix.as_path(), credential));
+
     let permit = match decision {
         Decision::Deny(reasons) => {
+            if let Err(error) = outbox::report_decision(signer, events_policy.as_ref(), &event) {
+                eprintln!("warning: the refusal was not reported: {}", error.message);
+            }
             return Err(CliError::refused(format!("access to {} denied ({} reason(s) above)", package_path.display(), reasons.len())));
         }
         Decision::Permit(permit) => permit,
@@ -278,23 +293,20 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     let Some(output) = output else {
         return Ok(());
     };
-    if let Some(Obligation::AccessEventsRequired { url }) =
-        permit.obligations.iter().find(|o| matches!(o, Obligation::AccessEventsRequired { .. }))
-    {
-        // TODO: queue a signed access event for `url` here once the CLI
-        // sends events; until then a package that requires them is never
-        // written out, because the originator asked not to release it
-        // unreported.
-        return Err(CliError::refused(format!(
-            "the package requires access events to {url}, which this command does not send, so {} was not written",
-            output.display()
-        ))
-        .hint("open it in the Valise viewer, which reports access events"));
-    }
     if !permit.rights.export {
         return Err(CliError::refused(format!("the package may be viewed but not exported, so {} was not written", output.display()))
             .hint("open it in the Valise viewer, which enforces the rights"));
     }
+    // The plaintext is released only once its event is queued, when the
+    // originator requires events.
+    outbox::report_decision(signer, events_policy.as_ref(), &event).map_err(|error| {
+        let required = permit.obligations.iter().any(|o| matches!(o, Obligation::AccessEventsRequired { .. }));
+        if required {
+            CliError::refused(format!("{}, so {} was not written", error.message, output.display()))
+        } else {
+            error
+        }
+    })?;
     let Some(verified) = verified else {
         return Err(CliError::refused("the package was not opened"));
     };

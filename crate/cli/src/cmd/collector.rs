@@ -1,0 +1,251 @@
+//! `valise collector serve`: runs the access-event collector.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+use clap::{Args, Subcommand};
+use time::OffsetDateTime;
+use valise_core::events::ReaderDirectory;
+
+use crate::cmd::trust::load_trust;
+use crate::collector::bench::BenchPlan;
+use crate::collector::directory::{StaticDirectory, TrustDirectory};
+use crate::collector::server::{router, Collector, Counters, Limits};
+use crate::collector::store::{Database, Store};
+use crate::cmd::CliError;
+use crate::state::State;
+
+/// Arguments of `valise collector`.
+#[derive(Args)]
+pub(crate) struct CollectorArgs {
+    #[command(subcommand)]
+    command: CollectorCommand,
+}
+
+#[derive(Subcommand)]
+enum CollectorCommand {
+    /// Serve POST /events, GET /events and GET /healthz until stopped (Ctrl-C or SIGTERM).
+    Serve(ServeArgs),
+    /// Measure the ingest rate: sign events in memory, then send them to an
+    /// in-process collector on 127.0.0.1 and time verification and storage.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Database to store into: sqlite:PATH or a postgres:// URL.
+    #[arg(long, value_name = "DATABASE")]
+    db: String,
+
+    /// Number of events.
+    #[arg(long, value_name = "COUNT", default_value_t = 20_000)]
+    events: usize,
+
+    /// Number of readers, each with its own key and chain.
+    #[arg(long, value_name = "COUNT", default_value_t = 10)]
+    readers: usize,
+
+    /// Events per request.
+    #[arg(long, value_name = "COUNT", default_value_t = 100)]
+    batch: usize,
+
+    /// Concurrent HTTP clients.
+    #[arg(long, value_name = "COUNT", default_value_t = 4)]
+    clients: usize,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Community trust list (signed JSON) to verify readers' credentials against.
+    #[arg(long, value_name = "FILE", required_unless_present = "readers")]
+    trust: Option<PathBuf>,
+
+    /// Expected RFC 7638 fingerprint of the community root key; by default
+    /// the fingerprint pinned in the state file, or the list's own on first use.
+    #[arg(long, value_name = "FINGERPRINT", requires = "trust")]
+    root_fingerprint: Option<String>,
+
+    /// Fixed list of reader signing keys (JSON) instead of a trust list.
+    #[arg(long, value_name = "FILE", conflicts_with = "trust")]
+    readers: Option<PathBuf>,
+
+    /// Database: sqlite:PATH (created when missing) or a postgres:// URL.
+    #[arg(long, value_name = "DATABASE", env = "VALISE_COLLECTOR_DB")]
+    db: String,
+
+    /// Address and port to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+
+    /// Web origin allowed to send events from a browser (CORS), e.g.
+    /// https://portal.example; repeat for several.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
+
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+
+    /// Maximum number of events in one batch.
+    #[arg(long, value_name = "COUNT", default_value_t = 1000)]
+    max_batch: usize,
+}
+
+/// Runs `valise collector`.
+pub(crate) fn run(args: CollectorArgs) -> Result<(), CliError> {
+    match args.command {
+        CollectorCommand::Serve(args) => serve(args),
+        CollectorCommand::Bench(args) => crate::collector::bench::run(&BenchPlan {
+            database: Database::parse(&args.db)?,
+            events: args.events,
+            readers: args.readers,
+            batch: args.batch,
+            clients: args.clients,
+        }),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), CliError> {
+    init_logging();
+    let database = Database::parse(&args.db)?;
+    let origins = parse_origins(&args.allow_origin)?;
+    let directory = load_directory(&args)?;
+    let limits = Limits {
+        max_body_bytes: args.max_body_bytes,
+        max_batch: args.max_batch,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::refused(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(serve_async(args.listen, database, directory, origins, limits))
+}
+
+async fn serve_async(
+    listen: SocketAddr,
+    database: Database,
+    directory: Arc<dyn ReaderDirectory + Send + Sync>,
+    origins: Vec<HeaderValue>,
+    limits: Limits,
+) -> Result<(), CliError> {
+    let store = Store::open(&database).await.map_err(|e| {
+        CliError::refused(format!("cannot open the database {database}: {e}"))
+            .hint("check the --db value and that the database server is running")
+    })?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        CliError::refused(format!("cannot listen on {listen}: {e}"))
+            .hint("choose another --listen port, or 0 for any free port")
+    })?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| CliError::refused(format!("cannot read the listening address: {e}")))?;
+    let collector = Arc::new(Collector {
+        store,
+        directory,
+        limits,
+        counters: Counters::default(),
+    });
+    let app = router(collector, origins.clone());
+
+    tracing::info!(
+        %address,
+        %database,
+        origins = origins.len(),
+        max_body_bytes = limits.max_body_bytes,
+        max_batch = limits.max_batch,
+        "collector started"
+    );
+    // Scripts and tests read the bound address (useful with port 0) here.
+    println!("listening on http://{address}");
+
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| CliError::refused(format!("the server failed: {e}")))?;
+    tracing::info!(%address, "collector stopped");
+    Ok(())
+}
+
+fn load_directory(args: &ServeArgs) -> Result<Arc<dyn ReaderDirectory + Send + Sync>, CliError> {
+    if let Some(path) = &args.readers {
+        return Ok(Arc::new(StaticDirectory::load(path)?));
+    }
+    let Some(path) = &args.trust else {
+        return Err(CliError::usage("pass --trust FILE or --readers FILE"));
+    };
+    // The state file supplies the pinned root fingerprint; the collector
+    // does not write it back.
+    let mut state = State::load()?;
+    let trust = load_trust(path, args.root_fingerprint.as_deref(), &mut state)?;
+    if trust.is_stale(OffsetDateTime::now_utc()) {
+        tracing::warn!(
+            community = trust.community(),
+            version = trust.version(),
+            "the trust list is past its next update; events are still verified against it"
+        );
+    }
+    tracing::info!(
+        community = trust.community(),
+        version = trust.version(),
+        root = trust.root_fingerprint(),
+        "trust list loaded"
+    );
+    Ok(Arc::new(TrustDirectory::new(trust)))
+}
+
+/// Checks each `--allow-origin` is a bare web origin (scheme, host, port).
+fn parse_origins(origins: &[String]) -> Result<Vec<HeaderValue>, CliError> {
+    origins
+        .iter()
+        .map(|origin| {
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            let valid = rest.is_some_and(|host| !host.is_empty() && !host.contains(['/', '?', '#', '*']));
+            let value = HeaderValue::from_str(origin).ok().filter(|_| valid);
+            value.ok_or_else(|| {
+                CliError::usage(format!("--allow-origin {origin:?} is not a web origin"))
+                    .hint("write the scheme, host and port only, e.g. https://portal.example:8443")
+            })
+        })
+        .collect()
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VALISE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Another command may have installed a subscriber already; keep it.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupted; stopping"),
+        () = terminate => tracing::info!("terminated; stopping"),
+    }
+}
