@@ -74,6 +74,9 @@ export async function render(container, { kind, text, fileName, rights, sanitize
   // The one place content reaches an HTML parser: sanitized, in a sandbox
   // without scripts, under a policy that forbids every fetch.
   frame.srcdoc = frameDocument(sanitized, { copy: Boolean(rights?.copy), title });
+  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
   container.replaceChildren(frame);
+  // A frame outside the document never loads; only a connected one is awaited.
+  if (frame.isConnected) await loaded;
   return { destroy() {} };
 }
