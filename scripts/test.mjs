@@ -1,7 +1,9 @@
 // The README's test command (`npm test`). It runs on a fresh clone with no
 // node_modules: it installs what is missing, then runs every test tier and
 // stops at the first failure.
-import { run, ensureRustTarget } from './lib/setup.mjs';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ROOT, ensureChromium, ensureRustTarget, ensureWasmToolchain, run } from './lib/setup.mjs';
 
 ensureRustTarget('wasm32-unknown-unknown');
 
@@ -12,3 +14,26 @@ run('cargo', ['test', '--workspace', '--locked']);
 // The core must build for the browser target on its own, without the
 // bindings crate enabling features for it.
 run('cargo', ['build', '-p', 'valise-core', '--locked', '--target', 'wasm32-unknown-unknown']);
+
+// Tier 2: the browser. Build the wasm module and the portal's vendored
+// files, build the CLI the tests use to make a demo community, then run
+// every `*.test.mjs` under tests/e2e in Debian's Chromium.
+ensureWasmToolchain();
+ensureChromium();
+run('node', [join(ROOT, 'scripts', 'build.mjs')]);
+run('cargo', ['build', '-p', 'valise', '--locked']);
+
+/** Lists every `*.test.mjs` file under a folder, skipping `lib/` helpers. */
+function testFiles(folder) {
+  return readdirSync(folder, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.test.mjs'))
+    .map((entry) => relative(ROOT, join(entry.parentPath ?? entry.path, entry.name)))
+    .sort();
+}
+
+const files = testFiles(join(ROOT, 'tests', 'e2e'));
+if (files.length === 0) {
+  console.error('error: no browser test files under tests/e2e');
+  process.exit(1);
+}
+run('node', ['--test', '--test-reporter=spec', ...files], { cwd: ROOT });

@@ -1,0 +1,190 @@
+//! Command implementations and what they share: the error type with its
+//! exit status, passphrase and key file reading, and output files that
+//! appear only when complete.
+
+pub(crate) mod attribute;
+pub(crate) mod community;
+pub(crate) mod credential;
+pub(crate) mod inspect;
+pub(crate) mod key;
+pub(crate) mod keygen;
+pub(crate) mod member;
+pub(crate) mod open;
+pub(crate) mod seal;
+pub(crate) mod trust;
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use valise_core::keys::{self, KeyFileError, PrivateKey, PublicKey};
+use zeroize::Zeroizing;
+
+/// Environment variable that holds the key file passphrase.
+pub(crate) const PASSPHRASE_ENV: &str = "VALISE_PASSPHRASE";
+
+/// Exit status: verification failed or access refused.
+pub(crate) const EXIT_REFUSED: u8 = 1;
+/// Exit status: usage error or malformed input.
+pub(crate) const EXIT_USAGE: u8 = 2;
+
+/// An error for the person at the terminal: a message, next steps and the exit status.
+#[derive(Debug)]
+pub(crate) struct CliError {
+    pub(crate) status: u8,
+    pub(crate) message: String,
+    pub(crate) hints: Vec<String>,
+}
+
+impl CliError {
+    /// Creates a usage or malformed-input error (exit status 2).
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        CliError { status: EXIT_USAGE, message: message.into(), hints: Vec::new() }
+    }
+
+    /// Creates a verification or access error (exit status 1).
+    pub(crate) fn refused(message: impl Into<String>) -> Self {
+        CliError { status: EXIT_REFUSED, message: message.into(), hints: Vec::new() }
+    }
+
+    /// Adds a `hint:` line.
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+}
+
+/// Result of a command.
+pub(crate) type CliResult = Result<(), CliError>;
+
+/// Sends `tracing` output to stderr, errors only unless `VALISE_LOG` says otherwise.
+pub(crate) fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VALISE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).try_init();
+}
+
+/// Prints the error, if any, and returns the exit status.
+pub(crate) fn exit(result: CliResult) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", error.message);
+            for hint in &error.hints {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(error.status)
+        }
+    }
+}
+
+/// Reads a small text file (a key), naming the path on failure.
+pub(crate) fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
+    fs::read_to_string(path).map_err(|e| CliError::usage(format!("cannot read {what} {}: {e}", path.display())))
+}
+
+/// Returns the passphrase from `VALISE_PASSPHRASE`, or prompts for it on the terminal.
+pub(crate) fn passphrase(prompt: &str) -> Result<Zeroizing<String>, CliError> {
+    if let Ok(value) = std::env::var(PASSPHRASE_ENV) {
+        return Ok(Zeroizing::new(value));
+    }
+    rpassword::prompt_password(prompt).map(Zeroizing::new).map_err(|e| {
+        CliError::usage(format!("cannot read a passphrase: {e}")).hint(format!("set {PASSPHRASE_ENV} when no terminal is attached"))
+    })
+}
+
+/// Reads a private key file, asking for the passphrase only if it is encrypted.
+pub(crate) fn read_private_key(path: &Path) -> Result<PrivateKey, CliError> {
+    let pem = Zeroizing::new(read_text(path, "key file")?);
+    let key_error = |e: KeyFileError| {
+        let error = CliError::usage(format!("cannot read key file {}: {e}", path.display()));
+        match e {
+            KeyFileError::WrongPassphrase => CliError { status: EXIT_REFUSED, ..error }.hint(format!("check {PASSPHRASE_ENV} or the passphrase you typed")),
+            _ => error.hint("the key must be a PKCS#8, SEC1 or PKCS#1 PEM file (P-256 or RSA)"),
+        }
+    };
+    match keys::read_private_key_pem(&pem, None) {
+        Ok(key) => Ok(key),
+        Err(KeyFileError::PassphraseRequired) => {
+            let secret = passphrase(&format!("Passphrase for {}: ", path.display()))?;
+            keys::read_private_key_pem(&pem, Some(secret.as_bytes())).map_err(key_error)
+        }
+        Err(e) => Err(key_error(e)),
+    }
+}
+
+/// Reads a P-256 public key file (SPKI PEM).
+pub(crate) fn read_p256_public_key(path: &Path) -> Result<p256::PublicKey, CliError> {
+    let pem = read_text(path, "public key")?;
+    match keys::read_public_key_pem(&pem) {
+        Ok(PublicKey::P256(key)) => Ok(key),
+        Ok(_) => Err(CliError::usage(format!("{} is not a P-256 public key", path.display()))
+            .hint("Valise packages use P-256 keys; make one with `valise keygen --out NAME`")),
+        Err(e) => Err(CliError::usage(format!("cannot read public key {}: {e}", path.display()))),
+    }
+}
+
+/// An output file written under a temporary name next to its final path
+/// and renamed into place by [`PendingOutput::commit`]; dropped without
+/// commit, it is removed, so no partial output is ever left behind.
+pub(crate) struct PendingOutput {
+    temporary: PathBuf,
+    target: PathBuf,
+    file: Option<File>,
+}
+
+impl PendingOutput {
+    /// Creates the temporary file (owner-only permissions on Unix).
+    pub(crate) fn create(target: &Path) -> Result<PendingOutput, CliError> {
+        let directory = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+        let name = target.file_name().ok_or_else(|| CliError::usage(format!("invalid output path {}", target.display())))?;
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let temporary = directory.join(format!(".{}.{suffix}.partial", name.to_string_lossy()));
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let file = options
+            .open(&temporary)
+            .map_err(|e| CliError::usage(format!("cannot create a file in {}: {e}", directory.display())))?;
+        Ok(PendingOutput { temporary, target: target.to_owned(), file: Some(file) })
+    }
+
+    /// Returns the open temporary file.
+    pub(crate) fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("the file is present until commit")
+    }
+
+    /// Flushes the file to disk and renames it to the target path.
+    pub(crate) fn commit(mut self) -> Result<(), CliError> {
+        let file = self.file.take().expect("the file is present until commit");
+        file.sync_all().map_err(|e| CliError::usage(format!("cannot write {}: {e}", self.target.display())))?;
+        drop(file);
+        fs::rename(&self.temporary, &self.target).map_err(|e| CliError::usage(format!("cannot write {}: {e}", self.target.display())))
+    }
+}
+
+impl Drop for PendingOutput {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.temporary);
+        }
+    }
+}
+
+/// Maps an open or inspect error to a terminal error with its exit status.
+pub(crate) fn open_error(error: valise_core::open::OpenError, package: &Path) -> CliError {
+    use valise_core::open::OpenError;
+    match error {
+        OpenError::NotRecipient => CliError::refused(format!("{}: not a recipient: no key access object opens with this key", package.display()))
+            .hint("ask the sender to seal the document for your key access public key"),
+        OpenError::MissingSplits { .. } => CliError::refused(format!("{}: {error}", package.display())),
+        OpenError::IntegrityFailure => CliError::refused(format!("{}: {error}", package.display()))
+            .hint("do not trust this file; ask the sender for a new copy"),
+        OpenError::Io(e) => CliError::usage(format!("{}: {e}", package.display())),
+        other => CliError::usage(format!("{}: {other}", package.display())).hint("the file is not a valid package"),
+    }
+}

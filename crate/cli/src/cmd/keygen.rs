@@ -1,0 +1,72 @@
+//! `valise keygen`: a P-256 key pair in PEM files.
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use valise_core::keys;
+
+use super::{passphrase, CliError, CliResult, PASSPHRASE_ENV};
+
+/// Arguments of `valise keygen`.
+#[derive(Args, Debug)]
+pub(crate) struct KeygenArgs {
+    /// Path prefix: writes PREFIX.key.pem and PREFIX.pub.pem.
+    #[arg(long, value_name = "PREFIX")]
+    pub(crate) out: PathBuf,
+    /// Write the private key unencrypted (otherwise the passphrase comes
+    /// from VALISE_PASSPHRASE or a prompt).
+    #[arg(long)]
+    pub(crate) no_encrypt: bool,
+}
+
+fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
+    let mut name = prefix.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Runs `valise keygen`.
+pub(crate) fn run(args: KeygenArgs) -> CliResult {
+    let key_path = with_suffix(&args.out, ".key.pem");
+    let pub_path = with_suffix(&args.out, ".pub.pem");
+    for path in [&key_path, &pub_path] {
+        if path.exists() {
+            return Err(CliError::usage(format!("{} already exists", path.display())).hint("choose another --out prefix or remove the old files"));
+        }
+    }
+
+    let secret = p256::SecretKey::random(&mut rand_core::OsRng);
+    let passphrase = if args.no_encrypt {
+        None
+    } else {
+        let first = passphrase("New passphrase: ")?;
+        if std::env::var(PASSPHRASE_ENV).is_err() {
+            let second = passphrase("Repeat passphrase: ")?;
+            if *first != *second {
+                return Err(CliError::usage("the passphrases differ"));
+            }
+        }
+        Some(first)
+    };
+    let pem = keys::write_private_key_pem(&secret, passphrase.as_ref().map(|p| p.as_bytes()))
+        .map_err(|e| CliError::usage(format!("cannot write the key: {e}")).hint(format!("set a non-empty {PASSPHRASE_ENV}, or pass --no-encrypt")))?;
+
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let write_error = |path: &Path, e: std::io::Error| CliError::usage(format!("cannot write {}: {e}", path.display()));
+    let mut file = options.open(&key_path).map_err(|e| write_error(&key_path, e))?;
+    file.write_all(pem.as_bytes()).map_err(|e| write_error(&key_path, e))?;
+    std::fs::write(&pub_path, keys::write_public_key_pem(&secret.public_key())).map_err(|e| write_error(&pub_path, e))?;
+
+    println!("private key: {}{}", key_path.display(), if args.no_encrypt { " (unencrypted)" } else { "" });
+    println!("public key:  {}", pub_path.display());
+    println!("key id:      {}", keys::jwk_thumbprint(&secret.public_key()));
+    Ok(())
+}

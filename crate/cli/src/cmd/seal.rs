@@ -1,0 +1,175 @@
+//! `valise seal`: encrypt a file for recipients with a label and rights,
+//! signed by the originator.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use time::OffsetDateTime;
+use valise_core::assertions::{EventsPolicy, Label, Rights, Tlp};
+use valise_core::keys::{self, PrivateKey};
+use valise_core::limits::DEFAULT_SEGMENT_BYTES;
+use valise_core::seal::{seal, Recipient, SealError, SealOptions, Signer};
+
+use super::{read_p256_public_key, read_private_key, CliError, CliResult, PendingOutput};
+
+/// Arguments of `valise seal`.
+#[derive(Args, Debug)]
+pub(crate) struct SealArgs {
+    /// File to protect.
+    pub(crate) input: PathBuf,
+    /// Recipient's key access public key (SPKI PEM), as PUB.pem or KID=PUB.pem;
+    /// without KID the key id is the key's RFC 7638 thumbprint. Repeat for
+    /// each recipient.
+    #[arg(long = "to", value_name = "[KID=]PUB.pem", required = true)]
+    pub(crate) to: Vec<String>,
+    /// Your P-256 signing key (PKCS#8 PEM, encrypted or not).
+    #[arg(long, value_name = "KEY.pem")]
+    pub(crate) sign_key: PathBuf,
+    /// Key id of the signing key (default: its RFC 7638 thumbprint).
+    #[arg(long, value_name = "KID")]
+    pub(crate) sign_kid: Option<String>,
+    /// TLP 2.0 label: TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT or TLP:RED.
+    #[arg(long, value_name = "TLP")]
+    pub(crate) label: Tlp,
+    /// Rights to withhold, comma-separated: print, copy, forward, export.
+    #[arg(long, value_name = "RIGHTS", value_delimiter = ',')]
+    pub(crate) deny: Vec<DeniedRight>,
+    /// Ask viewers to overlay the reader's identity on the document.
+    #[arg(long)]
+    pub(crate) watermark: bool,
+    /// End of the validity window (RFC 3339, for example 2027-01-31T00:00:00Z).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub(crate) not_after: Option<OffsetDateTime>,
+    /// Start of the validity window (RFC 3339).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub(crate) not_before: Option<OffsetDateTime>,
+    /// Endpoint that collects access events.
+    #[arg(long, value_name = "URL")]
+    pub(crate) events_url: Option<String>,
+    /// Refuse to open when an access event cannot be queued.
+    #[arg(long, requires = "events_url")]
+    pub(crate) events_required: bool,
+    /// Your organization id, as the community trust list names it.
+    #[arg(long, value_name = "ORG", default_value = "")]
+    pub(crate) org: String,
+    /// Your name, recorded in the provenance.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) author: Option<String>,
+    /// Community id, recorded in the provenance.
+    #[arg(long, value_name = "ID")]
+    pub(crate) community: Option<String>,
+    /// Media type of the input (default: guessed from the file extension).
+    #[arg(long, value_name = "TYPE")]
+    pub(crate) media_type: Option<String>,
+    /// Leave the input's file name out of the package.
+    #[arg(long)]
+    pub(crate) no_file_name: bool,
+    /// Plaintext bytes per segment (1024 to 16777216).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_SEGMENT_BYTES)]
+    pub(crate) segment_size: u64,
+    /// Output package.
+    #[arg(short = 'o', long = "output", value_name = "OUT.tdf")]
+    pub(crate) output: PathBuf,
+}
+
+/// A right `--deny` can withhold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DeniedRight {
+    Print,
+    Copy,
+    Forward,
+    Export,
+}
+
+fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("invalid RFC 3339 time {text:?}: {e}"))
+}
+
+/// Guesses a media type from the file extension; `application/octet-stream` otherwise.
+pub(crate) fn guess_media_type(path: &Path) -> &'static str {
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    match extension.as_str() {
+        "pdf" => "application/pdf",
+        "txt" | "text" | "log" => "text/plain",
+        "md" | "markdown" => "text/markdown",
+        "html" | "htm" => "text/html",
+        "csv" => "text/csv",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Parses `[KID=]PUB.pem` into a recipient.
+fn recipient(spec: &str) -> Result<Recipient, CliError> {
+    let (kid, path) = match spec.split_once('=') {
+        Some((kid, path)) if !Path::new(spec).exists() && !kid.is_empty() => (Some(kid.to_owned()), path),
+        _ => (None, spec),
+    };
+    let public_key = read_p256_public_key(Path::new(path))?;
+    let kid = kid.unwrap_or_else(|| keys::jwk_thumbprint(&public_key));
+    Ok(Recipient { public_key, kid })
+}
+
+/// Builds the seal options from the arguments (the trust stream extends this).
+pub(crate) fn options(args: &SealArgs) -> Result<SealOptions, CliError> {
+    let recipients = args.to.iter().map(|spec| recipient(spec)).collect::<Result<Vec<_>, _>>()?;
+    let signing_key = match read_private_key(&args.sign_key)? {
+        PrivateKey::P256(secret) => p256::ecdsa::SigningKey::from(secret),
+        _ => return Err(CliError::usage(format!("{} is not a P-256 key", args.sign_key.display())).hint("sign with a P-256 key from `valise keygen`")),
+    };
+    let kid = args.sign_kid.clone().unwrap_or_else(|| keys::jwk_thumbprint(&p256::PublicKey::from(signing_key.verifying_key())));
+    let denied = |right| args.deny.contains(&right);
+    let rights = Rights {
+        print: !denied(DeniedRight::Print),
+        copy: !denied(DeniedRight::Copy),
+        forward: !denied(DeniedRight::Forward),
+        export: !denied(DeniedRight::Export),
+        watermark: args.watermark,
+        not_before: args.not_before,
+        not_after: args.not_after,
+        events: EventsPolicy { url: args.events_url.clone(), required: args.events_required },
+        ..Rights::all()
+    };
+    Ok(SealOptions {
+        recipients,
+        signer: Signer { signing_key, kid, org: args.org.clone(), author: args.author.clone() },
+        label: Label { tlp: args.label, marking: None },
+        rights,
+        community: args.community.clone(),
+        media_type: args.media_type.clone().unwrap_or_else(|| guess_media_type(&args.input).to_owned()),
+        file_name: if args.no_file_name { None } else { args.input.file_name().map(|n| n.to_string_lossy().into_owned()) },
+        created: OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()),
+        segment_size: args.segment_size,
+        data_attributes: Vec::new(),
+        dissem: Vec::new(),
+        kas_url: String::new(),
+        embed_signer_jwk: true,
+    })
+}
+
+/// Runs `valise seal`.
+pub(crate) fn run(args: SealArgs) -> CliResult {
+    let options = options(&args)?;
+    let input = File::open(&args.input).map_err(|e| CliError::usage(format!("cannot read {}: {e}", args.input.display())))?;
+    let length = input.metadata().map_err(|e| CliError::usage(format!("cannot read {}: {e}", args.input.display())))?.len();
+
+    let mut output = PendingOutput::create(&args.output)?;
+    let (_, sealed) = seal(&options, length, BufReader::with_capacity(1 << 20, input), output.file()).map_err(|e| match e {
+        SealError::InvalidOptions(_) | SealError::TooLarge { .. } => CliError::usage(e.to_string()),
+        other => CliError::usage(format!("cannot seal {}: {other}", args.input.display())),
+    })?;
+    output.commit()?;
+
+    eprintln!("sealed {} ({} bytes, {} segments) as {}", args.input.display(), sealed.plaintext_size, sealed.segment_count, args.output.display());
+    eprintln!("label {}, {} recipient(s), package id {}", options.label.tlp, options.recipients.len(), sealed.package_id);
+    Ok(())
+}

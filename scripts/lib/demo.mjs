@@ -1,0 +1,279 @@
+// The demo community that `npm start` serves and the browser tests open:
+// a root, two member organizations, three people with different attributes,
+// and packages sealed from real documents with different labels and rights.
+// Everything is made with the `valise` CLI, as an operator would.
+//
+// `DEMO_PACKAGES[].expect` is the outcome the decision point must give each
+// person: "permit", or the reason code of the denial.
+import { spawnSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './setup.mjs';
+
+/** The passphrase of every demo key file. Demo only: real keys need their own. */
+export const DEMO_PASSPHRASE = 'demo-passphrase-not-secret';
+
+/** Where the demo documents and their provenance notes are. */
+export const DOCUMENTS = join(ROOT, 'scripts', 'demo', 'documents');
+
+export const COMMUNITY = { name: 'Demo ISAC', id: 'https://demo-isac.invalid' };
+
+/** The organization that seals every demo package, and the author it records. */
+export const ORIGINATOR = { org: 'alpha-cert', author: 'Alice Adler' };
+
+/** Attribute definitions: the FQN of a value is `COMMUNITY/attr/NAME/value/VALUE`. */
+export const ATTRIBUTES = [
+  { name: 'role', rule: 'any-of', values: ['analyst', 'manager'] },
+  { name: 'clearance', rule: 'hierarchy', values: ['high', 'medium', 'low'] },
+];
+
+export const ORGANIZATIONS = [
+  { id: 'alpha-cert', name: 'Alpha CERT', sector: 'government', country: 'DE', labelMaps: ['ALPHA:Internal=AMBER'] },
+  { id: 'beta-bank', name: 'Beta Bank', sector: 'finance', country: 'FR', labelMaps: [] },
+];
+
+export const PEOPLE = [
+  { id: 'alice', name: 'Alice Adler', org: 'alpha-cert', attributes: { role: 'analyst', clearance: 'high' } },
+  { id: 'bob', name: 'Bob Berger', org: 'alpha-cert', attributes: { role: 'manager', clearance: 'low' } },
+  { id: 'carol', name: 'Carol Colin', org: 'beta-bank', attributes: { role: 'analyst', clearance: 'medium' } },
+];
+
+/**
+ * The demo packages. `to` names the people whose keys can open the package;
+ * `expect` is the decision for each person: "permit" or the reason code.
+ */
+export const DEMO_PACKAGES = [
+  {
+    file: 'wiper-alert.tdf',
+    document: 'TA14-353A_wiper.pdf',
+    mediaType: 'application/pdf',
+    label: 'TLP:AMBER',
+    to: ['alice', 'bob', 'carol'],
+    deny: ['copy', 'export'],
+    watermark: true,
+    expect: { alice: 'permit', bob: 'permit', carol: 'permit' },
+  },
+  {
+    file: 'apt1-stix.tdf',
+    document: 'stix-apt1.json',
+    mediaType: 'application/stix+json',
+    label: 'TLP:GREEN',
+    to: ['alice', 'bob', 'carol'],
+    deny: [],
+    watermark: false,
+    expect: { alice: 'permit', bob: 'permit', carol: 'permit' },
+  },
+  {
+    file: 'misp-event.tdf',
+    document: 'misp-event.json',
+    mediaType: 'application/vnd.misp+json',
+    label: 'TLP:RED',
+    to: ['alice'],
+    deny: [],
+    watermark: true,
+    expect: { alice: 'permit', bob: 'not_recipient', carol: 'not_recipient' },
+  },
+  {
+    file: 'indicators.tdf',
+    document: 'volexity-3cx-iocs.csv',
+    mediaType: 'text/csv',
+    label: 'TLP:AMBER+STRICT',
+    to: ['alice', 'bob'],
+    deny: ['export'],
+    watermark: true,
+    expect: { alice: 'permit', bob: 'permit', carol: 'not_recipient' },
+  },
+  {
+    file: 'advisory.tdf',
+    document: 'advisory.md',
+    mediaType: 'text/markdown',
+    label: 'TLP:AMBER',
+    to: ['alice', 'bob', 'carol'],
+    deny: ['print'],
+    watermark: false,
+    expect: { alice: 'permit', bob: 'permit', carol: 'permit' },
+  },
+  {
+    file: 'advisory-expired.tdf',
+    document: 'advisory.md',
+    mediaType: 'text/markdown',
+    label: 'TLP:GREEN',
+    to: ['alice', 'bob', 'carol'],
+    deny: [],
+    watermark: false,
+    notAfter: '2026-01-01T00:00:00Z',
+    expect: { alice: 'expired', bob: 'expired', carol: 'expired' },
+  },
+];
+
+/** Returns the FQN of an attribute value in the demo community. */
+export function attributeFqn(name, value) {
+  return `${COMMUNITY.id}/attr/${name}/value/${value}`;
+}
+
+/** Runs the CLI with the demo passphrase in its environment; throws with its stderr on failure. */
+function valise(cli, args, cwd) {
+  const result = spawnSync(cli, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, VALISE_PASSPHRASE: DEMO_PASSPHRASE },
+  });
+  if (result.error || result.status !== 0) {
+    throw new Error(`valise ${args.join(' ')} failed (status ${result.status}):\n${result.stderr ?? result.error?.message}`);
+  }
+  return result.stdout;
+}
+
+/** Returns the path of the valise binary built by cargo (`release` or `debug`). */
+export function cliPath(profile) {
+  const path = join(ROOT, 'target', profile, 'valise');
+  if (!existsSync(path)) {
+    throw new Error(`${path} is missing: build it with cargo build -p valise${profile === 'release' ? ' --release' : ''}`);
+  }
+  return path;
+}
+
+/**
+ * Reads the key access public key a credential names (a JWK in its signed
+ * payload), writes it as SPKI PEM to `outPath`, and returns `{ kid, path }`.
+ */
+function credentialKeyAccessKey(credentialPath, outPath) {
+  const token = readFileSync(credentialPath, 'utf8').trim();
+  const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+  const jwk = payload.keyAccessKey;
+  const pem = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' }).export({
+    type: 'spki',
+    format: 'pem',
+  });
+  writeFileSync(outPath, pem);
+  return { kid: jwk.kid, path: outPath };
+}
+
+/** Creates the community: root key, trust list, attributes and member organizations. */
+function createCommunity(cli, outDir, community) {
+  const created = valise(cli, ['community', 'init', '--name', COMMUNITY.name, '--id', COMMUNITY.id, '--out', community], outDir);
+  const fingerprint = created.match(/fingerprint \(RFC 7638\): (\S+)/)?.[1];
+  if (!fingerprint) {
+    throw new Error(`valise community init printed no root key fingerprint:\n${created}`);
+  }
+  const trust = join(community, 'trust.json');
+  const rootKey = join(community, 'root.key.pem');
+  for (const attribute of ATTRIBUTES) {
+    valise(cli, ['attribute', 'add', '--trust', trust, '--root-key', rootKey, '--name', attribute.name, '--rule', attribute.rule, '--values', attribute.values.join(',')], outDir);
+  }
+  // Every organization may grant every value; each person's credential
+  // carries only their own.
+  const grantable = ATTRIBUTES.flatMap((attribute) => attribute.values.flatMap((value) => ['--attr', attributeFqn(attribute.name, value)]));
+  for (const org of ORGANIZATIONS) {
+    const labelMaps = org.labelMaps.flatMap((map) => ['--label-map', map]);
+    valise(cli, ['member', 'add', '--trust', trust, '--root-key', rootKey, '--org', org.id, '--name', org.name, '--sector', org.sector, '--country', org.country, ...grantable, ...labelMaps], outDir);
+  }
+  return { trust, fingerprint };
+}
+
+/** Issues each person's keys and credential; returns their key access keys by person id. */
+function issueCredentials(cli, outDir, { community, identities, trust, fingerprint }) {
+  const recipients = {};
+  for (const person of PEOPLE) {
+    const attrs = Object.entries(person.attributes).flatMap(([name, value]) => ['--attr', attributeFqn(name, value)]);
+    const prefix = join(identities, person.id);
+    valise(cli, ['credential', 'issue', '--trust', trust, '--org-key', join(community, `${person.org}.sign.key.pem`), '--person', person.id, '--name', person.name, ...attrs, '--valid-for', '365', '--root-fingerprint', fingerprint, '--out', prefix], outDir);
+    recipients[person.id] = credentialKeyAccessKey(`${prefix}.credential.jws`, `${prefix}.pub.pem`);
+  }
+  return recipients;
+}
+
+/** Seals each demo package, signed by the originator organization. */
+function sealPackages(cli, outDir, { community, packages, recipients }) {
+  // TODO: seal with `--trust` and `--to-org`/`--attr` once the CLI resolves
+  // recipients and attributes from the trust list; until then each package
+  // is sealed to the people's own key access keys, and no package requires
+  // an attribute.
+  for (const pkg of DEMO_PACKAGES) {
+    const args = [
+      'seal', join(DOCUMENTS, pkg.document),
+      '--sign-key', join(community, `${ORIGINATOR.org}.sign.key.pem`),
+      '--org', ORIGINATOR.org,
+      '--author', ORIGINATOR.author,
+      '--community', COMMUNITY.id,
+      '--label', pkg.label,
+      '--media-type', pkg.mediaType,
+      '-o', join(packages, pkg.file),
+    ];
+    for (const person of pkg.to) {
+      args.push('--to', `${recipients[person].kid}=${recipients[person].path}`);
+    }
+    if (pkg.deny.length > 0) {
+      args.push('--deny', pkg.deny.join(','));
+    }
+    if (pkg.watermark) {
+      args.push('--watermark');
+    }
+    if (pkg.notAfter) {
+      args.push('--not-after', pkg.notAfter);
+    }
+    valise(cli, args, outDir);
+  }
+}
+
+/**
+ * Builds the demo community into `outDir`:
+ * - `community/`: trust list, root key, organization keys;
+ * - `identities/NAME.key.pem`, `NAME.credential.jws` (and `NAME.pub.pem`);
+ * - `packages/*.tdf`;
+ * - `config.json`: the portal configuration pinning the root key;
+ * - `demo.json`: people, packages and expected outcomes.
+ * Returns the parsed `demo.json`.
+ */
+export function buildDemo(outDir, { cli }) {
+  const community = join(outDir, 'community');
+  const identities = join(outDir, 'identities');
+  const packages = join(outDir, 'packages');
+  for (const folder of [identities, packages]) {
+    mkdirSync(folder, { recursive: true });
+  }
+
+  const { trust, fingerprint } = createCommunity(cli, outDir, community);
+  const recipients = issueCredentials(cli, outDir, { community, identities, trust, fingerprint });
+  sealPackages(cli, outDir, { community, packages, recipients });
+
+  const config = JSON.parse(readFileSync(join(ROOT, 'www', 'config.json'), 'utf8'));
+  config.communityName = COMMUNITY.name;
+  config.rootKeyFingerprints = [fingerprint];
+  config.trustListUrl = 'trust-list.jws';
+  writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  cpSync(join(DOCUMENTS, 'PROVENANCE.md'), join(outDir, 'PROVENANCE.md'));
+
+  const manifest = {
+    passphrase: DEMO_PASSPHRASE,
+    rootFingerprint: fingerprint,
+    people: PEOPLE.map((person) => ({
+      ...person,
+      keyFile: `identities/${person.id}.key.pem`,
+      credentialFile: `identities/${person.id}.credential.jws`,
+    })),
+    packages: DEMO_PACKAGES.map((pkg) => ({ ...pkg, path: `packages/${pkg.file}` })),
+  };
+  writeFileSync(join(outDir, 'demo.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+/**
+ * URL prefixes the portal server mounts for a demo folder: the packages and
+ * the people's identity files, never the community's root or organization keys.
+ */
+export function demoMounts(outDir) {
+  return {
+    '/demo/packages/': join(outDir, 'packages'),
+    '/demo/identities/': join(outDir, 'identities'),
+  };
+}
+
+/** Single files of a demo folder that replace the portal's own. */
+export function demoFiles(outDir) {
+  return {
+    '/config.json': join(outDir, 'config.json'),
+    '/trust-list.jws': join(outDir, 'community', 'trust.json'),
+  };
+}

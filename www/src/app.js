@@ -1,0 +1,228 @@
+// The portal's controller: holds the session state (configuration, verified
+// trust list, unlocked identity, the package being opened) and moves between
+// the screens. It talks to the viewer module only through core.js.
+import { Identity, TrustList, openPackage } from './core.js';
+import { InternalError, KeyRequiredError, ValiseError } from './errors.js';
+import { forgetIdentity, listIdentities, readCommunityState, recordCommunityState, saveIdentity } from './store.js';
+import { recordActivity } from './ui/activity.js';
+import { drawDocumentScreen } from './ui/document.js';
+import { showFatal } from './ui/fatal.js';
+import { drawIdentityScreen, drawIdentityStatus } from './ui/identity.js';
+import { drawOpenScreen } from './ui/open.js';
+import { drawRefusedScreen } from './ui/refused.js';
+import { showScreen } from './ui/screens.js';
+
+/** Limits what `?src=` may fetch, before the module's own bounds apply. */
+const MAX_FETCH_BYTES = 512 * 1024 * 1024;
+
+export class App {
+  constructor(config) {
+    this.config = config;
+    this.trustList = null;
+    this.trustError = null;
+    this.knownState = null;
+    this.identity = null;
+    this.pending = null;
+    this.closeDocument = null;
+    window.addEventListener('pagehide', () => this.lock());
+  }
+
+  /** Loads the trust list, then shows the open screen or opens `?src=`. */
+  async start() {
+    await this.loadTrustList();
+    this.drawStatus();
+    const source = new URLSearchParams(location.search).get('src');
+    if (source) {
+      await this.openFromUrl(source);
+    } else {
+      this.showOpen();
+    }
+    document.body.dataset.state = 'ready';
+  }
+
+  async loadTrustList() {
+    try {
+      const response = await fetch(this.config.trustListUrl, { cache: 'no-cache', credentials: 'same-origin' });
+      if (!response.ok) {
+        throw new ValiseError(`The community trust list could not be loaded from ${this.config.trustListUrl} (HTTP ${response.status}).`);
+      }
+      const text = await response.text();
+      this.trustList = TrustList.verify(text, { rootKeyFingerprints: this.config.rootKeyFingerprints });
+      // The version recorded before this load is what the decision point
+      // compares with, so a rolled-back list is refused when a package opens.
+      this.knownState = await readCommunityState(this.trustList.summary.community);
+      await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version });
+    } catch (error) {
+      if (error instanceof InternalError) {
+        throw error;
+      }
+      this.trustError = error instanceof ValiseError ? error : new ValiseError(String(error?.message ?? error));
+      document.body.dataset.trust = 'error';
+    }
+  }
+
+  drawStatus() {
+    drawIdentityStatus({
+      summary: this.identity?.summary ?? null,
+      onLock: () => this.lock(),
+      onChoose: () => this.showIdentity(),
+    });
+  }
+
+  showOpen() {
+    drawOpenScreen({
+      identitySummary: this.identity?.summary ?? null,
+      trustSummary: this.trustList?.summary ?? null,
+      trustError: this.trustError,
+      onBytes: (bytes, name) => this.open(bytes, name),
+    });
+    showScreen('open');
+  }
+
+  async showIdentity() {
+    drawIdentityScreen({
+      remembered: await listIdentities(),
+      pendingName: this.pending?.name ?? null,
+      onUnlock: (request) => this.unlock(request),
+      onForget: async (id) => {
+        await forgetIdentity(id);
+        await this.showIdentity();
+      },
+      onCancel: () => {
+        this.pending = null;
+        this.showOpen();
+      },
+    });
+    showScreen('identity');
+  }
+
+  /** Unlocks an identity from a new key file or a remembered one, then resumes a pending open. */
+  async unlock({ keyPem, credential, passphrase, remember = false, storedId = null }) {
+    if (!this.trustList) {
+      throw this.trustError ?? new ValiseError('The community trust list is not loaded.');
+    }
+    if (storedId) {
+      const stored = (await listIdentities()).find((identity) => identity.id === storedId);
+      if (!stored) {
+        throw new ValiseError('This identity is no longer stored on this device.');
+      }
+      ({ keyPem, credential } = stored);
+    }
+    const identity = Identity.unlock({ keyPem, passphrase, credential, trustList: this.trustList });
+    this.lock();
+    this.identity = identity;
+    if (remember && !storedId) {
+      const { person, name, organization } = identity.summary;
+      await saveIdentity({ id: `${organization}/${person}`, name, organization, keyPem, credential });
+    }
+    this.drawStatus();
+    const pending = this.pending;
+    this.pending = null;
+    if (pending) {
+      await this.open(pending.bytes, pending.name);
+    } else {
+      this.showOpen();
+    }
+  }
+
+  /** Zeroizes the unlocked key and closes the open document. */
+  lock() {
+    this.closeDocument?.();
+    this.closeDocument = null;
+    if (this.identity) {
+      this.identity.lock();
+      this.identity = null;
+      this.drawStatus();
+      if (document.body.dataset.screen === 'document') {
+        this.showOpen();
+      }
+    }
+  }
+
+  async openFromUrl(source) {
+    let url;
+    try {
+      url = new URL(source, location.href);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new ValiseError(`Only http and https addresses can be opened, not ${url.protocol}`);
+      }
+      const response = await fetch(url, { credentials: 'same-origin' });
+      if (!response.ok) {
+        throw new ValiseError(`The package at ${url} could not be downloaded (HTTP ${response.status}).`);
+      }
+      const length = Number(response.headers.get('Content-Length') ?? 0);
+      if (length > MAX_FETCH_BYTES) {
+        throw new ValiseError(`The package at ${url} is ${length} bytes, over the limit of ${MAX_FETCH_BYTES}.`);
+      }
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      await this.open(bytes, decodeURIComponent(url.pathname.split('/').pop() || url.host));
+    } catch (error) {
+      this.refuse(error instanceof ValiseError ? error : new ValiseError(`The package could not be downloaded: ${error?.message ?? error}`), source);
+    }
+  }
+
+  /** Opens package bytes with the unlocked identity, or asks for one first. */
+  async open(bytes, name) {
+    delete document.body.dataset.opened;
+    this.closeDocument?.();
+    this.closeDocument = null;
+    if (!this.trustList) {
+      this.refuse(this.trustError ?? new ValiseError('The community trust list is not loaded.'), name);
+      return;
+    }
+    let opened = null;
+    try {
+      const known = await readCommunityState(this.trustList.summary.community);
+      opened = openPackage(bytes, {
+        identity: this.identity,
+        trustList: this.trustList,
+        stale: this.config.stale,
+        lastSeen: known?.lastSeen ?? null,
+        highestTrustVersionSeen: this.knownState?.highestTrustVersion ?? null,
+      });
+      const now = new Date().toISOString();
+      await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version, seenAt: now });
+      const plaintext = await opened.decrypt();
+      const metadata = opened.metadata;
+      recordActivity({ type: 'opened', packageId: metadata.packageId, detail: name });
+      showScreen('document');
+      this.closeDocument = await drawDocumentScreen({
+        metadata: { ...metadata, fileName: metadata.fileName ?? name },
+        plaintext,
+        onEvent: (event) => recordActivity({ ...event, packageId: metadata.packageId }),
+        onClose: () => {
+          this.closeDocument?.();
+          this.closeDocument = null;
+          this.showOpen();
+        },
+      });
+      document.body.dataset.opened = metadata.packageId ?? 'yes';
+    } catch (error) {
+      if (error instanceof KeyRequiredError) {
+        this.pending = { bytes, name };
+        await this.showIdentity();
+        return;
+      }
+      if (error instanceof InternalError || !(error instanceof ValiseError)) {
+        document.getElementById('screen-document').replaceChildren();
+        showFatal(error);
+        return;
+      }
+      this.refuse(error, name);
+    } finally {
+      opened?.close();
+    }
+  }
+
+  refuse(error, name) {
+    document.getElementById('screen-document').replaceChildren();
+    recordActivity({ type: 'denied', detail: `${name}: ${error.message}` });
+    drawRefusedScreen({
+      error,
+      fileName: name,
+      onOpenAnother: () => this.showOpen(),
+      onChangeIdentity: () => this.showIdentity(),
+    });
+    showScreen('refused');
+  }
+}

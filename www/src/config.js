@@ -1,0 +1,48 @@
+// Loads and checks the portal's config.json: the community root key
+// fingerprints this portal trusts, where the trust list is, whether a stale
+// trust list means warn or deny, and where access events go.
+
+/** The configuration, validated. Throws a sentence naming the bad field. */
+export async function loadConfig(url = new URL('../config.json', import.meta.url)) {
+  const response = await fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
+  if (!response.ok) {
+    throw new Error(`The portal configuration ${url} could not be loaded (HTTP ${response.status}).`);
+  }
+  return validateConfig(await response.json());
+}
+
+/** Checks the fields the viewer relies on and fills in defaults. */
+export function validateConfig(config) {
+  const fail = (field, expected) => {
+    throw new Error(`config.json: ${field} must be ${expected}.`);
+  };
+  if (config === null || typeof config !== 'object') {
+    fail('the document', 'a JSON object');
+  }
+  const fingerprints = config.rootKeyFingerprints ?? [];
+  if (!Array.isArray(fingerprints) || fingerprints.some((value) => typeof value !== 'string' || value === '')) {
+    fail('rootKeyFingerprints', 'a list of non-empty strings');
+  }
+  if (typeof config.trustListUrl !== 'string' || config.trustListUrl === '') {
+    fail('trustListUrl', 'a URL relative to the portal or absolute');
+  }
+  const stale = config.stale ?? 'warn';
+  if (stale !== 'warn' && stale !== 'deny') {
+    fail('stale', '"warn" or "deny"');
+  }
+  const events = config.events ?? {};
+  if (events.sink !== undefined && !['panel', 'endpoint'].includes(events.sink)) {
+    fail('events.sink', '"panel" or "endpoint"');
+  }
+  return {
+    communityName: typeof config.communityName === 'string' ? config.communityName : null,
+    rootKeyFingerprints: fingerprints,
+    trustListUrl: new URL(config.trustListUrl, new URL('../', import.meta.url)).href,
+    stale,
+    events: {
+      sink: events.sink ?? 'panel',
+      batchSize: Number.isInteger(events.batchSize) ? events.batchSize : 20,
+      retrySeconds: Array.isArray(events.retrySeconds) ? events.retrySeconds : [1, 5, 30, 120],
+    },
+  };
+}

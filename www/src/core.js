@@ -1,0 +1,229 @@
+// The one module that touches the WebAssembly glue. UI code imports the
+// functions below and never calls the module directly, so every failure
+// reaches it as one of the classes in errors.js, and a Rust panic becomes an
+// InternalError carrying the panic message instead of a blank page.
+import init, * as wasm from '../pkg/valise_wasm.js';
+import { InternalError, KeyRequiredError, ValiseError, errorFromTagged, isTaggedError } from './errors.js';
+
+const state = {
+  ready: null,
+  /** The message of the last Rust panic; after a panic the module is unusable. */
+  panicMessage: null,
+  internalErrorListeners: new Set(),
+};
+
+/** Loads and instantiates the module once; later calls return the same promise. */
+export function loadCore() {
+  state.ready ??= (async () => {
+    try {
+      await init({ module_or_path: new URL('../pkg/valise_wasm_bg.wasm', import.meta.url) });
+    } catch (error) {
+      throw new InternalError('The viewer module could not be loaded.', {
+        cause: error,
+        details: String(error?.message ?? error),
+      });
+    }
+    wasm.setPanicHandler((message) => {
+      state.panicMessage = message;
+    });
+    return { version: wasm.coreVersion() };
+  })();
+  return state.ready;
+}
+
+/** Registers a listener called with every InternalError, for the error panel. */
+export function onInternalError(listener) {
+  state.internalErrorListeners.add(listener);
+  return () => state.internalErrorListeners.delete(listener);
+}
+
+/** Converts anything a wasm call threw into a ValiseError. */
+function toValiseError(thrown) {
+  if (thrown instanceof ValiseError) {
+    return thrown;
+  }
+  if (isTaggedError(thrown)) {
+    return errorFromTagged(thrown);
+  }
+  if (thrown instanceof WebAssembly.RuntimeError || state.panicMessage !== null) {
+    return new InternalError('The viewer hit an internal error and stopped. Reload the page to try again.', {
+      cause: thrown,
+      details: state.panicMessage ?? String(thrown?.message ?? thrown),
+    });
+  }
+  return new InternalError('The viewer failed unexpectedly.', {
+    cause: thrown,
+    details: String(thrown?.stack ?? thrown?.message ?? thrown),
+  });
+}
+
+/** Runs a wasm call, converting failures and refusing calls after a panic. */
+function call(operation) {
+  if (state.panicMessage !== null) {
+    throw new InternalError('The viewer stopped after an internal error. Reload the page to try again.', {
+      details: state.panicMessage,
+    });
+  }
+  try {
+    return operation();
+  } catch (thrown) {
+    const error = toValiseError(thrown);
+    if (error instanceof InternalError) {
+      for (const listener of state.internalErrorListeners) {
+        listener(error);
+      }
+    }
+    throw error;
+  }
+}
+
+/** Triggers a Rust panic, to show and test the error state. */
+export function debugPanic() {
+  call(() => wasm.debugPanic());
+}
+
+/**
+ * A verified community trust list. `summary` is
+ * `{ community, communityName, version, issuedAt, nextUpdate, stale }`.
+ */
+export class TrustList {
+  #handle;
+
+  constructor(handle) {
+    this.#handle = handle;
+    this.summary = call(() => handle.summary());
+  }
+
+  /**
+   * Verifies a trust list document against the pinned root key
+   * fingerprints. A rolled-back or stale list is judged by the decision
+   * point when a package opens.
+   */
+  static verify(text, { rootKeyFingerprints, now = new Date() }) {
+    return new TrustList(call(() => wasm.TrustList.verify(text, rootKeyFingerprints, now.getTime())));
+  }
+
+  /** The wasm handle, for the other wrappers in this module only. */
+  get handle() {
+    return this.#handle;
+  }
+}
+
+/**
+ * An unlocked identity: the private key lives only inside the module's
+ * memory and is zeroized by `lock()`. `summary` is
+ * `{ person, name, organization, keyId, attributes, notAfter }`.
+ */
+export class Identity {
+  #handle;
+
+  constructor(handle, trustList) {
+    this.#handle = handle;
+    this.summary = call(() => handle.summary(trustList.handle));
+  }
+
+  /**
+   * Decrypts an encrypted PKCS#8 key file with the passphrase and checks
+   * that the credential names its public key. Throws PassphraseError for a
+   * wrong passphrase.
+   */
+  static unlock({ keyPem, passphrase, credential, trustList }) {
+    const passphraseBytes = new TextEncoder().encode(passphrase);
+    try {
+      return new Identity(call(() => wasm.Identity.unlock(keyPem, passphraseBytes, credential, trustList.handle)), trustList);
+    } finally {
+      passphraseBytes.fill(0);
+    }
+  }
+
+  /** Tells whether `lock()` was called. */
+  get locked() {
+    return this.#handle === null;
+  }
+
+  /** Zeroizes the private key and releases the handle. */
+  lock() {
+    if (this.#handle !== null) {
+      const handle = this.#handle;
+      this.#handle = null;
+      call(() => handle.lock());
+      handle.free();
+    }
+  }
+
+  /** The wasm handle, for the other wrappers in this module only. */
+  get handle() {
+    if (this.#handle === null) {
+      throw new InternalError('The identity is locked.');
+    }
+    return this.#handle;
+  }
+}
+
+/**
+ * Parses, verifies and decides on a package. Resolves to an OpenedPackage
+ * on Permit; throws KeyRequiredError, KeyMismatchError,
+ * MalformedPackageError, IntegrityError, AccessDeniedError (with reasons) or
+ * UnsupportedError otherwise.
+ *
+ * `context` is `{ identity, trustList, stale, lastSeen, highestTrustVersionSeen, now }`.
+ */
+export function openPackage(bytes, { identity, trustList, stale, lastSeen = null, highestTrustVersionSeen = null, now = new Date() }) {
+  const parsed = call(() => wasm.Package.parse(bytes));
+  try {
+    if (!identity || identity.locked) {
+      const summary = call(() => parsed.summary());
+      throw new KeyRequiredError('Unlock an identity to open this package.', { details: JSON.stringify(summary) });
+    }
+    const opened = call(() =>
+      parsed.open(identity.handle, trustList.handle, {
+        nowMs: now.getTime(),
+        lastSeenMs: lastSeen ? Date.parse(lastSeen) : undefined,
+        stale,
+        highestTrustVersionSeen: highestTrustVersionSeen ?? undefined,
+      }),
+    );
+    return new OpenedPackage(opened);
+  } finally {
+    parsed.free();
+  }
+}
+
+/**
+ * A package the decision point permitted. `metadata` is
+ * `{ packageId, label, rights, watermark, warnings, obligations, provenance,
+ *    originator, verified, mediaType, fileName, segmentCount, plaintextSize }`.
+ */
+export class OpenedPackage {
+  #handle;
+
+  constructor(handle) {
+    this.#handle = handle;
+    this.metadata = call(() => handle.metadata());
+  }
+
+  /**
+   * Decrypts the payload. Each segment is released only after its tag and
+   * its signed digest verified, and the whole plaintext is checked against
+   * the originator's signed digest before anything is returned.
+   */
+  async decrypt() {
+    return call(() => this.#handle.decryptAll());
+  }
+
+  /** Releases the handle and zeroizes the data key it holds. */
+  close() {
+    this.#handle?.free();
+    this.#handle = null;
+  }
+}
+
+/** Converts Markdown to sanitized HTML (pulldown-cmark and ammonia in the module). */
+export function renderMarkdown(text) {
+  return call(() => wasm.renderMarkdown(text));
+}
+
+/** Sanitizes untrusted HTML with the module's allow-list sanitizer. */
+export function sanitizeHtml(html) {
+  return call(() => wasm.sanitizeHtml(html));
+}

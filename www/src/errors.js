@@ -1,0 +1,72 @@
+// The closed set of errors the viewer raises. The WebAssembly module throws
+// a tagged object `{ kind, message, reasons? }`; `errorFromTagged` is the one
+// place that turns it into one of these classes, so the UI can react to each
+// class: a missing key asks for an identity, a key that does not fit says so,
+// a denial lists its reasons.
+
+/** The base class of every error the viewer raises on purpose. */
+export class ValiseError extends Error {
+  constructor(message, options = {}) {
+    super(message, options.cause ? { cause: options.cause } : undefined);
+    this.name = new.target.name;
+    /** Technical details for the error panel (never key material or plaintext). */
+    this.details = options.details ?? null;
+  }
+}
+
+/** The package needs a private key and no identity is unlocked. */
+export class KeyRequiredError extends ValiseError {}
+
+/** The unlocked identity is not among the package's recipients. */
+export class KeyMismatchError extends ValiseError {}
+
+/** The file is not a well-formed protected package. */
+export class MalformedPackageError extends ValiseError {}
+
+/** A signature, binding, tag or digest did not verify: the package was altered. */
+export class IntegrityError extends ValiseError {}
+
+/** The decision point denied access. */
+export class AccessDeniedError extends ValiseError {
+  constructor(message, options = {}) {
+    super(message, options);
+    /** `[{ code, message, nextStep }]`, in the decision point's order. */
+    this.reasons = options.reasons ?? [];
+  }
+}
+
+/** The package or key uses a feature this viewer does not implement. */
+export class UnsupportedError extends ValiseError {}
+
+/** The key file needs a passphrase, or the one given is wrong. */
+export class PassphraseError extends ValiseError {}
+
+/** A bug: a Rust panic or an unexpected failure. The page shows it with details. */
+export class InternalError extends ValiseError {}
+
+const CLASSES = {
+  KeyRequired: KeyRequiredError,
+  KeyMismatch: KeyMismatchError,
+  MalformedPackage: MalformedPackageError,
+  Integrity: IntegrityError,
+  AccessDenied: AccessDeniedError,
+  Unsupported: UnsupportedError,
+  Passphrase: PassphraseError,
+  Internal: InternalError,
+};
+
+/** Builds the error class for a tagged error object thrown by the module. */
+export function errorFromTagged(tagged) {
+  const Class = CLASSES[tagged.kind];
+  if (!Class) {
+    return new InternalError(`The viewer returned an unknown error kind: ${String(tagged.kind)}.`, {
+      details: JSON.stringify(tagged),
+    });
+  }
+  return new Class(String(tagged.message ?? tagged.kind), { reasons: tagged.reasons ?? [] });
+}
+
+/** Tells whether a thrown value is a tagged error object from the module. */
+export function isTaggedError(value) {
+  return value !== null && typeof value === 'object' && typeof value.kind === 'string' && 'message' in value;
+}

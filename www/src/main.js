@@ -1,0 +1,18 @@
+// Entry point of the portal: loads the configuration and the viewer module,
+// then hands over to the controller.
+import { App } from './app.js';
+import { loadConfig } from './config.js';
+import { loadCore, onInternalError } from './core.js';
+import { installGlobalErrorHandlers, showFatal } from './ui/fatal.js';
+
+installGlobalErrorHandlers();
+onInternalError(showFatal);
+
+async function boot() {
+  const [config, { version }] = await Promise.all([loadConfig(), loadCore()]);
+  document.documentElement.dataset.coreVersion = version;
+  document.getElementById('loading').hidden = true;
+  await new App(config).start();
+}
+
+boot().catch(showFatal);

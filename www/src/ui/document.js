@@ -1,0 +1,146 @@
+// The document screen: the label banner at top and bottom, who sent the
+// package and what was verified, the effective rights with an honest mark of
+// how each is enforced, then the content drawn by the renderers, with the
+// enforcement of print, copy, export and watermark around it.
+import { tlpBanner } from '../tlp.js';
+import { CONTROL_KINDS, formatTime, rightsRows } from '../rights.js';
+import { h, replaceChildren } from './dom.js';
+
+/**
+ * Draws the document screen for an opened package and renders its
+ * plaintext. `onEvent(event)` receives enforcement events. Resolves when
+ * the content is drawn; returns a function that tears the view down.
+ */
+export async function drawDocumentScreen({ metadata, plaintext, onEvent, onClose }) {
+  const section = document.getElementById('screen-document');
+  const content = h('div', { className: 'document-content', id: 'document-content', 'aria-label': 'Document content' });
+
+  replaceChildren(
+    section,
+    banner(metadata, 'top'),
+    h('h2', { id: 'document-heading' }, metadata.fileName ?? 'Protected report'),
+    h('div', { className: 'form-actions' }, h('button', { type: 'button', className: 'secondary', onClick: onClose }, 'Close this document')),
+    warnings(metadata.warnings),
+    h('div', { className: 'document-meta' }, originatorPanel(metadata), labelPanel(metadata), rightsPanel(metadata.rights)),
+    content,
+    banner(metadata, 'bottom'),
+  );
+
+  const rights = metadata.rights;
+  const watermark = metadata.watermark ?? null;
+  const report = (kind, detail) => onEvent({ type: kind, detail: typeof detail === 'string' ? detail : undefined });
+  const [renderModule, enforceModule] = await Promise.all([import('../render/index.js'), import('../enforce/index.js')]);
+  const enforcement = enforceModule.enforce({ root: content, rights, watermark, onEvent: report });
+  const rendered = await renderModule.render(content, {
+    bytes: plaintext,
+    mediaType: metadata.mediaType,
+    fileName: metadata.fileName,
+    rights,
+    watermark,
+    onEvent: report,
+    onExport: rights.export ? (file) => exportFile(file, report) : undefined,
+  });
+  return () => {
+    rendered?.destroy?.();
+    enforcement?.release?.();
+    content.replaceChildren();
+  };
+}
+
+/** Saves the decrypted file; offered by the renderers only when the rights allow export. */
+function exportFile({ bytes, fileName, mediaType }, report) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: mediaType || 'application/octet-stream' }));
+  const link = h('a', { href: url, download: fileName || 'document' });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  report('exported', fileName);
+}
+
+function banner(metadata, position) {
+  const { text, className } = tlpBanner(metadata.label);
+  const marking = metadata.label?.marking;
+  return h(
+    'div',
+    { className: `tlp-banner ${className}`, role: position === 'top' ? 'banner' : 'note', 'data-position': position, 'aria-label': `Handling label ${text}` },
+    h('span', { className: 'tlp-text' }, text),
+    marking ? h('span', { className: 'marking' }, `${marking.system}: ${marking.value}`) : null,
+  );
+}
+
+function warnings(list) {
+  if (!list || list.length === 0) {
+    return null;
+  }
+  return h(
+    'div',
+    { className: 'warnings', role: 'status' },
+    h('strong', {}, 'Warnings'),
+    h('ul', {}, list.map((warning) => h('li', { 'data-code': warning.code }, `${warning.message} ${warning.nextStep ?? ''}`))),
+  );
+}
+
+function definitionList(entries) {
+  return h('dl', {}, entries.filter(([, value]) => value !== null && value !== undefined && value !== '').flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
+}
+
+function originatorPanel(metadata) {
+  const originator = metadata.originator ?? {};
+  const verified = metadata.verified ?? {};
+  return h(
+    'section',
+    { 'aria-labelledby': 'originator-heading' },
+    h('h3', { id: 'originator-heading' }, 'Originator and verification'),
+    definitionList([
+      ['Organization', originator.organizationName ?? originator.org],
+      ['Author', originator.author],
+      ['Community', metadata.community],
+      ['Created', metadata.created ? formatTime(metadata.created) : null],
+      ['Package id', metadata.packageId],
+    ]),
+    h(
+      'ul',
+      { className: 'rights verified' },
+      h('li', {}, verified.originatorSignature ? 'Signed by the originator' : 'No originator signature (unlabelled package)', h('span', { className: 'control-kind' }, 'cryptographic')),
+      h('li', {}, verified.contentDigests ? 'Content matches what the originator signed' : 'Content checked by its encryption tags only', h('span', { className: 'control-kind' }, 'cryptographic')),
+      h('li', {}, `Opened with your key ${metadata.keyId ?? ''}`.trim(), h('span', { className: 'control-kind' }, 'cryptographic')),
+    ),
+  );
+}
+
+function labelPanel(metadata) {
+  const { text } = tlpBanner(metadata.label);
+  const marking = metadata.label?.marking;
+  return h(
+    'section',
+    { 'aria-labelledby': 'label-heading' },
+    h('h3', { id: 'label-heading' }, 'Handling'),
+    definitionList([
+      ['Label', text],
+      ['Originator marking', marking ? `${marking.system}: ${marking.value}` : null],
+      ['Media type', metadata.mediaType],
+    ]),
+  );
+}
+
+function rightsPanel(rights) {
+  return h(
+    'section',
+    { 'aria-labelledby': 'rights-heading' },
+    h('h3', { id: 'rights-heading' }, 'Your rights'),
+    h(
+      'ul',
+      { className: 'rights', id: 'rights-list' },
+      rightsRows(rights).map((row) =>
+        h(
+          'li',
+          { 'data-right': row.name, 'data-allowed': String(row.allowed) },
+          h('span', { className: row.allowed ? 'right-allowed' : 'right-refused' }, `${row.text}: ${row.allowed ? 'allowed' : 'not allowed'}`),
+          h('span', { className: 'control-kind', title: CONTROL_KINDS[row.kind].explanation }, CONTROL_KINDS[row.kind].label),
+        ),
+      ),
+    ),
+    h('p', { className: 'hint' }, 'Cryptographic controls hold whatever software is used; honest-viewer controls hold in this viewer; deterrents can be defeated by a determined reader.'),
+  );
+}
