@@ -62,7 +62,7 @@ export async function assertNothingRan(page, observed, label) {
 }
 
 /**
- * Asserts the sanitized frame holds no script, no event handler attribute,
+ * Asserts the sanitized frame contains no script, no event handler attribute,
  * no script URL and no element that loads content; the frame stays on its
  * srcdoc document.
  */

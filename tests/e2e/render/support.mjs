@@ -1,7 +1,7 @@
-// Test support for the renderer and enforcement scenarios: a static server on
-// 127.0.0.1 for www/ and the test documents, a page that loads the render and
-// enforce modules under the portal's Content-Security-Policy, and a headless
-// Chromium from Debian's package driven by playwright-core.
+// Test support for the renderer and enforcement scenarios. It starts a static
+// server on 127.0.0.1 for www/ and the test documents, serves a page that
+// loads the render and enforce modules under the portal's
+// Content-Security-Policy, and drives Debian's Chromium with playwright-core.
 import { createServer } from 'node:http';
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -38,9 +38,9 @@ const TEST_PAGE = `<!doctype html>
 <body><main><div id="content" class="document-content"></div></main></body></html>`;
 
 /**
- * The test page's module: exposes the render and enforce modules, records
- * every enforcement event, and sets `window.__pwned` to false; a payload that
- * runs script anywhere it can reach sets it.
+ * The test page's module. It exposes the render and enforce modules, records
+ * every enforcement event and each print call, and sets `window.__pwned` to
+ * false. A payload that runs script anywhere it can reach sets the flag.
  */
 const TEST_MODULE = `
 import { render } from '/src/render/index.js';

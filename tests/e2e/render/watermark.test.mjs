@@ -27,7 +27,9 @@ test('watermark tiles the reader details over the content', async () => {
     const state = await watermarkState(page);
     assert.equal(state.count, 1);
     assert.equal(state.display, 'block');
-    assert.ok(state.image.includes('Alice Analyst') && state.image.includes('Alpha CERT') && state.image.includes('2026-12-04 20:00 UTC'), state.image);
+    assert.ok(state.image.includes('Alice Analyst'), state.image);
+    assert.ok(state.image.includes('Alpha CERT'), state.image);
+    assert.ok(state.image.includes('2026-12-04 20:00 UTC'), state.image);
     assert.deepEqual(await removals(page), [], 'rendering must not count as a removal');
   });
 });

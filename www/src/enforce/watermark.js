@@ -1,9 +1,8 @@
 // The watermark: the text the decision point composed (reader, organization,
 // time, package id) tiled over the content as an SVG background, and over
 // every printed page when printing is allowed. A MutationObserver puts it
-// back when it is removed, hidden or restyled, and a periodic check catches
-// style sheets that hide it; each restoration is reported as
-// `watermark_removed`.
+// back when it is removed, hidden or restyled. A periodic check catches style
+// sheets that hide it. Each restoration is reported as `watermark_removed`.
 
 /** Tile size of the watermark pattern, in CSS pixels. */
 const TILE = { width: 420, height: 240 };

@@ -38,7 +38,7 @@ export async function render(container, options) {
   adoptRenderStyles();
 
   // The renderers draw into their own element, so what else the container
-  // holds (the watermark overlay in particular) stays in place.
+  // contains (the watermark overlay in particular) stays in place.
   for (const previous of container.querySelectorAll(':scope > .valise-render')) previous.remove();
   const body = element('div', { className: 'valise-render' });
   container.append(body);

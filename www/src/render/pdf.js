@@ -46,8 +46,8 @@ export async function render(container, { bytes, rights }) {
   const loadingTask = pdfjs.getDocument({
     // pdf.js transfers the buffer to its worker; a copy keeps the caller's bytes intact.
     data: bytes.slice(),
-    // pdf.js 5 and later compile no font code with eval; the portal's policy
-    // forbids eval anyway. Kept so an older build would not turn it on.
+    // pdf.js 6.5.438 has no eval code path and ignores this option, and the
+    // portal's policy forbids eval anyway. It stays so an older build keeps eval off.
     isEvalSupported: false,
     enableXfa: false,
     disableWorkerRendering: true,
