@@ -11,6 +11,8 @@ export class ValiseError extends Error {
     this.name = new.target.name;
     /** Technical details for the error panel (never key material or plaintext). */
     this.details = options.details ?? null;
+    /** `[{ code, message, nextStep }]` from the decision point, in its order; may be empty. */
+    this.reasons = options.reasons ?? [];
   }
 }
 
@@ -26,14 +28,8 @@ export class MalformedPackageError extends ValiseError {}
 /** A signature, binding, tag or digest did not verify: the package was altered. */
 export class IntegrityError extends ValiseError {}
 
-/** The decision point denied access. */
-export class AccessDeniedError extends ValiseError {
-  constructor(message, options = {}) {
-    super(message, options);
-    /** `[{ code, message, nextStep }]`, in the decision point's order. */
-    this.reasons = options.reasons ?? [];
-  }
-}
+/** The decision point denied access; `reasons` lists why. */
+export class AccessDeniedError extends ValiseError {}
 
 /** The package or key uses a feature this viewer does not implement. */
 export class UnsupportedError extends ValiseError {}

@@ -21,26 +21,34 @@ export const CONTROL_KINDS = {
   },
 };
 
+const FORWARD_TEXT = {
+  organization: 'Forward within your organization',
+  organizationAndClients: "Forward within your organization and to its clients",
+  community: 'Forward within the community',
+  anyone: 'Forward to anyone',
+};
+
 /**
  * Lists the rows of the rights panel from the effective rights:
- * `[{ name, allowed, kind, text }]`.
+ * `[{ name, allowed, kind, text, state? }]`; `state` replaces "allowed" where
+ * the row is an obligation rather than a permission.
  */
 export function rightsRows(rights) {
   const rows = [
     { name: 'view', allowed: true, kind: 'cryptographic', text: 'View' },
     { name: 'print', allowed: Boolean(rights.print), kind: 'deterrent', text: 'Print' },
     { name: 'copy', allowed: Boolean(rights.copy), kind: 'deterrent', text: 'Copy text' },
-    { name: 'forward', allowed: Boolean(rights.forward), kind: 'honest-viewer', text: 'Forward' },
+    { name: 'forward', allowed: Boolean(rights.forward), kind: 'honest-viewer', text: FORWARD_TEXT[rights.forwardScope] ?? 'Forward' },
     { name: 'export', allowed: Boolean(rights.export), kind: 'honest-viewer', text: 'Export the decrypted file' },
   ];
   if (rights.watermark) {
-    rows.push({ name: 'watermark', allowed: true, kind: 'deterrent', text: 'Watermark with your name' });
+    rows.push({ name: 'watermark', allowed: true, kind: 'deterrent', text: 'Watermark with your name', state: 'applied' });
   }
   if (rights.notAfter) {
-    rows.push({ name: 'notAfter', allowed: true, kind: 'honest-viewer', text: `Readable until ${formatTime(rights.notAfter)}` });
+    rows.push({ name: 'notAfter', allowed: true, kind: 'honest-viewer', text: `Readable until ${formatTime(rights.notAfter)}`, state: 'enforced' });
   }
   if (rights.eventsRequired) {
-    rows.push({ name: 'events', allowed: true, kind: 'honest-viewer', text: 'Access is reported to the originator' });
+    rows.push({ name: 'events', allowed: true, kind: 'honest-viewer', text: 'Access is reported to the originator', state: 'required' });
   }
   return rows;
 }

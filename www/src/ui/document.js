@@ -136,7 +136,7 @@ function rightsPanel(rights) {
         h(
           'li',
           { 'data-right': row.name, 'data-allowed': String(row.allowed) },
-          h('span', { className: row.allowed ? 'right-allowed' : 'right-refused' }, `${row.text}: ${row.allowed ? 'allowed' : 'not allowed'}`),
+          h('span', { className: row.allowed ? 'right-allowed' : 'right-refused' }, `${row.text}: ${row.state ?? (row.allowed ? 'allowed' : 'not allowed')}`),
           h('span', { className: 'control-kind', title: CONTROL_KINDS[row.kind].explanation }, CONTROL_KINDS[row.kind].label),
         ),
       ),

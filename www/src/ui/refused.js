@@ -22,7 +22,7 @@ const OUTCOMES = [
 export function drawRefusedScreen({ error, fileName, onOpenAnother, onChangeIdentity }) {
   const section = document.getElementById('screen-refused');
   const [, title, nextStep] = OUTCOMES.find(([Class]) => error instanceof Class) ?? [null, 'This package could not be opened', 'Try again, or ask the originator for help.'];
-  const reasons = error instanceof AccessDeniedError && error.reasons.length > 0 ? error.reasons : null;
+  const reasons = error.reasons?.length > 0 ? error.reasons : null;
 
   replaceChildren(
     section,

@@ -1,0 +1,38 @@
+// A wrong passphrase is reported on the identity screen as such, the
+// identity stays locked, and the right one unlocks it afterwards.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchBrowser, newPage, waitForPortal } from './lib/browser.mjs';
+import { demoCommunity, importIdentity } from './lib/demo.mjs';
+import { startPortal } from './lib/server.mjs';
+
+const { dir } = demoCommunity();
+let portal;
+let browser;
+
+before(async () => {
+  portal = await startPortal({ demoDir: dir });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await portal?.close();
+});
+
+test('wrong passphrase keeps identity locked', async () => {
+  const { context, page } = await newPage(browser);
+  await page.goto(portal.url);
+  await waitForPortal(page);
+
+  await importIdentity(page, dir, 'alice', { passphrase: 'not the passphrase' });
+  const error = page.locator('#import-identity .form-error');
+  await error.filter({ hasText: /\S/ }).waitFor();
+  assert.match(await error.innerText(), /passphrase is wrong/i);
+  assert.equal(await page.locator('#lock-identity').count(), 0, 'no identity is unlocked');
+
+  await importIdentity(page, dir, 'alice');
+  await page.locator('#lock-identity').waitFor();
+  assert.match(await page.locator('#identity-name').innerText(), /Alice/);
+  await context.close();
+});
