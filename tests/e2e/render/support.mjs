@@ -45,7 +45,7 @@ const TEST_PAGE = `<!doctype html>
 const TEST_MODULE = `
 import { render } from '/src/render/index.js';
 import { enforce } from '/src/enforce/index.js';
-import init, { renderMarkdown, sanitizeHtml } from '/pkg/valise_wasm.js';
+import { loadCore } from '/src/core.js';
 window.__pwned = false;
 window.__events = [];
 window.__printCalls = 0;
@@ -53,15 +53,15 @@ window.__beforePrint = 0;
 addEventListener('beforeprint', () => { window.__beforePrint += 1; });
 const nativePrint = window.print;
 window.print = function print() { window.__printCalls += 1; };
-await init({ module_or_path: '/pkg/valise_wasm_bg.wasm' });
-const sanitizer = { renderMarkdown, sanitizeHtml };
+// The Markdown and HTML renderer finds the sanitizer through the portal's core module.
+await loadCore();
 window.valiseTest = {
   async open({ url, text, mediaType, rights, watermark = null, enforceFirst = true }) {
     const bytes = text === undefined ? new Uint8Array(await (await fetch(url)).arrayBuffer()) : new TextEncoder().encode(text);
     const root = document.getElementById('content');
     const onEvent = (kind, detail) => window.__events.push({ kind, detail });
     window.__enforcement = enforceFirst ? enforce({ root, rights, watermark, onEvent }) : null;
-    const handle = await render(root, { bytes, mediaType, fileName: url ? url.split('/').pop() : 'document', rights, watermark, onEvent, sanitizer, onExport: (file) => { window.__exported = file.bytes.byteLength; } });
+    const handle = await render(root, { bytes, mediaType, fileName: url ? url.split('/').pop() : 'document', rights, watermark, onEvent, onExport: (file) => { window.__exported = file.bytes.byteLength; } });
     window.__handle = handle;
     return { kind: handle.kind, reason: handle.reason ?? null };
   },

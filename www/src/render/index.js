@@ -44,6 +44,12 @@ export async function render(container, options) {
   container.append(body);
   const removeBody = () => body.remove();
 
+  if (rights.view === false) {
+    const reason = 'The rights of this package do not allow viewing it.';
+    cannotDisplay(body, { ...options, rights: { ...rights, export: false }, reason });
+    return { kind: null, reason, destroy: removeBody };
+  }
+
   const detected = detect(bytes, mediaType);
   if (detected.kind === null) {
     cannotDisplay(body, { ...options, rights, reason: detected.reason });
