@@ -27,7 +27,8 @@ export function sealFor(dir, person, { document, mediaType, deny = [], watermark
     '--community', 'https://demo-isac.invalid',
     '--label', label,
     '--media-type', mediaType,
-    '--to', `${kid}=${join(dir, 'identities', `${person}.pub.pem`)}`,
+    // A key id is base64url and may start with "-", so it is joined to its flag.
+    `--to=${kid}=${join(dir, 'identities', `${person}.pub.pem`)}`,
     '-o', output,
   ];
   if (deny.length > 0) args.push('--deny', deny.join(','));
