@@ -171,7 +171,11 @@ export async function render(container, { bytes, rights }) {
   };
 }
 
-/** Builds anchors over the http and https link annotations of a page. */
+/**
+ * Builds anchors over the http and https link annotations of a page.
+ * NOTE: links to a destination inside the document (a table of contents)
+ * are dropped too; the reader scrolls instead.
+ */
 function linkLayer(annotations, viewport) {
   const layer = element('div', { className: 'valise-pdf-links' });
   for (const annotation of annotations) {
