@@ -27,7 +27,7 @@ export function sealWithLease(demoDir, seconds) {
       '--label', 'TLP:GREEN',
       '--media-type', 'text/markdown',
       '--offline-lease', String(seconds),
-      '--to', `${kid}=${join(demoDir, 'identities', 'alice.pub.pem')}`,
+      `--to=${kid}=${join(demoDir, 'identities', 'alice.pub.pem')}`,
       '-o', out,
     ],
     { encoding: 'utf8', env: { ...process.env, VALISE_PASSPHRASE: JSON.parse(readFileSync(join(demoDir, 'demo.json'), 'utf8')).passphrase } },
