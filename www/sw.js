@@ -147,13 +147,13 @@ function installLatestBuild() {
   return installing;
 }
 
-/** The build a client was served from, or null. */
+/** Returns the build a client was served from, or null. */
 async function clientBuild(clientId) {
   const binding = clientId ? await readMeta(CLIENT_KEY + clientId) : null;
   return binding ? JSON.parse(binding).build : null;
 }
 
-/** Answers a navigation from the active build and binds the new page to it. */
+/** Serves a navigation from the active build and binds the new page to it. */
 async function navigate(event, path) {
   const build = await readMeta(ACTIVE_KEY);
   const cache = build ? await caches.open(BUILD_PREFIX + build) : null;
@@ -170,7 +170,7 @@ async function navigate(event, path) {
   return cached;
 }
 
-/** Answers a page's request from its own build, or the network for anything not in it. */
+/** Serves a page's request from its own build, or from the network for anything not in it. */
 async function subresource(event, path, request) {
   if (path === 'config.json' || (await isTrustListUrl(request.url))) {
     return networkFirst(request);
@@ -213,8 +213,8 @@ async function isTrustListUrl(url) {
 }
 
 /**
- * Fetches from the network and keeps a copy; offline, answers the copy with
- * the time it was fetched in the Valise-Fetched-At header.
+ * Fetches from the network and keeps a copy. Offline, it returns the copy,
+ * with the time it was fetched in the Valise-Fetched-At header.
  */
 async function networkFirst(request) {
   const cache = await caches.open(DATA_CACHE);
@@ -239,7 +239,7 @@ async function networkFirst(request) {
   }
 }
 
-/** Deletes the builds no open page uses and forgets pages that are gone. */
+/** Deletes the builds no open page uses and the bindings of closed pages. */
 async function pruneBuilds() {
   const active = await readMeta(ACTIVE_KEY);
   const open = new Set((await self.clients.matchAll({ includeUncontrolled: true, type: 'all' })).map((client) => client.id));

@@ -1,8 +1,8 @@
 // The example intranet page, on its own origin, embeds the viewer both ways:
 // the <valise-viewer> element opens a package in the page, and the portal's
 // frame opens bytes the page sends it. The frame ignores a message from an
-// origin its configuration does not allow, and nothing the page receives
-// holds the document's text or bytes.
+// origin its configuration does not allow, and no message the page receives
+// contains the document's text or bytes.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -100,7 +100,7 @@ test('intranet page embeds the element and the frame; the host never sees plaint
   await refused.first().waitFor({ timeout: 10_000 });
   assert.match(await refused.first().textContent(), new RegExp(servers.other.origin.replaceAll('.', '\\.')));
 
-  // What the intranet's windows received: the frame's answers, never text or
+  // What the intranet's windows received: the frame's replies, never text or
   // bytes of the document.
   const messages = await page.evaluate(() => globalThis.recordedMessages);
   const fromPortal = messages.filter((message) => message.origin === servers.portal.origin);

@@ -56,7 +56,7 @@ export function writeTaggedBuild(dir, tag) {
   return writeBuildManifest(dir).buildId;
 }
 
-/** A new empty temporary folder. */
+/** Creates a new empty temporary folder. */
 export function tempDir(prefix) {
   return mkdtempSync(join(tmpdir(), prefix));
 }

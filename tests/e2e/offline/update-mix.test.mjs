@@ -34,7 +34,7 @@ after(async () => {
   rmSync(www, { recursive: true, force: true });
 });
 
-/** The tags of the modules the page ran, and the build it says it runs. */
+/** Returns the tags of the modules the page ran, and the build id it reports. */
 function pageBuild(page) {
   return page.evaluate(() => ({
     buildId: document.documentElement.dataset.buildId,
