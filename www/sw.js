@@ -130,8 +130,9 @@ function installLatestBuild() {
           if (actual !== expected) {
             throw new Error(`${path}: SHA-256 ${actual} differs from build.json (${expected})`);
           }
-          const headers = new Headers({ 'Content-Type': fileResponse.headers.get('Content-Type') ?? 'application/octet-stream' });
-          return [new URL(path, scope).href, new Response(body, { headers })];
+          // Keep the server's headers: a page served from the cache must carry
+          // the same Content-Security-Policy (frame-ancestors included).
+          return [new URL(path, scope).href, new Response(body, { headers: fileResponse.headers })];
         }),
       );
       await caches.delete(name);

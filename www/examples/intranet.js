@@ -22,7 +22,7 @@ frame.src = new URL('frame.html', portal).href;
 let requests = 0;
 
 window.addEventListener('message', (event) => {
-  // Only the portal's frame may answer.
+  // Only messages from the portal's frame are read.
   if (event.origin !== portal.origin || event.source !== frame.contentWindow) {
     return;
   }
@@ -44,7 +44,13 @@ window.addEventListener('message', (event) => {
 /** Sends package bytes to the frame, transferring the buffer. */
 export function sendToFrame(buffer, name) {
   requests += 1;
-  frame.contentWindow.postMessage({ type: 'valise:open', requestId: `request-${requests}`, bytes: buffer, name }, portal.origin, [buffer]);
+  const message = { type: 'valise:open', requestId: `request-${requests}`, bytes: buffer, name };
+  // An identity reference (organization/person) lets the frame offer an
+  // identity remembered on the portal; the reader still types the passphrase there.
+  if (params.get('identity')) {
+    message.identity = params.get('identity');
+  }
+  frame.contentWindow.postMessage(message, portal.origin, [buffer]);
 }
 
 document.getElementById('frame-file').addEventListener('change', async (event) => {

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DOCUMENTS } from '../../../scripts/lib/demo.mjs';
-import { launchBrowser, newPage } from '../lib/browser.mjs';
-import { demoCommunity } from '../lib/demo.mjs';
+import { launchBrowser, newPage, waitForPortal } from '../lib/browser.mjs';
+import { demoCommunity, importIdentity } from '../lib/demo.mjs';
 import { startEmbedServers } from './support.mjs';
 
 let servers;
@@ -53,7 +53,16 @@ test('intranet page embeds the element and the frame; the host never sees plaint
     }, true);
   }, servers.intranet.origin);
 
+  // Alice is remembered on the portal, so the frame asks only for her passphrase.
+  const portalPage = await context.newPage();
+  await portalPage.goto(servers.portal.url);
+  await waitForPortal(portalPage);
+  await importIdentity(portalPage, demo.dir, 'alice', { remember: true });
+  await portalPage.locator('#identity-name').waitFor();
+  await portalPage.close();
+
   const exampleUrl = new URL('examples/intranet.html', servers.intranet.url);
+  exampleUrl.searchParams.set('identity', 'alpha-cert/alice');
   exampleUrl.searchParams.set('portal', servers.portal.url);
   exampleUrl.searchParams.set('package', '/demo/packages/advisory.tdf');
   const frameResponse = page.waitForResponse((response) => response.url() === new URL('frame.html', servers.portal.url).href);
@@ -74,7 +83,10 @@ test('intranet page embeds the element and the frame; the host never sees plaint
   await page.waitForFunction(() => document.getElementById('frame').dataset.ready === 'true', null, { timeout: 30_000 });
   await page.locator('#frame-file').setInputFiles(join(demo.dir, 'packages', 'advisory.tdf'));
   const valiseFrame = page.frameLocator('#frame');
-  await unlock(valiseFrame);
+  await valiseFrame.locator('.valise-unlock-remembered', { hasText: 'Unlock Alice Adler' }).waitFor({ timeout: 30_000 });
+  assert.equal(await valiseFrame.locator('form.valise-unlock input[name="key"]').count(), 0, 'no key file is asked for');
+  await valiseFrame.locator('form.valise-unlock input[name="passphrase"]').fill(demo.manifest.passphrase);
+  await valiseFrame.locator('form.valise-unlock button[type="submit"]').click();
   await page.locator('#frame-outcome', { hasText: 'Opened (TLP:AMBER).' }).waitFor({ timeout: 30_000 });
   const rendered = valiseFrame.frameLocator('#document-content iframe.valise-frame');
   assert.match(await rendered.locator('h1').textContent(), /^Advisory DEMO-2026-014/);

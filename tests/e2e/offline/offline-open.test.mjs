@@ -48,6 +48,8 @@ test('offline: open from disk within the lease, refused past it', async () => {
   await waitForPortal(page);
   assert.equal(await page.evaluate(() => document.body.dataset.trust ?? null), null, 'the cached trust list loads offline');
   assert.match(await page.evaluate(() => document.documentElement.dataset.buildId), /^[0-9a-f]{32}$/);
+  const csp = await page.evaluate(async () => (await fetch('/index.html')).headers.get('Content-Security-Policy'));
+  assert.match(csp ?? '', /frame-ancestors 'none'/, 'the cached page keeps the server headers');
   assert.equal(await openFromDisk(page), 'document');
   const frame = await (await page.locator('#document-content iframe.valise-frame').elementHandle()).contentFrame();
   assert.match(await frame.locator('h1').textContent(), /^Advisory DEMO-2026-014/);

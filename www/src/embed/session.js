@@ -1,4 +1,4 @@
-// What the <valise-viewer> element and the iframe-mode page share: loading
+// Code shared by the <valise-viewer> element and the iframe-mode page: loading
 // the configuration, the viewer module and the trust list; the unlock form;
 // opening package bytes through the decision point; and the summaries of an
 // outcome that may leave the viewer (label, verdict, reason codes: never
@@ -52,8 +52,8 @@ export class EmbedSession {
   }
 
   /**
-   * Opens package bytes. Resolves to `{ metadata, plaintext, close() }` on a
-   * permit; throws the errors of `openPackage` otherwise.
+   * Opens package bytes. Resolves to `{ metadata, plaintext }` on a permit,
+   * and throws the errors of `openPackage` otherwise.
    */
   async open(bytes) {
     const community = this.trustList.summary.community;
@@ -78,7 +78,7 @@ export class EmbedSession {
   }
 }
 
-/** The part of an opened package's metadata that may leave the viewer. */
+/** Returns the part of an opened package's metadata that may leave the viewer. */
 export function openSummary(metadata) {
   return {
     packageId: metadata.packageId,
@@ -91,7 +91,7 @@ export function openSummary(metadata) {
   };
 }
 
-/** A reason as `{ code, message, nextStep }`. */
+/** Returns a reason as `{ code, message, nextStep }`. */
 export function reasonSummary(reason) {
   return { code: reason.code, message: reason.message, nextStep: reason.nextStep ?? reason.next_step ?? '' };
 }
@@ -101,7 +101,7 @@ export function isDenial(error) {
   return error instanceof AccessDeniedError || error instanceof KeyMismatchError;
 }
 
-/** The part of an error that may leave the viewer: `{ name, message, reasons }`. */
+/** Returns the part of an error that may leave the viewer: `{ name, message, reasons }`. */
 export function errorSummary(error) {
   return {
     name: error?.name ?? 'Error',
@@ -111,21 +111,23 @@ export function errorSummary(error) {
 }
 
 /**
- * Builds the unlock form: key file, credential file and passphrase. Calls
- * `onUnlock({ keyPem, credential, passphrase })` on submit and shows what it
- * throws.
+ * Builds the unlock form: key file, credential file and passphrase, or the
+ * passphrase only for a `remembered` identity (a stored record with its
+ * encrypted `keyPem` and `credential`). Calls `onUnlock({ keyPem,
+ * credential, passphrase })` on submit and shows what it throws.
  */
-export function unlockForm({ onUnlock, note = null }) {
-  const keyInput = h('input', { type: 'file', name: 'key', accept: '.pem,.key', required: true });
-  const credentialInput = h('input', { type: 'file', name: 'credential', accept: '.jws,.json,.txt', required: true });
+export function unlockForm({ onUnlock, note = null, remembered = null }) {
+  const keyInput = h('input', { type: 'file', name: 'key', accept: '.pem,.key', required: !remembered });
+  const credentialInput = h('input', { type: 'file', name: 'credential', accept: '.jws,.json,.txt', required: !remembered });
   const passphraseInput = h('input', { type: 'password', name: 'passphrase', autocomplete: 'current-password', required: true });
   const message = h('p', { className: 'valise-unlock-error', role: 'alert', hidden: true });
   const form = h(
     'form',
     { className: 'valise-unlock', 'aria-label': 'Unlock your identity' },
     note ? h('p', {}, note) : null,
-    h('label', {}, 'Key file ', keyInput),
-    h('label', {}, 'Credential ', credentialInput),
+    remembered ? h('p', { className: 'valise-unlock-remembered' }, `Unlock ${remembered.name} (${remembered.organization}), remembered on this device.`) : null,
+    remembered ? null : h('label', {}, 'Key file ', keyInput),
+    remembered ? null : h('label', {}, 'Credential ', credentialInput),
     h('label', {}, 'Passphrase ', passphraseInput),
     h('button', { type: 'submit' }, 'Unlock and open'),
     message,
@@ -136,7 +138,9 @@ export function unlockForm({ onUnlock, note = null }) {
     const passphrase = passphraseInput.value;
     passphraseInput.value = '';
     try {
-      const [keyPem, credential] = await Promise.all([keyInput.files[0].text(), credentialInput.files[0].text()]);
+      const [keyPem, credential] = remembered
+        ? [remembered.keyPem, remembered.credential]
+        : await Promise.all([keyInput.files[0].text(), credentialInput.files[0].text()]);
       await onUnlock({ keyPem, credential, passphrase });
     } catch (error) {
       message.textContent = String(error?.message ?? error);

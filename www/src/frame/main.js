@@ -1,12 +1,13 @@
 // The iframe-mode page: a host page on an allowed origin sends package bytes
 // with postMessage; this page unlocks the reader's identity itself, opens
-// and shows the package on the portal's own origin, and answers with the
+// and shows the package on the portal's own origin, and replies with the
 // label, the verdict and the reason codes only. Messages from any other
 // origin are ignored and noted in the activity panel.
 import { recordActivity } from '../ui/activity.js';
 import { drawDocumentScreen } from '../ui/document.js';
 import { installGlobalErrorHandlers, showFatal } from '../ui/fatal.js';
 import { registerServiceWorker } from '../offline.js';
+import { listIdentities } from '../store.js';
 import { EmbedSession, errorSummary, isDenial, openSummary, unlockForm } from '../embed/session.js';
 import { PROTOCOL_VERSION, parseOpenRequest } from './protocol.js';
 
@@ -32,15 +33,19 @@ async function boot() {
   const allowed = new Set(session.config.embed.allowedOrigins);
   let pending = null;
 
-  const openRequest = async ({ origin, requestId, bytes, name }) => {
+  const openRequest = async ({ origin, requestId, bytes, name, identity }) => {
     closeDocument?.();
     closeDocument = null;
     documentScreen.hidden = true;
     if (!session.identity) {
       pending = { origin, requestId, bytes, name };
       showStatus(`Unlock your identity to open ${name}.`);
+      // The host's identity reference only picks a remembered identity: the
+      // passphrase is still typed here, never sent by the host.
+      const remembered = identity ? (await listIdentities()).find((stored) => stored.id === identity) ?? null : null;
       unlockArea.replaceChildren(
         unlockForm({
+          remembered,
           onUnlock: async (request) => {
             session.unlock(request);
             unlockArea.replaceChildren();
