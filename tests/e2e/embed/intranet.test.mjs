@@ -92,6 +92,15 @@ test('intranet page embeds the element and the frame; the host never sees plaint
   assert.match(await rendered.locator('h1').textContent(), /^Advisory DEMO-2026-014/);
   assert.equal(await page.evaluate(() => document.getElementById('frame').contentDocument), null, 'the page cannot reach into the frame');
 
+  // A malformed request from the allowed page gets an error, not a result.
+  await page.evaluate(() => {
+    document.getElementById('frame').contentWindow.postMessage({ type: 'valise:open', requestId: 'malformed', bytes: 'not a buffer' }, '*');
+  });
+  await page.waitForFunction(() => globalThis.recordedMessages.some((message) => message.text.includes('"requestId":"malformed"')), null, { timeout: 10_000 });
+  const malformedReply = JSON.parse((await page.evaluate(() => globalThis.recordedMessages)).find((message) => message.text.includes('"requestId":"malformed"')).text);
+  assert.equal(malformedReply.type, 'valise:error');
+  assert.match(malformedReply.error.message, /bytes must be an ArrayBuffer/);
+
   // A window of another origin sends the frame a valid open request.
   await page.evaluate((url) => {
     const other = document.createElement('iframe');

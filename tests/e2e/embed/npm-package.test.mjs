@@ -47,6 +47,7 @@ before(async () => {
   copyFileSync(demoFiles(demo.dir)['/config.json'], join(siteDir, 'config.json'));
   copyFileSync(demoFiles(demo.dir)['/trust-list.jws'], join(siteDir, 'trust-list.jws'));
   copyFileSync(join(demo.dir, 'packages', 'apt1-stix.tdf'), join(siteDir, 'report.tdf'));
+  copyFileSync(join(demo.dir, 'packages', 'misp-event.tdf'), join(siteDir, 'not-for-carol.tdf'));
   writeFileSync(
     join(siteDir, 'index.html'),
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Site</title><link rel="icon" href="data:,">\n' +
@@ -57,7 +58,7 @@ before(async () => {
     join(siteDir, 'main.js'),
     "import { ValiseViewerElement } from './node_modules/@valise/viewer/index.js';\n" +
       "document.addEventListener('valise-open', (event) => { document.body.dataset.outcome = 'open'; document.body.dataset.label = event.detail.label?.tlp ?? ''; });\n" +
-      "document.addEventListener('valise-denied', () => { document.body.dataset.outcome = 'denied'; });\n" +
+      "document.addEventListener('valise-denied', (event) => { document.body.dataset.outcome = 'denied'; document.body.dataset.reasons = event.detail.reasons.map((reason) => reason.code).join(','); });\n" +
       "document.addEventListener('valise-error', (event) => { document.body.dataset.outcome = `error: ${event.detail.message}`; });\n" +
       "document.body.dataset.defined = String(customElements.get('valise-viewer') === ValiseViewerElement);\n",
   );
@@ -86,6 +87,16 @@ test('the npm package installed in a fresh folder opens a package', async () => 
   // The STIX bundle is drawn as a report by the package's own renderer.
   await viewer.locator('.valise-stix-object').first().waitFor({ timeout: 10_000 });
   assert.match(await viewer.innerText(), /APT1/);
+
+  // A package sealed for alice only: the element reports the refusal with its reason.
+  await page.evaluate(() => {
+    delete document.body.dataset.outcome;
+    document.getElementById('viewer').setAttribute('src', 'not-for-carol.tdf');
+  });
+  await page.waitForFunction(() => document.body.dataset.outcome, null, { timeout: 30_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.outcome), 'denied');
+  assert.equal(await page.evaluate(() => document.body.dataset.reasons), 'not_recipient');
+  assert.equal(await viewer.locator('.valise-refused [data-code="not_recipient"]').count(), 1);
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(errors, []);
   await context.close();
