@@ -42,7 +42,7 @@ struct OpenOptions {
     trust_fetched_ms: Option<f64>,
 }
 
-/// What the portal shows of a package before opening it.
+/// Unverified summary of a package, before it is opened.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PackageSummary {
@@ -305,7 +305,7 @@ fn opened_metadata(verified: &VerifiedPackage, permit: &Permit, trust: &TrustLis
     }
 }
 
-/// A package the decision point permitted. It holds the data key (inside
+/// A package the decision point permitted. It keeps the data key (inside
 /// the verified package) until it is freed.
 #[wasm_bindgen]
 pub struct OpenedPackage {
