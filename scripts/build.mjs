@@ -3,11 +3,15 @@
 // and copies the vendored front-end files (pdf.js) into www/vendor so the
 // portal stays plain static files.
 //
-// Usage: node scripts/build.mjs [--only NAME]...
+// Usage: node scripts/build.mjs [--only NAME]... [--checksums]
+//
+// It then writes www/build.json (build id and SHA-256 of every file the
+// service worker precaches); --checksums prints those in sha256sum format.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { writeBuildManifest } from './lib/precache.mjs';
 import { ROOT, ensureWasmToolchain, run } from './lib/setup.mjs';
 
 /** Reads wasm-pack.toml and returns each build with the defaults filled in. */
@@ -97,7 +101,7 @@ function copyVendorFiles() {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true } } });
+  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, checksums: { type: 'boolean', default: false } } });
   ensureWasmToolchain();
   const builds = (await readBuilds()).filter((build) => !values.only || values.only.includes(build.name));
   if (builds.length === 0) {
@@ -111,6 +115,13 @@ async function main() {
     checkSize(build, file);
   }
   copyVendorFiles();
+  const manifest = writeBuildManifest(join(ROOT, 'www'));
+  console.error(`build: www/build.json, build ${manifest.buildId}, ${Object.keys(manifest.files).length} files`);
+  if (values.checksums) {
+    for (const [path, hash] of Object.entries(manifest.files)) {
+      console.log(`${hash}  www/${path}`);
+    }
+  }
 }
 
 await main();

@@ -3,7 +3,7 @@
 // in demo/, and serves the portal with the demo packages on 127.0.0.1.
 //
 // Environment: PORT (default 8080) sets the port.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildDemo, cliPath, demoFiles, demoMounts } from './lib/demo.mjs';
 import { contentSecurityPolicy, serveStatic } from './lib/serve.mjs';
@@ -25,11 +25,15 @@ console.error('+ creating the demo community in demo/');
 const demo = buildDemo(demoDir, { cli: cliPath('release') });
 
 const www = join(ROOT, 'www');
+// The origins allowed to frame the portal (its iframe mode) come from the
+// configuration the portal serves.
+const served = JSON.parse(readFileSync(demoFiles(demoDir)['/config.json'], 'utf8'));
 const portal = await serveStatic({
   mounts: { '/': www, ...demoMounts(demoDir) },
   files: demoFiles(demoDir),
   port,
   csp: contentSecurityPolicy(join(www, 'index.html')),
+  frameAncestors: served.embed?.allowedOrigins ?? [],
 }).catch((error) => {
   console.error(`error: cannot listen on 127.0.0.1:${port}: ${error.message}`);
   console.error('hint: set PORT to a free port, e.g. PORT=8081 npm start');

@@ -41,10 +41,14 @@ export function contentSecurityPolicy(indexHtml) {
   return match[1].replace(/\s+/g, ' ').trim();
 }
 
-/** Returns the headers sent with every response. */
-export function securityHeaders(csp) {
+/**
+ * Returns the headers sent with every response. `frameAncestors` lists the
+ * origins that may frame the portal (the iframe mode); none by default.
+ */
+export function securityHeaders(csp, frameAncestors = []) {
+  const ancestors = frameAncestors.length > 0 ? `'self' ${frameAncestors.join(' ')}` : "'none'";
   return {
-    'Content-Security-Policy': `${csp}; frame-ancestors 'none'`,
+    'Content-Security-Policy': `${csp}; frame-ancestors ${ancestors}`,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cross-Origin-Opener-Policy': 'same-origin',
@@ -59,14 +63,15 @@ export function securityHeaders(csp) {
  * folders, e.g. `{ '/': 'www', '/demo/': 'demo/packages' }`; the longest
  * matching prefix wins. `files` maps exact URL paths to single files and
  * takes precedence, e.g. `{ '/config.json': 'demo/config.json' }`.
- * Resolves to `{ server, url, close() }`.
+ * `frameAncestors` lists the origins allowed to frame the pages (the
+ * config's `embed.allowedOrigins`). Resolves to `{ server, url, close() }`.
  */
-export function serveStatic({ mounts, files = {}, port = 0, csp }) {
+export function serveStatic({ mounts, files = {}, port = 0, csp, frameAncestors = [] }) {
   const entries = Object.entries(mounts)
     .map(([prefix, folder]) => [prefix, resolve(folder)])
     .sort((a, b) => b[0].length - a[0].length);
   const singleFiles = new Map(Object.entries(files).map(([path, file]) => [path, resolve(file)]));
-  const headers = securityHeaders(csp);
+  const headers = securityHeaders(csp, frameAncestors);
 
   const server = createServer((request, response) => {
     for (const [name, value] of Object.entries(headers)) {

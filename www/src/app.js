@@ -3,6 +3,7 @@
 // the screens. It talks to the viewer module only through core.js.
 import { Identity, TrustList, openPackage } from './core.js';
 import { InternalError, KeyRequiredError, ValiseError } from './errors.js';
+import { trustFetchedAt } from './offline.js';
 import { forgetIdentity, listIdentities, readCommunityState, recordCommunityState, saveIdentity } from './store.js';
 import { recordActivity } from './ui/activity.js';
 import { drawDocumentScreen } from './ui/document.js';
@@ -20,6 +21,8 @@ export class App {
     this.config = config;
     this.trustList = null;
     this.trustError = null;
+    /** When the trust list was last fetched online (an offline copy says when). */
+    this.trustFetched = null;
     this.knownState = null;
     this.identity = null;
     this.pending = null;
@@ -47,11 +50,14 @@ export class App {
         throw new ValiseError(`The community trust list could not be loaded from ${this.config.trustListUrl} (HTTP ${response.status}).`);
       }
       const text = await response.text();
+      this.trustFetched = trustFetchedAt(response);
       this.trustList = TrustList.verify(text, { rootKeyFingerprints: this.config.rootKeyFingerprints });
       // The version recorded before this load is what the decision point
       // compares with, so a rolled-back list is refused when a package opens.
       this.knownState = await readCommunityState(this.trustList.summary.community);
-      await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version });
+      // The time seen is kept durably so a clock set back is detected even
+      // when no package was opened since.
+      await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version, seenAt: new Date().toISOString() });
     } catch (error) {
       if (error instanceof InternalError) {
         throw error;
@@ -180,6 +186,7 @@ export class App {
         stale: this.config.stale,
         lastSeen: known?.lastSeen ?? null,
         highestTrustVersionSeen: this.knownState?.highestTrustVersion ?? null,
+        trustFetched: this.trustFetched,
       });
       const now = new Date().toISOString();
       await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version, seenAt: now });

@@ -8,11 +8,14 @@ export async function loadConfig(url = new URL('../config.json', import.meta.url
   if (!response.ok) {
     throw new Error(`The portal configuration ${url} could not be loaded (HTTP ${response.status}).`);
   }
-  return validateConfig(await response.json());
+  return validateConfig(await response.json(), new URL('.', url));
 }
 
-/** Checks the fields the viewer relies on and fills in defaults. */
-export function validateConfig(config) {
+/**
+ * Checks the fields the viewer relies on and fills in defaults. Relative
+ * URLs resolve against `base`, the folder of the configuration file.
+ */
+export function validateConfig(config, base = new URL('../', import.meta.url)) {
   const fail = (field, expected) => {
     throw new Error(`config.json: ${field} must be ${expected}.`);
   };
@@ -34,15 +37,21 @@ export function validateConfig(config) {
   if (events.sink !== undefined && !['panel', 'endpoint'].includes(events.sink)) {
     fail('events.sink', '"panel" or "endpoint"');
   }
+  const embed = config.embed ?? {};
+  const allowedOrigins = embed.allowedOrigins ?? [];
+  if (!Array.isArray(allowedOrigins) || allowedOrigins.some((origin) => typeof origin !== 'string' || origin !== new URL(origin).origin)) {
+    fail('embed.allowedOrigins', 'a list of origins such as "https://intranet.example.org" (scheme, host and port only)');
+  }
   return {
     communityName: typeof config.communityName === 'string' ? config.communityName : null,
     rootKeyFingerprints: fingerprints,
-    trustListUrl: new URL(config.trustListUrl, new URL('../', import.meta.url)).href,
+    trustListUrl: new URL(config.trustListUrl, base).href,
     stale,
     events: {
       sink: events.sink ?? 'panel',
       batchSize: Number.isInteger(events.batchSize) ? events.batchSize : 20,
       retrySeconds: Array.isArray(events.retrySeconds) ? events.retrySeconds : [1, 5, 30, 120],
     },
+    embed: { allowedOrigins },
   };
 }

@@ -166,9 +166,11 @@ export class Identity {
  * MalformedPackageError, IntegrityError, AccessDeniedError (with reasons) or
  * UnsupportedError otherwise.
  *
- * `context` is `{ identity, trustList, stale, lastSeen, highestTrustVersionSeen, now }`.
+ * `context` is `{ identity, trustList, stale, lastSeen, highestTrustVersionSeen, now, trustFetched }`;
+ * `trustFetched` (a Date) is when the trust list was last fetched online, from
+ * which the package's offline lease counts.
  */
-export function openPackage(bytes, { identity, trustList, stale, lastSeen = null, highestTrustVersionSeen = null, now = new Date() }) {
+export function openPackage(bytes, { identity, trustList, stale, lastSeen = null, highestTrustVersionSeen = null, now = new Date(), trustFetched = null }) {
   const parsed = call(() => wasm.Package.parse(bytes));
   try {
     if (!identity || identity.locked) {
@@ -181,6 +183,7 @@ export function openPackage(bytes, { identity, trustList, stale, lastSeen = null
         lastSeenMs: lastSeen ? Date.parse(lastSeen) : undefined,
         stale,
         highestTrustVersionSeen: highestTrustVersionSeen ?? undefined,
+        trustFetchedMs: trustFetched ? trustFetched.getTime() : undefined,
       }),
     );
     return new OpenedPackage(opened);

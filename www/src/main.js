@@ -3,6 +3,7 @@
 import { App } from './app.js';
 import { loadConfig } from './config.js';
 import { loadCore, onInternalError } from './core.js';
+import { registerServiceWorker } from './offline.js';
 import { installGlobalErrorHandlers, showFatal } from './ui/fatal.js';
 
 installGlobalErrorHandlers();
@@ -16,3 +17,5 @@ async function boot() {
 }
 
 boot().catch(showFatal);
+// Offline use is an addition: a portal without a service worker still works.
+registerServiceWorker().catch((error) => console.warn('The service worker could not be registered:', error));

@@ -122,6 +122,9 @@ pub enum ReasonCode {
     AssertionMissing,
     /// Access events are required but the package names no endpoint.
     EventsEndpointMissing,
+    /// The trust list was last fetched online longer ago than the package's
+    /// offline lease allows.
+    OfflineLeaseExpired,
     /// Warning: the package has no label, rights or provenance.
     Unlabelled,
     /// Warning: the marking maps to another TLP level than the package's.
@@ -150,6 +153,7 @@ impl ReasonCode {
             ReasonCode::NotNamedRecipient => "not_named_recipient",
             ReasonCode::AssertionMissing => "assertion_missing",
             ReasonCode::EventsEndpointMissing => "events_endpoint_missing",
+            ReasonCode::OfflineLeaseExpired => "offline_lease_expired",
             ReasonCode::Unlabelled => "unlabelled",
             ReasonCode::LabelMismatch => "label_mismatch",
         }
@@ -290,6 +294,44 @@ impl Collected {
     fn warn(&mut self, code: ReasonCode, message: String, next_step: &str) {
         self.warnings.push(Reason::new(code, message, next_step));
     }
+}
+
+/// Decides like [`decide`] and also enforces the package's offline lease:
+/// `trust_fetched_online` is when the viewer last fetched the trust list from
+/// the network (`None` when it does not track it, for example a command-line
+/// run that reads the list from a file). Past `offlineLeaseSeconds` after that
+/// time, the decision denies with `offline_lease_expired`, together with any
+/// other reason.
+pub fn decide_offline(input: &DecisionInput<'_>, trust_fetched_online: Option<OffsetDateTime>) -> Decision {
+    let decision = decide(input);
+    match offline_lease_reason(input.rights, trust_fetched_online, input.now) {
+        Some(reason) => decision.deny_also(reason),
+        None => decision,
+    }
+}
+
+/// Returns the `offline_lease_expired` reason when the rights set an offline
+/// lease and `now` is past it, counted from `trust_fetched_online`.
+pub fn offline_lease_reason(
+    rights: Option<&Rights>,
+    trust_fetched_online: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Option<Reason> {
+    let seconds = rights?.offline_lease_seconds?;
+    let fetched = trust_fetched_online?;
+    let lease = time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
+    let ends = fetched.checked_add(lease)?;
+    (now > ends).then(|| {
+        Reason::new(
+            ReasonCode::OfflineLeaseExpired,
+            format!(
+                "This package may be opened offline for {seconds} seconds after the trust list was last fetched online, on {}; that lease ended on {}.",
+                rfc3339(fetched),
+                rfc3339(ends)
+            ),
+            "Connect to the network and reload the viewer so it fetches the current trust list.",
+        )
+    })
 }
 
 /// Decides whether the reader may open the package and with which rights.

@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 use valise_core::assertions::{EventsPolicy, Label, Marking, Originator, Provenance, Rights, Tlp};
 use valise_core::attributes::{AttributeDefinition, AttributeFqn, AttributeRule};
 use valise_core::credential::{Credential, CredentialError, StandingProblem, VerifiedCredential};
-use valise_core::decision::{decide, select_community, Decision, DecisionInput, Obligation, ReasonCode};
+use valise_core::decision::{decide, decide_offline, select_community, Decision, DecisionInput, Obligation, ReasonCode};
 use valise_core::jws;
 use valise_core::label::{ForwardScope, LabelMapping, MarkingStatus};
 use valise_core::trust_list::{
@@ -730,4 +730,50 @@ fn departed_org_key_rejected() {
     // The key of an active member still opens it.
     case.unwrapped_kid = Some("bank-ka".into());
     assert!(matches!(run(&case, &trust, None), Decision::Permit(_)));
+}
+
+#[test]
+fn offline_lease_counts_from_the_last_online_fetch() {
+    let world = World::new(COMMUNITY);
+    let trust = world.verified();
+    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let mut case = baseline();
+    rights(&mut case).offline_lease_seconds = Some(3600);
+    let decide_at = |case: &Case, fetched: Option<OffsetDateTime>| {
+        decide_offline(
+            &DecisionInput {
+                package_id: "6c5e2c3e-0b7c-4a47-9c52-1f6a1c3d9e01",
+                community: case.community.as_deref(),
+                label: case.label.as_ref(),
+                rights: case.rights.as_ref(),
+                provenance: case.provenance.as_ref(),
+                originator_signature_valid: case.signature_valid,
+                originator_kid: case.originator_kid.as_deref(),
+                unwrapped_kid: case.unwrapped_kid.as_deref(),
+                data_attributes: &case.data_attributes,
+                dissem: &case.dissem,
+                trust: &trust,
+                credential: Some(&credential),
+                now: case.now,
+                last_seen: case.last_seen,
+                stale_policy: case.stale_policy,
+                highest_trust_version_seen: case.highest_seen,
+            },
+            fetched,
+        )
+    };
+
+    let within = decide_at(&case, Some(NOW - Duration::minutes(59)));
+    assert!(matches!(within, Decision::Permit(_)), "{within:?}");
+    assert!(matches!(decide_at(&case, None), Decision::Permit(_)), "no record of a fetch: no lease to count");
+
+    let past = decide_at(&case, Some(NOW - Duration::minutes(61)));
+    assert_eq!(past.deny_codes(), vec![ReasonCode::OfflineLeaseExpired], "{past:#?}");
+    let Decision::Deny(reasons) = past else { unreachable!() };
+    assert!(reasons[0].message.contains("3600 seconds"), "{}", reasons[0].message);
+    assert_eq!(ReasonCode::OfflineLeaseExpired.as_str(), "offline_lease_expired");
+
+    // Without a lease in the rights, a fetch long ago does not matter.
+    rights(&mut case).offline_lease_seconds = None;
+    assert!(matches!(decide_at(&case, Some(NOW - Duration::days(30))), Decision::Permit(_)));
 }

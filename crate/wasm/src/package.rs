@@ -37,6 +37,9 @@ struct OpenOptions {
     #[serde(default)]
     stale: StalePolicy,
     highest_trust_version_seen: Option<u64>,
+    /// When the trust list was last fetched from the network; the offline
+    /// lease in the package's rights counts from it.
+    trust_fetched_ms: Option<f64>,
 }
 
 /// Unverified summary of a package, before it is opened.
@@ -151,7 +154,7 @@ impl Package {
     /// decrypt; this package handle gives its bytes to it and cannot open
     /// again.
     ///
-    /// `options` is `{ nowMs, lastSeenMs?, stale: "warn"|"deny", highestTrustVersionSeen? }`.
+    /// `options` is `{ nowMs, lastSeenMs?, stale: "warn"|"deny", highestTrustVersionSeen?, trustFetchedMs? }`.
     ///
     /// # Errors
     ///
@@ -178,6 +181,7 @@ impl Package {
         let (_, reader_kid) = credential.key_access_key();
         let now = crate::time::from_millis(options.now_ms)?;
         let last_seen = options.last_seen_ms.map(crate::time::from_millis).transpose()?;
+        let trust_fetched = options.trust_fetched_ms.map(crate::time::from_millis).transpose()?;
         let policy = self.inner.policy();
         let data_attributes: Vec<String> = policy.attribute_fqns();
         let dissem: Vec<String> = policy.dissem().to_vec();
@@ -237,7 +241,7 @@ impl Package {
             stale_policy: options.stale,
             highest_trust_version_seen: options.highest_trust_version_seen,
         };
-        let permit = match decision::decide(&input) {
+        let permit = match decision::decide_offline(&input, trust_fetched) {
             Decision::Permit(permit) => permit,
             Decision::Deny(reasons) => return Err(BindingError::denied(reasons.iter().map(ReasonView::from).collect())),
         };

@@ -52,6 +52,8 @@ export interface OpenOptions {
   lastSeenMs?: number;
   stale?: "warn" | "deny";
   highestTrustVersionSeen?: number;
+  /** When the trust list was last fetched from the network (ms since the epoch). */
+  trustFetchedMs?: number;
 }
 
 export type ForwardScope = "none" | "organization" | "organizationAndClients" | "community" | "anyone";

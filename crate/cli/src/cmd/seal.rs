@@ -45,6 +45,10 @@ pub(crate) struct SealArgs {
     /// Start of the validity window (RFC 3339).
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
     pub(crate) not_before: Option<OffsetDateTime>,
+    /// How long a viewer may open the package offline after it last fetched
+    /// the trust list online, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) offline_lease: Option<u64>,
     /// Endpoint that collects access events.
     #[arg(long, value_name = "URL")]
     pub(crate) events_url: Option<String>,
@@ -148,6 +152,7 @@ pub(crate) fn options(args: &SealArgs) -> Result<SealOptions, CliError> {
         watermark: args.watermark,
         not_before: args.not_before,
         not_after: args.not_after,
+        offline_lease_seconds: args.offline_lease,
         events: EventsPolicy { url: args.events_url.clone(), required: args.events_required },
         ..Rights::all()
     };

@@ -1,0 +1,2 @@
+// Importing "@valise/viewer/define" registers <valise-viewer>.
+export { TAG_NAME, ValiseViewerElement } from './index.js';
