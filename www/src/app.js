@@ -129,6 +129,7 @@ export class App {
   lock() {
     this.closeDocument?.();
     this.closeDocument = null;
+    document.getElementById('screen-document').replaceChildren();
     if (this.identity) {
       this.identity.lock();
       this.identity = null;
