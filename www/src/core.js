@@ -208,10 +208,10 @@ export class OpenedPackage {
   /**
    * Decrypts in a Web Worker, segment by segment, with WebCrypto's AES-GCM;
    * each segment is released only after its size, segment hash, signed
-   * digest and tag verified, and the whole-plaintext digest is checked at
-   * the end (`stream.done`). The package bytes given to openPackage are
-   * transferred to the worker (their buffer is detached) unless `copy` is
-   * true. Resolves to a StreamedPlaintext (www/src/worker/stream.js), or to
+   * digest and tag verified, and the whole-plaintext digest is checked once
+   * all arrived (`stream.done`; call close() only after it settled). The
+   * package bytes given to openPackage are transferred to the worker (their
+   * buffer is detached) unless `copy` is true. Resolves to a StreamedPlaintext (www/src/worker/stream.js), or to
    * null where streaming is not possible (no Worker or crypto.subtle, or a
    * package with HMAC segment hashes): the caller then uses decrypt().
    */
@@ -230,7 +230,12 @@ export class OpenedPackage {
     } catch (thrown) {
       throw toValiseError(thrown);
     }
-    const stream = startStream({ plan, key, bytes: this.#bytes, module: init.__wbindgen_wasm_module ?? null, inFlight, copy });
+    const handle = this.#handle;
+    const verifyPlaintext = async (plaintext) => {
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', plaintext));
+      call(() => handle.checkPlaintextDigest(digest));
+    };
+    const stream = startStream({ plan, key, bytes: this.#bytes, verifyPlaintext, module: init.__wbindgen_wasm_module ?? null, inFlight, copy });
     this.#bytes = null;
     stream.done.catch(() => {});
     return stream;

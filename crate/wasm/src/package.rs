@@ -306,7 +306,7 @@ fn opened_metadata(verified: &VerifiedPackage, permit: &Permit, trust: &TrustLis
 /// the verified package) until it is freed.
 #[wasm_bindgen]
 pub struct OpenedPackage {
-    verified: VerifiedPackage,
+    pub(crate) verified: VerifiedPackage,
     bytes: Zeroizing<Vec<u8>>,
     metadata: OpenedMetadata,
     /// The plan and key of the streaming path (`stream.rs`, `webcrypto.rs`).

@@ -7,21 +7,20 @@
 //! the originator's signed provenance expect) and the data key as a
 //! non-extractable WebCrypto key (`webcrypto.rs`). The worker runs its own
 //! instance of this module and, for every segment, asks a
-//! [`SegmentChecker`] to check the encrypted bytes (size, GMAC segment
-//! hash, SHA-256 in the signed provenance) before it decrypts them, and
-//! feeds the plaintext back so the checker can compare the whole-plaintext
-//! digest at the end.
+//! [`SegmentChecker`] to compare its size, GMAC segment hash and SHA-256
+//! with the signed values before it releases the plaintext; the page checks
+//! the whole-plaintext digest with `OpenedPackage.checkPlaintextDigest` once
+//! every segment arrived.
 //!
 //! Packages whose segment hashes are HMACs under the data key (`HS256`)
 //! have no plan: the checker would need the key, so they take the
 //! whole-payload path of `OpenedPackage.decryptAll`.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use valise_core::key_access::DataKey;
 use valise_core::open::{Package as CorePackage, VerifiedPackage};
-use valise_core::segments::{gmac_hash, hash_matches};
+use valise_core::segments::hash_matches;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{to_js, BindingError, BindingResult, ErrorKind};
@@ -121,15 +120,18 @@ fn decode_hex(text: &str, what: &str) -> BindingResult<Vec<u8>> {
 }
 
 /// Checks, inside a worker, the segments of one package against its plan.
+///
+/// The worker computes each encrypted segment's SHA-256 with
+/// `crypto.subtle.digest` (native code, SHA extensions where the CPU has
+/// them) while `crypto.subtle.decrypt` checks the GCM tag; this checker
+/// compares the results with what the verified manifest and the signed
+/// provenance expect before the worker may release the plaintext.
 #[wasm_bindgen]
 pub struct SegmentChecker {
     plan: StreamPlan,
     hashes: Vec<Vec<u8>>,
     digests: Option<Vec<[u8; 32]>>,
-    plaintext_sha256: Option<[u8; 32]>,
-    plaintext_digest: Sha256,
-    /// Index of the next segment whose plaintext the digest expects.
-    next: usize,
+    passed: Vec<bool>,
     failed: bool,
 }
 
@@ -153,37 +155,34 @@ impl SegmentChecker {
         self.plan.segments.len()
     }
 
-    /// Checks encrypted segment `index` (nonce, ciphertext and tag) before
-    /// it is decrypted: its size, its GMAC segment hash and, for a profile
-    /// package, its SHA-256 in the signed provenance. The GCM tag itself is
-    /// checked by the decryption.
-    ///
-    /// # Errors
-    ///
-    /// `Integrity` naming the segment and the check that failed.
-    #[wasm_bindgen(js_name = checkEncrypted)]
-    pub fn check_encrypted(&mut self, index: usize, encrypted: &[u8]) -> Result<(), JsValue> {
-        Ok(self.check_encrypted_inner(index, encrypted)?)
+    /// Whether `checkSegment` needs the SHA-256 of each encrypted segment
+    /// (a profile package, whose provenance signs them).
+    #[wasm_bindgen(getter, js_name = needsDigest)]
+    pub fn needs_digest(&self) -> bool {
+        self.digests.is_some()
     }
 
-    /// Feeds the plaintext of segment `index`, in order, to the digest of
-    /// the whole plaintext.
+    /// Checks segment `index` before its plaintext is released: the size of
+    /// the encrypted segment, its GMAC segment hash (`tag`, its last 16
+    /// bytes), its SHA-256 against the signed provenance (`sha256`, when
+    /// `needsDigest`), and the size of the plaintext the decryption, which
+    /// checked the GCM tag, returned.
     ///
     /// # Errors
     ///
-    /// `Integrity` when the segment comes out of order or has the wrong size.
-    #[wasm_bindgen(js_name = absorbPlaintext)]
-    pub fn absorb_plaintext(&mut self, index: usize, plaintext: &[u8]) -> Result<(), JsValue> {
-        Ok(self.absorb_inner(index, plaintext)?)
+    /// `Integrity` naming the segment and the check that failed; every
+    /// later call fails too.
+    #[wasm_bindgen(js_name = checkSegment)]
+    pub fn check_segment(&mut self, index: usize, encrypted_size: f64, tag: &[u8], sha256: Option<Vec<u8>>, plaintext_size: f64) -> Result<(), JsValue> {
+        Ok(self.check_inner(index, encrypted_size, tag, sha256.as_deref(), plaintext_size)?)
     }
 
-    /// Checks that every segment was absorbed and, for a profile package,
-    /// that the whole plaintext matches the originator's signed digest.
+    /// Checks that every segment passed.
     ///
     /// # Errors
     ///
-    /// `Integrity` on a missing segment or a digest mismatch.
-    pub fn finish(&mut self) -> Result<(), JsValue> {
+    /// `Integrity` naming the first segment that did not.
+    pub fn finish(&self) -> Result<(), JsValue> {
         Ok(self.finish_inner()?)
     }
 }
@@ -204,14 +203,8 @@ impl SegmentChecker {
             ),
             None => None,
         };
-        let plaintext_sha256 = match plan.plaintext_sha256.as_deref() {
-            Some(text) => Some(
-                <[u8; 32]>::try_from(decode_hex(text, "plaintext digest")?)
-                    .map_err(|_| BindingError::new(ErrorKind::Internal, "plaintext digest in the stream plan is not 32 bytes"))?,
-            ),
-            None => None,
-        };
-        Ok(SegmentChecker { plan, hashes, digests, plaintext_sha256, plaintext_digest: Sha256::new(), next: 0, failed: false })
+        let passed = vec![false; plan.segments.len()];
+        Ok(SegmentChecker { plan, hashes, digests, passed, failed: false })
     }
 
     fn fail(&mut self, what: &str, index: usize) -> BindingError {
@@ -219,125 +212,138 @@ impl SegmentChecker {
         integrity(what, index)
     }
 
-    fn check_encrypted_inner(&mut self, index: usize, encrypted: &[u8]) -> BindingResult<()> {
+    fn check_inner(&mut self, index: usize, encrypted_size: f64, tag: &[u8], sha256: Option<&[u8]>, plaintext_size: f64) -> BindingResult<()> {
         if self.failed {
             return Err(integrity("earlier", index));
         }
         let Some(segment) = self.plan.segments.get(index) else {
             return Err(BindingError::new(ErrorKind::Internal, format!("segment index {index} out of range (0..{})", self.plan.segments.len())));
         };
-        if encrypted.len() as u64 != segment.encrypted_size {
+        // Sizes are below 2^53 (bounded when the manifest was parsed), so f64 is exact.
+        #[allow(clippy::cast_precision_loss, reason = "segment sizes are bounded far below 2^53")]
+        let (expected_encrypted, expected_plaintext) = (segment.encrypted_size as f64, segment.plaintext_size as f64);
+        if encrypted_size != expected_encrypted {
             return Err(self.fail("size", index));
         }
-        let hash_ok = match gmac_hash(encrypted) {
-            Ok(tag) => self.hashes.get(index).is_some_and(|stored| hash_matches(stored, &tag)),
-            Err(_) => false,
-        };
+        let hash_ok = tag.len() == 16 && self.hashes.get(index).is_some_and(|stored| hash_matches(stored, tag));
         if !hash_ok {
             return Err(self.fail("segment hash", index));
         }
         if let Some(digests) = &self.digests {
-            let digest: [u8; 32] = Sha256::digest(encrypted).into();
-            let matches = digests.get(index).is_some_and(|expected| bool::from(expected.ct_eq(&digest)));
+            let matches = match (digests.get(index), sha256) {
+                (Some(expected), Some(digest)) => digest.len() == 32 && bool::from(expected[..].ct_eq(digest)),
+                _ => false,
+            };
             if !matches {
                 return Err(self.fail("signed digest", index));
             }
         }
-        Ok(())
-    }
-
-    fn absorb_inner(&mut self, index: usize, plaintext: &[u8]) -> BindingResult<()> {
-        if self.failed {
-            return Err(integrity("earlier", index));
-        }
-        if index != self.next {
-            return Err(BindingError::new(ErrorKind::Internal, format!("segment {index} absorbed out of order (expected {})", self.next)));
-        }
-        let expected = self.plan.segments.get(index).map(|segment| segment.plaintext_size);
-        if expected != Some(plaintext.len() as u64) {
+        if plaintext_size != expected_plaintext {
             return Err(self.fail("plaintext size", index));
         }
-        self.plaintext_digest.update(plaintext);
-        self.next += 1;
+        if let Some(passed) = self.passed.get_mut(index) {
+            *passed = true;
+        }
         Ok(())
     }
 
-    fn finish_inner(&mut self) -> BindingResult<()> {
+    fn finish_inner(&self) -> BindingResult<()> {
         if self.failed {
-            return Err(integrity("earlier", self.next));
+            return Err(integrity("earlier", 0));
         }
-        if self.next != self.plan.segments.len() {
-            return Err(self.fail("completeness", self.next));
+        match self.passed.iter().position(|passed| !passed) {
+            Some(index) => Err(integrity("completeness", index)),
+            None => Ok(()),
         }
-        if let Some(expected) = self.plaintext_sha256 {
-            let digest: [u8; 32] = std::mem::take(&mut self.plaintext_digest).finalize().into();
-            if !bool::from(expected.ct_eq(&digest)) {
-                self.failed = true;
-                return Err(BindingError::new(ErrorKind::Integrity, "The package was altered or damaged: the whole plaintext does not match the signed digest."));
-            }
+    }
+}
+
+#[wasm_bindgen]
+impl OpenedPackage {
+    /// Checks the SHA-256 of the whole plaintext, computed by the page with
+    /// `crypto.subtle.digest` once every segment arrived, against the
+    /// originator's signed digest. A stock package has none: it passes.
+    ///
+    /// # Errors
+    ///
+    /// `Integrity` on a mismatch.
+    #[wasm_bindgen(js_name = checkPlaintextDigest)]
+    pub fn check_plaintext_digest(&self, digest: &[u8]) -> Result<(), JsValue> {
+        let Some(provenance) = &self.verified.provenance else {
+            return Ok(());
+        };
+        if digest.len() == 32 && bool::from(provenance.plaintext_sha256[..].ct_eq(digest)) {
+            Ok(())
+        } else {
+            Err(BindingError::new(ErrorKind::Integrity, "The package was altered or damaged: the whole plaintext does not match the signed digest.").into())
         }
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use sha2::{Digest, Sha256};
+
     use super::*;
 
-    fn plan(encrypted: &[&[u8]], plaintexts: &[&[u8]]) -> StreamPlan {
-        let mut whole = Sha256::new();
-        for plaintext in plaintexts {
-            whole.update(plaintext);
-        }
+    fn plan(encrypted: &[&[u8]], plaintext_sizes: &[u64]) -> StreamPlan {
         StreamPlan {
             segments: encrypted
                 .iter()
-                .zip(plaintexts)
-                .map(|(encrypted, plaintext)| PlannedSegment {
+                .zip(plaintext_sizes)
+                .map(|(encrypted, plaintext_size)| PlannedSegment {
                     offset: 0,
                     encrypted_size: encrypted.len() as u64,
-                    plaintext_size: plaintext.len() as u64,
+                    plaintext_size: *plaintext_size,
                     hash: hex::encode(&encrypted[encrypted.len() - 16..]),
                     sha256: Some(hex::encode(Sha256::digest(encrypted))),
                 })
                 .collect(),
-            plaintext_size: plaintexts.iter().map(|p| p.len() as u64).sum(),
-            plaintext_sha256: Some(hex::encode(whole.finalize())),
+            plaintext_size: plaintext_sizes.iter().sum(),
+            plaintext_sha256: Some(hex::encode([0u8; 32])),
         }
     }
 
+    fn check(checker: &mut SegmentChecker, index: usize, encrypted: &[u8], plaintext_size: f64) -> BindingResult<()> {
+        let digest: [u8; 32] = Sha256::digest(encrypted).into();
+        checker.check_inner(index, encrypted.len() as f64, &encrypted[encrypted.len() - 16..], Some(&digest), plaintext_size)
+    }
+
     #[test]
-    fn accepts_matching_segments_in_order() {
+    fn accepts_matching_segments_in_any_order() {
         let encrypted = [[7u8; 40], [9u8; 40]];
-        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[b"first segment", b"second"])).expect("plan");
-        checker.check_encrypted_inner(1, &encrypted[1]).expect("segment 1");
-        checker.check_encrypted_inner(0, &encrypted[0]).expect("segment 0");
-        checker.absorb_inner(0, b"first segment").expect("absorb 0");
-        checker.absorb_inner(1, b"second").expect("absorb 1");
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        assert!(checker.finish_inner().is_err(), "nothing checked yet");
+        check(&mut checker, 1, &encrypted[1], 12.0).expect("segment 1");
+        check(&mut checker, 0, &encrypted[0], 12.0).expect("segment 0");
         checker.finish_inner().expect("finish");
     }
 
     #[test]
     fn rejects_altered_segment_and_stays_failed() {
         let encrypted = [[7u8; 40], [9u8; 40]];
-        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[b"a", b"b"])).expect("plan");
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
         let mut altered = encrypted[0];
         altered[14] ^= 1;
-        assert!(checker.check_encrypted_inner(0, &altered).is_err());
-        assert!(checker.check_encrypted_inner(1, &encrypted[1]).is_err());
+        assert!(check(&mut checker, 0, &altered, 12.0).is_err());
+        assert!(check(&mut checker, 1, &encrypted[1], 12.0).is_err());
+        assert!(checker.finish_inner().is_err());
     }
 
     #[test]
-    fn rejects_wrong_plaintext_digest_and_missing_segment() {
+    fn rejects_wrong_tag_size_or_missing_digest() {
         let encrypted = [[7u8; 40], [9u8; 40]];
-        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[b"a", b"b"])).expect("plan");
-        checker.absorb_inner(0, b"a").expect("absorb 0");
-        assert!(checker.finish_inner().is_err());
-        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[b"a", b"b"])).expect("plan");
-        checker.absorb_inner(0, b"a").expect("absorb 0");
-        checker.absorb_inner(1, b"c").expect("same size");
-        assert!(checker.finish_inner().is_err());
-        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[b"a", b"b"])).expect("plan");
-        assert!(checker.absorb_inner(1, b"b").is_err());
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&encrypted[0][24..]);
+        tag[0] ^= 1;
+        let digest: [u8; 32] = Sha256::digest(encrypted[0]).into();
+        assert!(checker.check_inner(0, 40.0, &tag, Some(&digest), 12.0).is_err());
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        assert!(checker.check_inner(0, 40.0, &encrypted[0][24..], None, 12.0).is_err());
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        assert!(check(&mut checker, 0, &encrypted[0], 11.0).is_err());
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        assert!(check(&mut checker, 0, &encrypted[0][..39], 12.0).is_err());
     }
 }

@@ -1,11 +1,14 @@
 // The streaming decryption worker. The main thread has already parsed,
 // unwrapped, verified and decided; it posts the package bytes (transferred,
 // not copied), the stream plan and the data key as a non-extractable
-// WebCrypto key. For each segment this worker asks its own instance of the
-// module to check the encrypted bytes (size, segment hash, the SHA-256 in
-// the originator's signed provenance), decrypts them with crypto.subtle
-// (which checks the GCM tag), feeds the plaintext to the whole-plaintext
-// digest in order, and only then posts the segment, transferring its buffer.
+// WebCrypto key. For each segment, several at a time, this worker has
+// crypto.subtle decrypt it (which checks the GCM tag) and hash the
+// encrypted bytes, asks its own instance of the module to compare size,
+// segment hash and SHA-256 with the verified manifest and the originator's
+// signed provenance, and only then posts the plaintext, transferring its
+// buffer. Segments the page asks for (pdf.js reading the end of a file
+// first) go ahead of the others. The page checks the whole-plaintext digest
+// once every segment arrived.
 //
 // Messages in:  { type: 'start', module, plan, key, buffer, byteOffset, inFlight }
 //               { type: 'prioritize', indexes }
@@ -24,14 +27,8 @@ const job = {
   running: 0,
   started: new Set(),
   priority: [],
-  /** Plaintext of checked segments waiting for their turn in the digest. */
-  waiting: new Map(),
-  /** Segments already posted ahead of order (at the main thread's request). */
-  postedEarly: new Set(),
-  /** Segments the main thread asked for ahead of order. */
-  requested: new Set(),
   nextSequential: 0,
-  nextAbsorb: 0,
+  finished: 0,
   verifiedBytes: 0,
   offsets: [],
   failed: false,
@@ -66,13 +63,24 @@ function nextIndex() {
 async function decryptSegment(index) {
   const segment = job.plan.segments[index];
   const encrypted = job.encrypted.subarray(segment.offset, segment.offset + segment.encryptedSize);
-  // Throws a tagged Integrity error before anything is decrypted.
-  job.checker.checkEncrypted(index, encrypted);
-  try {
-    return await crypto.subtle.decrypt({ name: 'AES-GCM', iv: encrypted.subarray(0, 12), tagLength: 128 }, job.key, encrypted.subarray(12));
-  } catch {
+  const [digest, plaintext] = await Promise.all([
+    job.checker.needsDigest ? crypto.subtle.digest('SHA-256', encrypted) : null,
+    crypto.subtle
+      .decrypt({ name: 'AES-GCM', iv: encrypted.subarray(0, 12), tagLength: 128 }, job.key, encrypted.subarray(12))
+      .catch(() => null),
+  ]);
+  if (plaintext === null) {
     throw { kind: 'Integrity', message: `The package was altered or damaged: segment ${index} failed its tag check.`, reasons: [] };
   }
+  // Throws a tagged Integrity error; nothing is posted before it passes.
+  job.checker.checkSegment(
+    index,
+    encrypted.length,
+    encrypted.subarray(encrypted.length - 16),
+    digest === null ? undefined : new Uint8Array(digest),
+    plaintext.byteLength,
+  );
+  return plaintext;
 }
 
 function pump() {
@@ -89,16 +97,15 @@ function pump() {
         if (job.failed) {
           return;
         }
-        if (index !== job.nextAbsorb && job.requested.has(index)) {
-          // Wanted ahead of order (the end of a PDF, say): post a copy now,
-          // keep the original for the digest.
-          job.postedEarly.add(index);
-          const copy = plaintext.slice(0);
-          self.postMessage({ type: 'segment', index, offset: job.offsets[index], data: copy }, [copy]);
+        self.postMessage({ type: 'segment', index, offset: job.offsets[index], data: plaintext }, [plaintext]);
+        job.verifiedBytes += job.plan.segments[index].plaintextSize;
+        job.finished += 1;
+        self.postMessage({ type: 'progress', verifiedBytes: job.verifiedBytes, totalBytes: job.plan.plaintextSize });
+        if (job.finished === job.plan.segments.length) {
+          complete();
+        } else {
+          pump();
         }
-        job.waiting.set(index, plaintext);
-        absorb();
-        pump();
       },
       (error) => {
         job.running -= 1;
@@ -108,26 +115,11 @@ function pump() {
   }
 }
 
-/** Feeds checked plaintext to the digest in order and posts it. */
-function absorb() {
+function complete() {
   try {
-    while (job.waiting.has(job.nextAbsorb)) {
-      const index = job.nextAbsorb;
-      const plaintext = job.waiting.get(index);
-      job.waiting.delete(index);
-      job.checker.absorbPlaintext(index, new Uint8Array(plaintext));
-      if (!job.postedEarly.has(index)) {
-        self.postMessage({ type: 'segment', index, offset: job.offsets[index], data: plaintext }, [plaintext]);
-      }
-      job.verifiedBytes += job.plan.segments[index].plaintextSize;
-      job.nextAbsorb += 1;
-      self.postMessage({ type: 'progress', verifiedBytes: job.verifiedBytes, totalBytes: job.plan.plaintextSize });
-    }
-    if (job.nextAbsorb === job.plan.segments.length) {
-      job.checker.finish();
-      job.encrypted = null;
-      self.postMessage({ type: 'done' });
-    }
+    job.checker.finish();
+    job.encrypted = null;
+    self.postMessage({ type: 'done' });
   } catch (error) {
     fail(error);
   }
@@ -147,7 +139,7 @@ async function start({ module, plan, key, buffer, byteOffset = 0, byteLength, in
       offset += segment.plaintextSize;
     }
     if (plan.segments.length === 0) {
-      absorb();
+      complete();
       return;
     }
     pump();
@@ -161,10 +153,7 @@ self.addEventListener('message', (event) => {
   if (message?.type === 'start') {
     start(message);
   } else if (message?.type === 'prioritize') {
-    for (const index of message.indexes) {
-      job.requested.add(index);
-      job.priority.push(index);
-    }
+    job.priority.push(...message.indexes);
     if (job.plan) {
       pump();
     }

@@ -9,8 +9,8 @@ import { errorFromTagged } from '../errors.js';
  * The plaintext of a package as it arrives. `bytes` is the whole buffer;
  * `has(begin, end)` tells whether a range is complete; `whenRange(begin,
  * end)` resolves once it is, and asks the worker for the segments it lacks
- * first; `done` resolves after the worker checked the whole-plaintext
- * digest, or rejects with an IntegrityError or InternalError (then `bytes`
+ * first; `done` resolves after every segment passed and the whole
+ * plaintext matched the signed digest, or rejects with an IntegrityError or InternalError (then `bytes`
  * is zeroed).
  */
 export class StreamedPlaintext {
@@ -21,8 +21,11 @@ export class StreamedPlaintext {
   #waiters = [];
   #progressListeners = new Set();
 
-  constructor(worker, plan) {
+  #verifyPlaintext;
+
+  constructor(worker, plan, verifyPlaintext) {
     this.#worker = worker;
+    this.#verifyPlaintext = verifyPlaintext;
     this.#segments = plan.segments;
     this.size = plan.plaintextSize;
     this.bytes = new Uint8Array(plan.plaintextSize);
@@ -114,7 +117,14 @@ export class StreamedPlaintext {
       }
     } else if (message.type === 'done') {
       this.#worker.terminate();
-      this.resolveDone(this.bytes);
+      this.#verifyPlaintext(this.bytes).then(
+        () => {
+          if (!this.failed) {
+            this.resolveDone(this.bytes);
+          }
+        },
+        (error) => this.abort(error),
+      );
     } else if (message.type === 'error') {
       this.abort(message.error);
     }
@@ -125,7 +135,7 @@ export class StreamedPlaintext {
     if (this.failed) {
       return;
     }
-    const error = errorFromTagged(tagged);
+    const error = tagged instanceof Error ? tagged : errorFromTagged(tagged);
     this.failed = error;
     this.#worker.terminate();
     this.bytes.fill(0);
@@ -141,11 +151,12 @@ export class StreamedPlaintext {
  * Starts streaming decryption in a worker. `bytes` is the package archive:
  * its buffer is transferred to the worker (detached here) unless `copy` is
  * true. `module` is the compiled WebAssembly.Module to reuse, if known.
- * Returns a StreamedPlaintext.
+ * `verifyPlaintext(bytes)` checks the whole plaintext once every segment
+ * arrived and rejects on a mismatch. Returns a StreamedPlaintext.
  */
-export function startStream({ plan, key, bytes, module = null, inFlight = 4, copy = false }) {
+export function startStream({ plan, key, bytes, verifyPlaintext, module = null, inFlight = 4, copy = false }) {
   const worker = new Worker(new URL('./open-worker.js', import.meta.url), { type: 'module', name: 'valise-open' });
-  const stream = new StreamedPlaintext(worker, plan);
+  const stream = new StreamedPlaintext(worker, plan, verifyPlaintext);
   worker.addEventListener('message', (event) => stream.receive(event.data));
   worker.addEventListener('error', (event) => {
     stream.abort({ kind: 'Internal', message: `The decryption worker failed: ${event.message ?? 'unknown error'}`, reasons: [] });
