@@ -37,3 +37,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 run('node', ['--test', '--test-reporter=spec', ...files], { cwd: ROOT });
+
+// Tier 3: the benchmark suite in its smoke mode (small sizes), so it keeps
+// working; the figures themselves are not checked here.
+run('node', [join(ROOT, 'scripts', 'bench.mjs'), '--smoke']);

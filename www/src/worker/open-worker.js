@@ -43,6 +43,8 @@ function fail(error) {
     error && typeof error === 'object' && 'kind' in error && 'message' in error
       ? error
       : { kind: 'Internal', message: `Streaming decryption failed: ${error?.message ?? error}`, reasons: [] };
+  // The message names the segment and the check, never any byte of it.
+  console.error(`valise-open worker: ${tagged.kind}: ${tagged.message}`);
   self.postMessage({ type: 'error', error: tagged });
 }
 

@@ -18,6 +18,5 @@ export function pdfRangeTransport(pdfjsLib, stream) {
       () => {},
     );
   };
-  stream.onProgress((verifiedBytes, totalBytes) => transport.onDataProgress(verifiedBytes, totalBytes));
   return transport;
 }
