@@ -226,6 +226,13 @@ function renderersOf(marker) {
 async function newBenchPage(browser, url, setup) {
   const context = await browser.newContext();
   const page = await context.newPage();
+  if (process.env.BENCH_TRACE === '1') {
+    // Prints when pdf.js asks for ranges and when segments verify.
+    await page.addInitScript(() => {
+      globalThis.benchTrace = true;
+    });
+    page.on('console', (message) => message.text().startsWith('trace ') && console.error(message.text()));
+  }
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(`${url}/bench/index.html`);
@@ -277,10 +284,20 @@ async function peakMemory(browser, url, setup, marker, fn, packageUrl, size) {
 }
 
 async function main() {
+  const work = mkdtempSync(join(tmpdir(), 'valise-bench-'));
+  try {
+    await benchmark(work);
+  } finally {
+    // The packages and keys go; a smoke run's results.json stays for CI logs.
+    rmSync(join(work, 'data'), { recursive: true, force: true });
+    rmSync(join(work, 'demo'), { recursive: true, force: true });
+  }
+}
+
+async function benchmark(work) {
   const started = Date.now();
   ensureChromium();
   const { cli, profile } = build();
-  const work = mkdtempSync(join(tmpdir(), 'valise-bench-'));
   const demo = join(work, 'demo');
   const data = join(work, 'data');
   const manifest = buildDemo(demo, { cli });
@@ -409,9 +426,6 @@ async function main() {
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   printTable(results);
   console.log(`\nresults: ${out}`);
-  if (smoke) {
-    rmSync(data, { recursive: true, force: true });
-  }
 }
 
 function printTable({ machine: info, figures, cliProfile }) {

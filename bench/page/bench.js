@@ -247,7 +247,16 @@ async function pdfFirstPaint(url, mode) {
       source = { data: await opened.decrypt() };
     } else {
       stream = await opened.decryptStream();
-      source = { range: pdfRangeTransport(state.pdfjs, stream), length: stream.size, disableAutoFetch: true, disableStream: true };
+      const range = pdfRangeTransport(state.pdfjs, stream);
+      if (globalThis.benchTrace) {
+        const request = range.requestDataRange;
+        range.requestDataRange = (begin, end) => {
+          console.log(`trace ${(performance.now() - started).toFixed(0)} request ${begin}-${end}`);
+          request(begin, end);
+        };
+        stream.onProgress((verified) => console.log(`trace ${(performance.now() - started).toFixed(0)} verified ${verified}`));
+      }
+      source = { range, length: stream.size, disableAutoFetch: true, disableStream: true };
     }
   }
   const { task } = await paintFirstPage(source);
