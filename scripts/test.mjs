@@ -50,3 +50,7 @@ buildDemo(demoDir, { cli: cliPath('debug') });
 // `run` exits on failure, which leaves the folder for inspection.
 run('node', ['--test', '--test-reporter=spec', ...files], { cwd: ROOT, env: { ...process.env, VALISE_E2E_DEMO: demoDir } });
 rmSync(demoDir, { recursive: true, force: true });
+
+// Tier 3: the benchmark suite in its smoke mode (small sizes), so it keeps
+// working; the figures themselves are not checked here.
+run('node', [join(ROOT, 'scripts', 'bench.mjs'), '--smoke']);

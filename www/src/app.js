@@ -12,6 +12,7 @@ import { drawIdentityScreen, drawIdentityStatus } from './ui/identity.js';
 import { drawOpenScreen } from './ui/open.js';
 import { drawRefusedScreen } from './ui/refused.js';
 import { showScreen } from './ui/screens.js';
+import { decryptWithProgress } from './worker/progress.js';
 
 /** Limits what `?src=` may fetch, before the module's own bounds apply. */
 const MAX_FETCH_BYTES = 512 * 1024 * 1024;
@@ -190,7 +191,7 @@ export class App {
       });
       const now = new Date().toISOString();
       await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version, seenAt: now });
-      const plaintext = await opened.decrypt();
+      const plaintext = await decryptWithProgress(opened);
       const metadata = opened.metadata;
       recordActivity({ type: 'opened', packageId: metadata.packageId, detail: name });
       showScreen('document');

@@ -4,6 +4,7 @@
 // InternalError carrying the panic message instead of a blank page.
 import init, * as wasm from '../pkg/valise_wasm.js';
 import { InternalError, KeyRequiredError, ValiseError, errorFromTagged, isTaggedError } from './errors.js';
+import { startStream } from './worker/stream.js';
 
 const state = {
   ready: null,
@@ -186,7 +187,7 @@ export function openPackage(bytes, { identity, trustList, stale, lastSeen = null
         trustFetchedMs: trustFetched ? trustFetched.getTime() : undefined,
       }),
     );
-    return new OpenedPackage(opened);
+    return new OpenedPackage(opened, bytes);
   } finally {
     parsed.free();
   }
@@ -199,10 +200,48 @@ export function openPackage(bytes, { identity, trustList, stale, lastSeen = null
  */
 export class OpenedPackage {
   #handle;
+  #bytes;
 
-  constructor(handle) {
+  constructor(handle, bytes = null) {
     this.#handle = handle;
+    this.#bytes = bytes;
     this.metadata = call(() => handle.metadata());
+  }
+
+  /**
+   * Decrypts in a Web Worker, segment by segment, with WebCrypto's AES-GCM;
+   * each segment is released only after its size, segment hash, signed
+   * digest and tag verified, and the whole-plaintext digest is checked once
+   * all arrived (`stream.done`; call close() only after it settled). The
+   * package bytes given to openPackage are transferred to the worker (their
+   * buffer is detached) unless `copy` is true. Resolves to a StreamedPlaintext (www/src/worker/stream.js), or to
+   * null where streaming is not possible (no Worker or crypto.subtle, or a
+   * package with HMAC segment hashes): the caller then uses decrypt().
+   */
+  async decryptStream({ inFlight = 4, copy = false } = {}) {
+    if (typeof Worker === 'undefined' || this.#bytes === null) {
+      return null;
+    }
+    const plan = call(() => this.#handle.streamPlan());
+    const keyPromise = plan === null ? null : call(() => this.#handle.segmentKey());
+    if (keyPromise === null) {
+      return null;
+    }
+    let key;
+    try {
+      key = await keyPromise;
+    } catch (thrown) {
+      throw toValiseError(thrown);
+    }
+    const handle = this.#handle;
+    const verifyPlaintext = async (plaintext) => {
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', plaintext));
+      call(() => handle.checkPlaintextDigest(digest));
+    };
+    const stream = startStream({ plan, key, bytes: this.#bytes, verifyPlaintext, module: init.__wbindgen_wasm_module ?? null, inFlight, copy });
+    this.#bytes = null;
+    stream.done.catch(() => {});
+    return stream;
   }
 
   /**

@@ -8,14 +8,17 @@ mod identity;
 mod package;
 mod panic;
 mod sanitize;
+mod stream;
 mod time;
 mod trust;
 mod types;
+mod webcrypto;
 
 use wasm_bindgen::prelude::*;
 
 pub use identity::Identity;
 pub use package::{OpenedPackage, Package};
+pub use stream::SegmentChecker;
 pub use sanitize::{render_markdown, sanitize_html, ALLOWED_URL_SCHEMES};
 pub use trust::TrustList;
 

@@ -246,7 +246,8 @@ impl Package {
             Decision::Deny(reasons) => return Err(BindingError::denied(reasons.iter().map(ReasonView::from).collect())),
         };
         let metadata = opened_metadata(&verified, &permit, trust, unwrapped.kid.clone());
-        Ok(OpenedPackage { verified, bytes: Zeroizing::new(std::mem::take(&mut self.bytes)), metadata })
+        let stream = crate::stream::Streaming::new(&self.inner, &verified, &unwrapped.data_key);
+        Ok(OpenedPackage { verified, bytes: Zeroizing::new(std::mem::take(&mut self.bytes)), metadata, stream })
     }
 }
 
@@ -309,9 +310,11 @@ fn opened_metadata(verified: &VerifiedPackage, permit: &Permit, trust: &TrustLis
 /// the verified package) until it is freed.
 #[wasm_bindgen]
 pub struct OpenedPackage {
-    verified: VerifiedPackage,
+    pub(crate) verified: VerifiedPackage,
     bytes: Zeroizing<Vec<u8>>,
     metadata: OpenedMetadata,
+    /// The plan and key of the streaming path (`stream.rs`, `webcrypto.rs`).
+    pub(crate) stream: Option<crate::stream::Streaming>,
 }
 
 #[wasm_bindgen]

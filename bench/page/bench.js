@@ -1,0 +1,275 @@
+// The in-browser half of `npm run bench`. scripts/bench.mjs drives these
+// functions through Playwright; each returns plain numbers (milliseconds,
+// bytes) and never prints anything secret. Timings use performance.now(),
+// fine-grained because the server makes this page cross-origin isolated.
+import { Identity, TrustList, loadCore, openPackage } from '/www/src/core.js';
+import { pdfRangeTransport } from '/www/src/worker/pdf-range.js';
+
+const PDFJS_BASE = new URL('/www/vendor/pdfjs/', location.href);
+const cache = new Map();
+const state = { identity: null, trustList: null, pdfjs: null, openpgp: null, loadCoreMs: null };
+
+async function fetchBytes(url) {
+  if (!cache.has(url)) {
+    const response = await fetch(url);
+    if (!response.ok) {
+      throw new Error(`${url}: HTTP ${response.status}`);
+    }
+    cache.set(url, new Uint8Array(await response.arrayBuffer()));
+  }
+  return cache.get(url);
+}
+
+/**
+ * The bytes of `url` for one open: a copy of the cached bytes, or with
+ * `consume` the cached bytes themselves (dropped from the cache), so a
+ * memory measurement holds the package once.
+ */
+async function packageBytes(url, consume) {
+  const bytes = await fetchBytes(url);
+  if (consume) {
+    cache.delete(url);
+    return bytes;
+  }
+  return bytes.slice();
+}
+
+async function fetchText(url) {
+  return new TextDecoder().decode(await fetchBytes(url));
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Loads the module, verifies the trust list and unlocks the identity. */
+async function setup({ trustUrl, rootKeyFingerprints, keyUrl, credentialUrl, passphrase }) {
+  const started = performance.now();
+  await loadCore();
+  state.loadCoreMs = performance.now() - started;
+  state.trustList = TrustList.verify(await fetchText(trustUrl), { rootKeyFingerprints });
+  const unlockStarted = performance.now();
+  state.identity = Identity.unlock({
+    keyPem: await fetchText(keyUrl),
+    passphrase,
+    credential: (await fetchText(credentialUrl)).trim(),
+    trustList: state.trustList,
+  });
+  return { loadCoreMs: state.loadCoreMs, unlockMs: performance.now() - unlockStarted, crossOriginIsolated };
+}
+
+function context() {
+  return { identity: state.identity, trustList: state.trustList, stale: 'warn' };
+}
+
+/** Opens a package on the main thread (decryptAll in the module). */
+async function openMain(url, { consume = false } = {}) {
+  const bytes = await packageBytes(url, consume);
+  const started = performance.now();
+  const opened = openPackage(bytes, context());
+  const plaintext = await opened.decrypt();
+  const ms = performance.now() - started;
+  opened.close();
+  return { ms, size: plaintext.length };
+}
+
+/**
+ * Opens a package through the worker; records the time of every progress
+ * update to find the longest gap, and how late the main thread runs a
+ * 10 ms timer meanwhile (its responsiveness).
+ */
+async function openWorker(url, { inFlight = 4, consume = false } = {}) {
+  const bytes = await packageBytes(url, consume);
+  let lateness = 0;
+  let ticking = true;
+  const tick = (expected) => {
+    if (!ticking) {
+      return;
+    }
+    lateness = Math.max(lateness, performance.now() - expected);
+    const next = performance.now() + 10;
+    setTimeout(() => tick(next), 10);
+  };
+  tick(performance.now());
+  const started = performance.now();
+  const opened = openPackage(bytes, context());
+  const openedMs = performance.now() - started;
+  const stream = await opened.decryptStream({ inFlight });
+  if (stream === null) {
+    throw new Error('streaming is not available for this package');
+  }
+  const updates = [started];
+  stream.onProgress(() => updates.push(performance.now()));
+  await stream.done;
+  const ended = performance.now();
+  ticking = false;
+  updates.push(ended);
+  let gap = 0;
+  for (let index = 1; index < updates.length; index += 1) {
+    gap = Math.max(gap, updates[index] - updates[index - 1]);
+  }
+  opened.close();
+  return { ms: ended - started, openedMs, size: stream.size, maxGapMs: gap, updates: updates.length - 2, mainThreadLatenessMs: lateness };
+}
+
+/**
+ * Flips one byte in the middle of a package (inside its encrypted payload)
+ * and streams it: resolves to the name of the error the stream failed
+ * with, or to null when it wrongly succeeded.
+ */
+async function openWorkerTampered(url) {
+  const bytes = await packageBytes(url, false);
+  bytes[bytes.length >> 1] ^= 0x01;
+  const opened = openPackage(bytes, context());
+  const stream = await opened.decryptStream();
+  try {
+    await stream.done;
+    return { error: null };
+  } catch (error) {
+    return { error: error.name, zeroed: stream.bytes.every((byte) => byte === 0) };
+  } finally {
+    opened.close();
+  }
+}
+
+/** Raw crypto.subtle AES-256-GCM over segments of the same sizes, `inFlight` calls at once. */
+async function subtleBaseline({ size, segmentSize, inFlight = 4, runs = 3 }) {
+  const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  const segments = [];
+  for (let offset = 0; offset < size; offset += segmentSize) {
+    const length = Math.min(segmentSize, size - offset);
+    const plaintext = new Uint8Array(length);
+    for (let filled = 0; filled < length; filled += 65536) {
+      crypto.getRandomValues(plaintext.subarray(filled, Math.min(length, filled + 65536)));
+    }
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    segments.push({ iv, data: new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, plaintext)) });
+  }
+  const times = [];
+  for (let run = 0; run < runs; run += 1) {
+    const started = performance.now();
+    let next = 0;
+    const lane = async () => {
+      while (next < segments.length) {
+        const segment = segments[next];
+        next += 1;
+        await crypto.subtle.decrypt({ name: 'AES-GCM', iv: segment.iv }, key, segment.data);
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, lane));
+    times.push(performance.now() - started);
+  }
+  return { ms: median(times), times };
+}
+
+/** OpenPGP.js decrypting a binary message of `size` bytes encrypted to a P-256 key. */
+async function openpgpBaseline({ size, runs = 3 }) {
+  state.openpgp ??= await import('/openpgp/openpgp.min.mjs');
+  const openpgp = state.openpgp;
+  const { privateKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'nistP256',
+    userIDs: [{ name: 'Bench', email: 'bench@example.invalid' }],
+    format: 'object',
+  });
+  const data = new Uint8Array(size);
+  for (let filled = 0; filled < size; filled += 65536) {
+    crypto.getRandomValues(data.subarray(filled, Math.min(size, filled + 65536)));
+  }
+  const encrypted = await openpgp.encrypt({
+    message: await openpgp.createMessage({ binary: data }),
+    encryptionKeys: privateKey.toPublic(),
+    format: 'binary',
+  });
+  const times = [];
+  for (let run = 0; run < runs; run += 1) {
+    const started = performance.now();
+    const message = await openpgp.readMessage({ binaryMessage: encrypted });
+    const { data: decrypted } = await openpgp.decrypt({ message, decryptionKeys: privateKey, format: 'binary' });
+    times.push(performance.now() - started);
+    if (decrypted.length !== size) {
+      throw new Error(`OpenPGP.js returned ${decrypted.length} bytes, expected ${size}`);
+    }
+  }
+  return { ms: median(times), times, version: openpgp.config.versionString };
+}
+
+async function pdfjs() {
+  if (!state.pdfjs) {
+    state.pdfjs = await import(new URL('pdf.min.mjs', PDFJS_BASE).href);
+    state.pdfjs.GlobalWorkerOptions.workerSrc = new URL('pdf.worker.min.mjs', PDFJS_BASE).href;
+  }
+  return state.pdfjs;
+}
+
+/** Renders page 1 to the canvas; resolves once it is painted. */
+async function paintFirstPage(source) {
+  const lib = await pdfjs();
+  const task = lib.getDocument({
+    ...source,
+    isEvalSupported: false,
+    enableXfa: false,
+    useSystemFonts: false,
+    standardFontDataUrl: new URL('standard_fonts/', PDFJS_BASE).href,
+    cMapUrl: new URL('cmaps/', PDFJS_BASE).href,
+    cMapPacked: true,
+    wasmUrl: new URL('wasm/', PDFJS_BASE).href,
+  });
+  const document = await task.promise;
+  const page = await document.getPage(1);
+  const viewport = page.getViewport({ scale: 1 });
+  const canvas = window.document.getElementById('canvas');
+  canvas.width = Math.ceil(viewport.width);
+  canvas.height = Math.ceil(viewport.height);
+  await page.render({ canvas, canvasContext: canvas.getContext('2d'), viewport }).promise;
+  await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  return { document, task };
+}
+
+/**
+ * Time from bytes in memory to the first painted page. `mode`: "plain"
+ * (pdf.js on the unprotected PDF), "main" (open and decryptAll, then
+ * pdf.js) or "stream" (open, worker and pdf.js's range transport).
+ */
+async function pdfFirstPaint(url, mode) {
+  const bytes = (await fetchBytes(url)).slice();
+  await pdfjs();
+  const started = performance.now();
+  let opened = null;
+  let stream = null;
+  let source;
+  if (mode === 'plain') {
+    source = { data: bytes };
+  } else {
+    opened = openPackage(bytes, context());
+    if (mode === 'main') {
+      source = { data: await opened.decrypt() };
+    } else {
+      stream = await opened.decryptStream();
+      const range = pdfRangeTransport(state.pdfjs, stream);
+      if (globalThis.benchTrace) {
+        const request = range.requestDataRange;
+        range.requestDataRange = (begin, end) => {
+          console.log(`trace ${(performance.now() - started).toFixed(0)} request ${begin}-${end}`);
+          request(begin, end);
+        };
+        stream.onProgress((verified) => console.log(`trace ${(performance.now() - started).toFixed(0)} verified ${verified}`));
+      }
+      source = { range, length: stream.size, disableAutoFetch: true, disableStream: true };
+    }
+  }
+  const { task } = await paintFirstPage(source);
+  const ms = performance.now() - started;
+  let allMs = null;
+  if (stream) {
+    await stream.done;
+    allMs = performance.now() - started;
+  }
+  await task.destroy();
+  opened?.close();
+  return { ms, allMs };
+}
+
+window.bench = { setup, openMain, openWorker, openWorkerTampered, subtleBaseline, openpgpBaseline, pdfFirstPaint, fetchBytes: async (url) => (await fetchBytes(url)).length };
+document.getElementById('status').textContent = 'ready';

@@ -1,0 +1,349 @@
+//! Streaming decryption: the checks that let a Web Worker release a
+//! package's plaintext segment by segment.
+//!
+//! The main thread parses, unwraps, verifies and decides as usual. For a
+//! permitted package it then hands a worker a [`StreamPlan`] (where each
+//! segment lies in the archive and the digests the verified manifest and
+//! the originator's signed provenance expect) and the data key as a
+//! non-extractable WebCrypto key (`webcrypto.rs`). The worker runs its own
+//! instance of this module and, for every segment, asks a
+//! [`SegmentChecker`] to compare its size, GMAC segment hash and SHA-256
+//! with the signed values before it releases the plaintext; the page checks
+//! the whole-plaintext digest with `OpenedPackage.checkPlaintextDigest` once
+//! every segment arrived.
+//!
+//! Packages whose segment hashes are HMACs under the data key (`HS256`)
+//! have no plan: the checker would need the key, so they take the
+//! whole-payload path of `OpenedPackage.decryptAll`.
+
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use valise_core::key_access::DataKey;
+use valise_core::open::{Package as CorePackage, VerifiedPackage};
+use valise_core::segments::hash_matches;
+use wasm_bindgen::prelude::*;
+
+use crate::error::{to_js, BindingError, BindingResult, ErrorKind};
+use crate::package::OpenedPackage;
+
+/// One segment of a [`StreamPlan`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PlannedSegment {
+    /// Offset of the encrypted segment in the package archive.
+    offset: u64,
+    /// Nonce, ciphertext and tag.
+    encrypted_size: u64,
+    plaintext_size: u64,
+    /// The manifest's segment hash as stored (raw GMAC tag or hex text), in hex.
+    hash: String,
+    /// SHA-256 of the encrypted segment from the signed provenance, in hex.
+    sha256: Option<String>,
+}
+
+/// What a worker needs to decrypt and check a verified package segment by
+/// segment. It holds no secret: every value comes from the verified
+/// manifest or the signed provenance.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StreamPlan {
+    segments: Vec<PlannedSegment>,
+    plaintext_size: u64,
+    /// SHA-256 of the whole plaintext from the signed provenance, in hex.
+    plaintext_sha256: Option<String>,
+}
+
+impl StreamPlan {
+    /// Builds the plan of a verified package; `None` when its segment
+    /// hashes are HMACs under the data key.
+    pub(crate) fn new(package: &CorePackage, verified: &VerifiedPackage) -> Option<StreamPlan> {
+        if package.manifest().encryption_information.integrity_information.segment_hash_alg != "GMAC" {
+            return None;
+        }
+        let (payload_offset, _) = verified.payload_range();
+        let digests = verified.provenance.as_ref().map(|provenance| &provenance.segment_sha256);
+        let segments = verified
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| PlannedSegment {
+                offset: payload_offset + entry.payload_offset,
+                encrypted_size: entry.encrypted_size,
+                plaintext_size: entry.plaintext_size,
+                hash: hex::encode(&entry.hash),
+                sha256: digests.and_then(|digests| digests.get(index)).map(hex::encode),
+            })
+            .collect();
+        Some(StreamPlan {
+            segments,
+            plaintext_size: verified.plaintext_size(),
+            plaintext_sha256: verified.provenance.as_ref().map(|provenance| hex::encode(provenance.plaintext_sha256)),
+        })
+    }
+}
+
+/// The streaming state an [`OpenedPackage`] keeps: the plan, and the data
+/// key until `segmentKey()` hands it to WebCrypto.
+pub(crate) struct Streaming {
+    pub(crate) plan: StreamPlan,
+    pub(crate) key: Option<DataKey>,
+}
+
+impl Streaming {
+    /// Prepares streaming for a verified package; `None` when it must be
+    /// decrypted whole.
+    pub(crate) fn new(package: &CorePackage, verified: &VerifiedPackage, key: &DataKey) -> Option<Streaming> {
+        StreamPlan::new(package, verified).map(|plan| Streaming { plan, key: Some(DataKey::from_bytes(*key.as_bytes())) })
+    }
+}
+
+#[wasm_bindgen]
+impl OpenedPackage {
+    /// Returns the plan a worker decrypts by (`StreamPlan`), or `null` when
+    /// the package must be decrypted whole with `decryptAll`.
+    #[wasm_bindgen(js_name = streamPlan, unchecked_return_type = "StreamPlan | null")]
+    pub fn stream_plan(&self) -> Result<JsValue, JsValue> {
+        match &self.stream {
+            Some(streaming) => to_js(&streaming.plan),
+            None => Ok(JsValue::NULL),
+        }
+    }
+}
+
+fn integrity(what: &str, index: usize) -> BindingError {
+    // The message names the check and the segment, never any byte of it.
+    BindingError::new(ErrorKind::Integrity, format!("The package was altered or damaged: segment {index} failed its {what} check."))
+}
+
+fn decode_hex(text: &str, what: &str) -> BindingResult<Vec<u8>> {
+    hex::decode(text).map_err(|error| BindingError::new(ErrorKind::Internal, format!("invalid {what} in the stream plan: {error}")))
+}
+
+/// Checks, inside a worker, the segments of one package against its plan.
+///
+/// The worker computes each encrypted segment's SHA-256 with
+/// `crypto.subtle.digest` (native code, SHA extensions where the CPU has
+/// them) while `crypto.subtle.decrypt` checks the GCM tag; this checker
+/// compares the results with what the verified manifest and the signed
+/// provenance expect before the worker may release the plaintext.
+#[wasm_bindgen]
+pub struct SegmentChecker {
+    plan: StreamPlan,
+    hashes: Vec<Vec<u8>>,
+    digests: Option<Vec<[u8; 32]>>,
+    passed: Vec<bool>,
+    failed: bool,
+}
+
+#[wasm_bindgen]
+impl SegmentChecker {
+    /// Creates a checker from the plan `OpenedPackage.streamPlan()` returned.
+    ///
+    /// # Errors
+    ///
+    /// `Internal` when the plan is not one this module wrote.
+    #[wasm_bindgen(constructor)]
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "StreamPlan")] plan: JsValue) -> Result<SegmentChecker, JsValue> {
+        Ok(Self::from_plan(serde_wasm_bindgen::from_value(plan).map_err(|error| {
+            BindingError::new(ErrorKind::Internal, format!("invalid stream plan: {error}"))
+        })?)?)
+    }
+
+    /// Number of segments.
+    #[wasm_bindgen(getter, js_name = segmentCount)]
+    pub fn segment_count(&self) -> usize {
+        self.plan.segments.len()
+    }
+
+    /// Whether `checkSegment` needs the SHA-256 of each encrypted segment
+    /// (a profile package, whose provenance signs them).
+    #[wasm_bindgen(getter, js_name = needsDigest)]
+    pub fn needs_digest(&self) -> bool {
+        self.digests.is_some()
+    }
+
+    /// Checks segment `index` before its plaintext is released: the size of
+    /// the encrypted segment, its GMAC segment hash (`tag`, its last 16
+    /// bytes), its SHA-256 against the signed provenance (`sha256`, when
+    /// `needsDigest`), and the size of the plaintext the decryption, which
+    /// checked the GCM tag, returned.
+    ///
+    /// # Errors
+    ///
+    /// `Integrity` naming the segment and the check that failed; every
+    /// later call fails too.
+    #[wasm_bindgen(js_name = checkSegment)]
+    pub fn check_segment(&mut self, index: usize, encrypted_size: f64, tag: &[u8], sha256: Option<Vec<u8>>, plaintext_size: f64) -> Result<(), JsValue> {
+        Ok(self.check_inner(index, encrypted_size, tag, sha256.as_deref(), plaintext_size)?)
+    }
+
+    /// Checks that every segment passed.
+    ///
+    /// # Errors
+    ///
+    /// `Integrity` naming the first segment that did not.
+    pub fn finish(&self) -> Result<(), JsValue> {
+        Ok(self.finish_inner()?)
+    }
+}
+
+impl SegmentChecker {
+    fn from_plan(plan: StreamPlan) -> BindingResult<SegmentChecker> {
+        let hashes = plan.segments.iter().map(|segment| decode_hex(&segment.hash, "segment hash")).collect::<BindingResult<Vec<_>>>()?;
+        let digests = match plan.plaintext_sha256 {
+            Some(_) => Some(
+                plan.segments
+                    .iter()
+                    .map(|segment| {
+                        let text = segment.sha256.as_deref().ok_or_else(|| BindingError::new(ErrorKind::Internal, "stream plan lacks a segment digest"))?;
+                        <[u8; 32]>::try_from(decode_hex(text, "segment digest")?)
+                            .map_err(|_| BindingError::new(ErrorKind::Internal, "segment digest in the stream plan is not 32 bytes"))
+                    })
+                    .collect::<BindingResult<Vec<_>>>()?,
+            ),
+            None => None,
+        };
+        let passed = vec![false; plan.segments.len()];
+        Ok(SegmentChecker { plan, hashes, digests, passed, failed: false })
+    }
+
+    fn fail(&mut self, what: &str, index: usize) -> BindingError {
+        self.failed = true;
+        integrity(what, index)
+    }
+
+    fn check_inner(&mut self, index: usize, encrypted_size: f64, tag: &[u8], sha256: Option<&[u8]>, plaintext_size: f64) -> BindingResult<()> {
+        if self.failed {
+            return Err(integrity("earlier", index));
+        }
+        let Some(segment) = self.plan.segments.get(index) else {
+            return Err(BindingError::new(ErrorKind::Internal, format!("segment index {index} out of range (0..{})", self.plan.segments.len())));
+        };
+        // Sizes are below 2^53 (bounded when the manifest was parsed), so f64 is exact.
+        #[allow(clippy::cast_precision_loss, reason = "segment sizes are bounded far below 2^53")]
+        let (expected_encrypted, expected_plaintext) = (segment.encrypted_size as f64, segment.plaintext_size as f64);
+        if encrypted_size != expected_encrypted {
+            return Err(self.fail("size", index));
+        }
+        let hash_ok = tag.len() == 16 && self.hashes.get(index).is_some_and(|stored| hash_matches(stored, tag));
+        if !hash_ok {
+            return Err(self.fail("segment hash", index));
+        }
+        if let Some(digests) = &self.digests {
+            let matches = match (digests.get(index), sha256) {
+                (Some(expected), Some(digest)) => digest.len() == 32 && bool::from(expected[..].ct_eq(digest)),
+                _ => false,
+            };
+            if !matches {
+                return Err(self.fail("signed digest", index));
+            }
+        }
+        if plaintext_size != expected_plaintext {
+            return Err(self.fail("plaintext size", index));
+        }
+        if let Some(passed) = self.passed.get_mut(index) {
+            *passed = true;
+        }
+        Ok(())
+    }
+
+    fn finish_inner(&self) -> BindingResult<()> {
+        if self.failed {
+            return Err(integrity("earlier", 0));
+        }
+        match self.passed.iter().position(|passed| !passed) {
+            Some(index) => Err(integrity("completeness", index)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl OpenedPackage {
+    /// Checks the SHA-256 of the whole plaintext, computed by the page with
+    /// `crypto.subtle.digest` once every segment arrived, against the
+    /// originator's signed digest. A stock package has none: it passes.
+    ///
+    /// # Errors
+    ///
+    /// `Integrity` on a mismatch.
+    #[wasm_bindgen(js_name = checkPlaintextDigest)]
+    pub fn check_plaintext_digest(&self, digest: &[u8]) -> Result<(), JsValue> {
+        let Some(provenance) = &self.verified.provenance else {
+            return Ok(());
+        };
+        if digest.len() == 32 && bool::from(provenance.plaintext_sha256[..].ct_eq(digest)) {
+            Ok(())
+        } else {
+            Err(BindingError::new(ErrorKind::Integrity, "The package was altered or damaged: the whole plaintext does not match the signed digest.").into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    fn plan(encrypted: &[&[u8]], plaintext_sizes: &[u64]) -> StreamPlan {
+        StreamPlan {
+            segments: encrypted
+                .iter()
+                .zip(plaintext_sizes)
+                .map(|(encrypted, plaintext_size)| PlannedSegment {
+                    offset: 0,
+                    encrypted_size: encrypted.len() as u64,
+                    plaintext_size: *plaintext_size,
+                    hash: hex::encode(&encrypted[encrypted.len() - 16..]),
+                    sha256: Some(hex::encode(Sha256::digest(encrypted))),
+                })
+                .collect(),
+            plaintext_size: plaintext_sizes.iter().sum(),
+            plaintext_sha256: Some(hex::encode([0u8; 32])),
+        }
+    }
+
+    fn check(checker: &mut SegmentChecker, index: usize, encrypted: &[u8], plaintext_size: f64) -> BindingResult<()> {
+        let digest: [u8; 32] = Sha256::digest(encrypted).into();
+        checker.check_inner(index, encrypted.len() as f64, &encrypted[encrypted.len() - 16..], Some(&digest), plaintext_size)
+    }
+
+    #[test]
+    fn accepts_matching_segments_in_any_order() {
+        let encrypted = [[7u8; 40], [9u8; 40]];
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        assert!(checker.finish_inner().is_err(), "nothing checked yet");
+        check(&mut checker, 1, &encrypted[1], 12.0).expect("segment 1");
+        check(&mut checker, 0, &encrypted[0], 12.0).expect("segment 0");
+        checker.finish_inner().expect("finish");
+    }
+
+    #[test]
+    fn rejects_altered_segment_and_stays_failed() {
+        let encrypted = [[7u8; 40], [9u8; 40]];
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        let mut altered = encrypted[0];
+        altered[14] ^= 1;
+        assert!(check(&mut checker, 0, &altered, 12.0).is_err());
+        assert!(check(&mut checker, 1, &encrypted[1], 12.0).is_err());
+        assert!(checker.finish_inner().is_err());
+    }
+
+    #[test]
+    fn rejects_wrong_tag_size_or_missing_digest() {
+        let encrypted = [[7u8; 40], [9u8; 40]];
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&encrypted[0][24..]);
+        tag[0] ^= 1;
+        let digest: [u8; 32] = Sha256::digest(encrypted[0]).into();
+        assert!(checker.check_inner(0, 40.0, &tag, Some(&digest), 12.0).is_err());
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        assert!(checker.check_inner(0, 40.0, &encrypted[0][24..], None, 12.0).is_err());
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        assert!(check(&mut checker, 0, &encrypted[0], 11.0).is_err());
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        assert!(check(&mut checker, 0, &encrypted[0][..39], 12.0).is_err());
+    }
+}

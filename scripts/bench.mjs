@@ -1,0 +1,463 @@
+// `npm run bench`: measures the viewer against what a user could pick
+// instead, side by side in one run, and prints a table of ratios. It builds
+// the wasm module and the CLI in release mode, makes a demo community and
+// packages of the sizes below, serves a cross-origin-isolated bench page on
+// 127.0.0.1 and drives Debian's Chromium through it. The full run writes
+// bench/results.json (the record the figures in docs/benchmarks.md come
+// from); `--smoke` (or BENCH_SMOKE=1) uses small sizes, reuses what is
+// already built, writes its JSON to a temporary folder and takes under two
+// minutes, so CI keeps the suite working.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { parse as parseToml } from 'smol-toml';
+import { writeLargePdf } from '../bench/lib/pdf.mjs';
+import { serveBench } from '../bench/lib/server.mjs';
+import { CHROMIUM_ARGS } from '../tests/e2e/lib/browser.mjs';
+import { DEMO_PASSPHRASE, buildDemo } from './lib/demo.mjs';
+import { CHROMIUM_PATH, ROOT, ensureChromium, output, run } from './lib/setup.mjs';
+
+const MiB = 1024 * 1024;
+const { values: options } = parseArgs({
+  options: { smoke: { type: 'boolean', default: false }, 'skip-build': { type: 'boolean', default: false }, out: { type: 'string' } },
+});
+const smoke = options.smoke || process.env.BENCH_SMOKE === '1';
+const SIZES = smoke
+  ? { open: [1 * MiB, 4 * MiB], pdf: [1 * MiB, 3 * MiB], cli: 4 * MiB, runs: 1 }
+  : { open: [16 * MiB, 64 * MiB], pdf: [10 * MiB, 100 * MiB], cli: 64 * MiB, runs: 3 };
+const PERSON = 'alice';
+const SEGMENT_SIZE = 2 * MiB;
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function mib(bytes) {
+  return `${(bytes / MiB).toFixed(0)} MiB`;
+}
+
+/**
+ * Builds the release wasm module and CLI; the smoke run, and a run with
+ * `--skip-build` (figures of what was built last), reuse what exists.
+ */
+function build() {
+  const reuse = smoke || options['skip-build'];
+  if (!reuse || !existsSync(join(ROOT, 'www', 'pkg', 'valise_wasm_bg.wasm'))) {
+    run('node', [join(ROOT, 'scripts', 'build.mjs'), '--only', 'portal']);
+  }
+  const release = join(ROOT, 'target', 'release', 'valise');
+  if (!reuse || (!smoke && !existsSync(release))) {
+    run('cargo', ['build', '-p', 'valise', '--release', '--locked']);
+    return { cli: release, profile: 'release' };
+  }
+  if (existsSync(release)) {
+    return { cli: release, profile: 'release' };
+  }
+  const debug = join(ROOT, 'target', 'debug', 'valise');
+  if (!existsSync(debug)) {
+    run('cargo', ['build', '-p', 'valise', '--locked']);
+  }
+  return { cli: debug, profile: 'debug' };
+}
+
+function machine(browserVersion) {
+  const lscpu = output('lscpu', []) ?? '';
+  const dirty = (output('git', ['status', '--porcelain'], { cwd: ROOT }) ?? '').length > 0;
+  return {
+    cpu: lscpu.match(/^Model name:\s*(.+)$/m)?.[1] ?? cpus()[0]?.model ?? 'unknown',
+    cores: Number(output('nproc', [])) || cpus().length,
+    aesInstructions: /\baes\b/.test(lscpu),
+    browser: `Chromium ${browserVersion}`,
+    commit: `${output('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }) ?? 'unknown'}${dirty ? '+dirty' : ''}`,
+    loadAverageAtStart: loadavg().map((value) => Number(value.toFixed(2))),
+  };
+}
+
+/** Runs the CLI; throws with its stderr on failure. */
+function valise(cli, args) {
+  const result = spawnSync(cli, args, { encoding: 'utf8', env: { ...process.env, VALISE_PASSPHRASE: DEMO_PASSPHRASE } });
+  if (result.status !== 0) {
+    throw new Error(`valise ${args.join(' ')} failed (status ${result.status}):\n${result.stderr}`);
+  }
+}
+
+function sealTo(cli, demo, input, outFile, mediaType) {
+  const token = readFileSync(join(demo, 'identities', `${PERSON}.credential.jws`), 'utf8').trim();
+  const kid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).keyAccessKey.kid;
+  valise(cli, [
+    'seal', input,
+    '--to', `${kid}=${join(demo, 'identities', `${PERSON}.pub.pem`)}`,
+    '--sign-key', join(demo, 'community', 'alpha-cert.sign.key.pem'),
+    '--org', 'alpha-cert',
+    '--community', 'https://demo-isac.invalid',
+    '--label', 'TLP:AMBER',
+    '--media-type', mediaType,
+    '--segment-size', String(SEGMENT_SIZE),
+    '-o', outFile,
+  ]);
+}
+
+function writeRandom(path, size) {
+  const chunks = [];
+  for (let written = 0; written < size; written += 16 * MiB) {
+    chunks.push(randomBytes(Math.min(16 * MiB, size - written)));
+  }
+  writeFileSync(path, Buffer.concat(chunks));
+}
+
+function timed(step) {
+  const started = process.hrtime.bigint();
+  step();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** The CLI's seal and open throughput next to `openssl speed` in MB/s. */
+function cliFigures(cli, demo, data) {
+  const input = join(data, 'cli-input.bin');
+  writeRandom(input, SIZES.cli);
+  const sealed = join(data, 'cli.tdf');
+  const opened = join(data, 'cli-output.bin');
+  const seal = [];
+  const open = [];
+  for (let runIndex = 0; runIndex < SIZES.runs + 1; runIndex += 1) {
+    rmSync(sealed, { force: true });
+    rmSync(opened, { force: true });
+    seal.push(timed(() => sealTo(cli, demo, input, sealed, 'application/octet-stream')));
+    open.push(timed(() => valise(cli, ['open', sealed, '--key', join(demo, 'identities', `${PERSON}.key.pem`), '-o', opened])));
+  }
+  if (statSync(opened).size !== SIZES.cli) {
+    throw new Error('valise open wrote a file of the wrong size');
+  }
+  const speed = execFileSync('openssl', ['speed', '-elapsed', '-evp', 'aes-256-gcm', '-bytes', '16384', '-seconds', smoke ? '1' : '3'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const line = speed.split('\n').find((text) => /^aes-256-gcm\s/i.test(text.trim()));
+  const kilobytes = Number(line?.trim().split(/\s+/).at(-1)?.replace(/k$/, ''));
+  const openssl = (kilobytes * 1000) / 1e6;
+  const mbps = (ms) => SIZES.cli / 1e6 / (ms / 1000);
+  // The first run warms the page cache; the median of the others counts.
+  return {
+    size: SIZES.cli,
+    sealMs: median(seal.slice(1)),
+    openMs: median(open.slice(1)),
+    sealMBps: mbps(median(seal.slice(1))),
+    openMBps: mbps(median(open.slice(1))),
+    opensslMBps: openssl,
+    sealRatio: mbps(median(seal.slice(1))) / openssl,
+    openRatio: mbps(median(open.slice(1))) / openssl,
+  };
+}
+
+function wasmSize() {
+  const file = join(ROOT, 'www', 'pkg', 'valise_wasm_bg.wasm');
+  const bytes = readFileSync(file);
+  const config = parseToml(readFileSync(join(ROOT, 'wasm-pack.toml'), 'utf8'));
+  const budget = config.build?.find((entry) => entry.name === 'portal')?.['size-budget-gzip-bytes'] ?? config.defaults?.['size-budget-gzip-bytes'];
+  return {
+    rawBytes: bytes.length,
+    gzipBytes: gzipSync(bytes, { level: 9 }).length,
+    budgetGzipBytes: Number(budget),
+    optLevel: config.defaults?.['wasm-opt']?.find((flag) => /^-O/.test(flag)) ?? null,
+  };
+}
+
+/** The process ids under `root` (children, grandchildren, ...). */
+function descendants(root) {
+  const parents = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const found = [];
+  for (const [pid] of parents) {
+    for (let cursor = parents.get(pid); cursor; cursor = parents.get(cursor)) {
+      if (cursor === root) {
+        found.push(pid);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+function status(pid, field) {
+  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+  return match ? Number(match[1]) * 1024 : null;
+}
+
+/**
+ * The renderer processes of our browser (the one started with `marker`
+ * among its arguments; other browsers may run on the machine).
+ */
+function renderersOf(marker) {
+  const browserPid = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .find((entry) => {
+      try {
+        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        return cmdline.includes(marker) && !cmdline.includes('--type=');
+      } catch {
+        return false;
+      }
+    });
+  return descendants(Number(browserPid)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer');
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function newBenchPage(browser, url, setup) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  if (process.env.BENCH_TRACE === '1') {
+    // Prints when pdf.js asks for ranges and when segments verify.
+    await page.addInitScript(() => {
+      globalThis.benchTrace = true;
+    });
+    page.on('console', (message) => message.text().startsWith('trace ') && console.error(message.text()));
+  }
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${url}/bench/index.html`);
+  await page.waitForFunction(() => window.bench !== undefined, null, { timeout: 60_000 });
+  const ready = await page.evaluate((args) => window.bench.setup(args), setup);
+  if (!ready.crossOriginIsolated) {
+    throw new Error('the bench page is not cross-origin isolated: check the COOP and COEP headers');
+  }
+  return { context, page, ready, errors };
+}
+
+async function measure(page, fn, args) {
+  return page.evaluate(([name, value]) => window.bench[name](...value), [fn, args]);
+}
+
+/** Runs `fn` once to warm up (the cold figure), then `SIZES.runs` times. */
+async function repeated(page, fn, args) {
+  const cold = await measure(page, fn, args);
+  const warm = [];
+  for (let index = 0; index < SIZES.runs; index += 1) {
+    warm.push(await measure(page, fn, args));
+  }
+  const pick = (key) => median(warm.map((result) => result[key]));
+  return { cold, warm: warm[0] && Object.fromEntries(Object.keys(warm[0]).map((key) => [key, typeof warm[0][key] === 'number' ? pick(key) : warm[0][key]])) };
+}
+
+/**
+ * Peak resident memory of the renderers (the page, its workers and pdf.js's
+ * worker live there) while `fn` fetches and opens a package, over the
+ * document size. Each renderer's peak is reset first; the idle ones add
+ * nothing.
+ */
+async function peakMemory(browser, url, setup, marker, fn, packageUrl, size) {
+  const { context, page } = await newBenchPage(browser, url, setup);
+  await page.evaluate(() => globalThis.gc?.());
+  const pids = renderersOf(marker);
+  const before = new Map();
+  for (const pid of pids) {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    before.set(pid, status(pid, 'VmRSS'));
+  }
+  await measure(page, fn, [packageUrl, { consume: true }]);
+  let extra = 0;
+  for (const pid of pids) {
+    extra += Math.max(0, status(pid, 'VmHWM') - before.get(pid));
+  }
+  await context.close();
+  return { renderers: pids.length, extraBytes: extra, ratio: extra / size };
+}
+
+async function main() {
+  const work = mkdtempSync(join(tmpdir(), 'valise-bench-'));
+  try {
+    await benchmark(work);
+  } finally {
+    // The packages and keys go; a smoke run's results.json stays for CI logs.
+    rmSync(join(work, 'data'), { recursive: true, force: true });
+    rmSync(join(work, 'demo'), { recursive: true, force: true });
+  }
+}
+
+async function benchmark(work) {
+  const started = Date.now();
+  ensureChromium();
+  const { cli, profile } = build();
+  const demo = join(work, 'demo');
+  const data = join(work, 'data');
+  const manifest = buildDemo(demo, { cli });
+  execFileSync('mkdir', ['-p', data]);
+
+  const packages = {};
+  for (const size of SIZES.open) {
+    const input = join(data, `random-${size}.bin`);
+    writeRandom(input, size);
+    sealTo(cli, demo, input, join(data, `random-${size}.tdf`), 'application/octet-stream');
+    rmSync(input);
+    packages[`open-${size}`] = `/data/random-${size}.tdf`;
+  }
+  const pdfPages = {};
+  for (const size of SIZES.pdf) {
+    const pdf = join(data, `large-${size}.pdf`);
+    pdfPages[size] = writeLargePdf(pdf, size);
+    sealTo(cli, demo, pdf, join(data, `large-${size}.tdf`), 'application/pdf');
+  }
+  const cliResult = cliFigures(cli, demo, data);
+
+  const server = await serveBench({
+    '/www/': join(ROOT, 'www'),
+    '/bench/': join(ROOT, 'bench', 'page'),
+    '/openpgp/': join(ROOT, 'node_modules', 'openpgp', 'dist'),
+    '/data/': data,
+    '/demo/': demo,
+  });
+  const marker = `--valise-bench=${randomBytes(6).toString('hex')}`;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc', marker],
+  });
+  const setup = {
+    trustUrl: '/demo/community/trust.json',
+    rootKeyFingerprints: [manifest.rootFingerprint],
+    keyUrl: `/demo/identities/${PERSON}.key.pem`,
+    credentialUrl: `/demo/identities/${PERSON}.credential.jws`,
+    passphrase: manifest.passphrase,
+  };
+  const results = { smoke, machine: machine(browser.version()), cliProfile: profile, sizes: SIZES, figures: {} };
+  const figures = results.figures;
+  try {
+    // M10: cold start in a fresh context: compile and instantiate the
+    // module, then open the demo PDF and paint its first page.
+    const cold = await newBenchPage(browser, server.url, setup);
+    const coldPaint = await measure(cold.page, 'pdfFirstPaint', ['/demo/packages/wiper-alert.tdf', 'stream']);
+    figures.coldStart = {
+      loadCoreMs: cold.ready.loadCoreMs,
+      unlockMs: cold.ready.unlockMs,
+      firstPageMs: coldPaint.ms,
+      share: cold.ready.loadCoreMs / (cold.ready.loadCoreMs + coldPaint.ms),
+    };
+    await cold.context.close();
+
+    const { page, context, errors } = await newBenchPage(browser, server.url, setup);
+    // The streaming path must refuse an altered segment before anything is timed.
+    const tampered = await measure(page, 'openWorkerTampered', [packages[`open-${SIZES.open.at(-1)}`]]);
+    if (tampered.error !== 'IntegrityError' || !tampered.zeroed) {
+      throw new Error(`streaming an altered package ended with ${JSON.stringify(tampered)}, expected IntegrityError`);
+    }
+    figures.open = [];
+    for (const size of SIZES.open) {
+      const url = packages[`open-${size}`];
+      const main = await repeated(page, 'openMain', [url]);
+      const worker = await repeated(page, 'openWorker', [url]);
+      const worker1 = await repeated(page, 'openWorker', [url, { inFlight: 1 }]);
+      const subtle = await repeated(page, 'subtleBaseline', [{ size, segmentSize: SEGMENT_SIZE, inFlight: 4, runs: 1 }]);
+      const openpgp = await repeated(page, 'openpgpBaseline', [{ size, runs: 1 }]);
+      figures.open.push({
+        size,
+        main,
+        worker,
+        workerOneInFlight: worker1,
+        subtle,
+        openpgp,
+        m1: { main: subtle.warm.ms / main.warm.ms, worker: subtle.warm.ms / worker.warm.ms, workerCold: subtle.cold.ms / worker.cold.ms },
+        m2: { main: openpgp.warm.ms / main.warm.ms, worker: openpgp.warm.ms / worker.warm.ms },
+      });
+    }
+    figures.pdf = [];
+    for (const size of SIZES.pdf) {
+      const url = `/data/large-${size}.tdf`;
+      const plain = await repeated(page, 'pdfFirstPaint', [`/data/large-${size}.pdf`, 'plain']);
+      const main = await repeated(page, 'pdfFirstPaint', [url, 'main']);
+      const stream = await repeated(page, 'pdfFirstPaint', [url, 'stream']);
+      figures.pdf.push({
+        size,
+        pages: pdfPages[size],
+        plain,
+        main,
+        stream,
+        m4: { main: main.warm.ms / plain.warm.ms, stream: stream.warm.ms / plain.warm.ms, streamCold: stream.cold.ms / plain.cold.ms },
+      });
+    }
+    // M11: progress while opening the largest PDF package in the worker.
+    const largest = SIZES.pdf.at(-1);
+    const progress = await repeated(page, 'openWorker', [`/data/large-${largest}.tdf`]);
+    figures.progress = { size: largest, ...progress, m11: progress.warm.maxGapMs / progress.warm.ms };
+    if (errors.length > 0) {
+      throw new Error(`the bench page reported errors:\n${errors.join('\n')}`);
+    }
+    await context.close();
+
+    // M5: peak memory of the renderer, each in a fresh context.
+    figures.memory = [];
+    for (const [label, size, url, plaintextSize] of [
+      ['open', SIZES.open.at(-1), packages[`open-${SIZES.open.at(-1)}`], SIZES.open.at(-1)],
+      ['pdf', largest, `/data/large-${largest}.tdf`, statSync(join(data, `large-${largest}.pdf`)).size],
+    ]) {
+      for (const fn of ['openMain', 'openWorker']) {
+        figures.memory.push({ what: label, size, path: fn, ...(await peakMemory(browser, server.url, setup, marker, fn, url, plaintextSize)) });
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  figures.cli = cliResult;
+  figures.wasm = wasmSize();
+  results.machine.loadAverageAtEnd = loadavg().map((value) => Number(value.toFixed(2)));
+  results.elapsedSeconds = Math.round((Date.now() - started) / 1000);
+
+  const out = options.out ?? (smoke ? join(work, 'results.json') : join(ROOT, 'bench', 'results.json'));
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+  console.log(`\nresults: ${out}`);
+}
+
+function printTable({ machine: info, figures, cliProfile }) {
+  const rows = [];
+  const row = (figure, ours, baseline, ratio, goal) => rows.push([figure, ours, baseline, ratio.toFixed(2), goal]);
+  const ms = (value) => `${value.toFixed(1)} ms`;
+  for (const entry of figures.open) {
+    row(`M1 open ${mib(entry.size)}, worker (warm)`, ms(entry.worker.warm.ms), `subtle ${ms(entry.subtle.warm.ms)}`, entry.m1.worker, '>= 0.9');
+    row(`M1 open ${mib(entry.size)}, worker (cold)`, ms(entry.worker.cold.ms), `subtle ${ms(entry.subtle.cold.ms)}`, entry.m1.workerCold, '>= 0.9');
+    row(`M1 open ${mib(entry.size)}, main thread wasm`, ms(entry.main.warm.ms), `subtle ${ms(entry.subtle.warm.ms)}`, entry.m1.main, '>= 0.9');
+    row(`M2 open ${mib(entry.size)} vs OpenPGP.js`, ms(entry.worker.warm.ms), `openpgp ${ms(entry.openpgp.warm.ms)}`, entry.m2.worker, '>= 1.2');
+  }
+  for (const entry of figures.pdf) {
+    row(`M4 first page ${mib(entry.size)} PDF, stream (warm)`, ms(entry.stream.warm.ms), `pdf.js ${ms(entry.plain.warm.ms)}`, entry.m4.stream, '<= 1.10');
+    row(`M4 first page ${mib(entry.size)} PDF, stream (cold)`, ms(entry.stream.cold.ms), `pdf.js ${ms(entry.plain.cold.ms)}`, entry.m4.streamCold, '<= 1.10');
+    row(`M4 first page ${mib(entry.size)} PDF, main thread`, ms(entry.main.warm.ms), `pdf.js ${ms(entry.plain.warm.ms)}`, entry.m4.main, '<= 1.10');
+  }
+  for (const entry of figures.memory) {
+    row(`M5 peak memory ${entry.what} ${mib(entry.size)}, ${entry.path}`, mib(entry.extraBytes), `document ${mib(entry.size)}`, entry.ratio, '<= 1.5');
+  }
+  row('M10 module compile+instantiate / first page (cold)', ms(figures.coldStart.loadCoreMs), `first page ${ms(figures.coldStart.firstPageMs)}`, figures.coldStart.share, '<= 0.05');
+  row(`M11 largest progress gap, ${mib(figures.progress.size)}`, ms(figures.progress.warm.maxGapMs), `total ${ms(figures.progress.warm.ms)}`, figures.progress.m11, '<= 0.01');
+  row('wasm module gzip', `${figures.wasm.gzipBytes} B (raw ${figures.wasm.rawBytes} B)`, `budget ${figures.wasm.budgetGzipBytes} B`, figures.wasm.gzipBytes / figures.wasm.budgetGzipBytes, '<= 1');
+  row(`CLI open ${mib(figures.cli.size)} (${cliProfile})`, `${figures.cli.openMBps.toFixed(0)} MB/s`, `openssl ${figures.cli.opensslMBps.toFixed(0)} MB/s`, figures.cli.openRatio, '>= 0.5');
+  row(`CLI seal ${mib(figures.cli.size)} (${cliProfile})`, `${figures.cli.sealMBps.toFixed(0)} MB/s`, `openssl ${figures.cli.opensslMBps.toFixed(0)} MB/s`, figures.cli.sealRatio, '');
+  console.log(`${info.cpu}, ${info.cores} cores, ${info.browser}, commit ${info.commit}, load ${info.loadAverageAtStart.join(' ')} -> ${info.loadAverageAtEnd.join(' ')}`);
+  const widths = [0, 1, 2, 3, 4].map((column) => Math.max(...rows.map((cells) => cells[column].length), ['figure', 'ours', 'baseline', 'ratio', 'goal'][column].length));
+  const format = (cells) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ');
+  console.log(format(['figure', 'ours', 'baseline', 'ratio', 'goal']));
+  for (const cells of rows) {
+    console.log(format(cells));
+  }
+}
+
+await main();

@@ -1,0 +1,163 @@
+// The streaming decryption worker. The main thread has already parsed,
+// unwrapped, verified and decided; it posts the package bytes (transferred,
+// not copied), the stream plan and the data key as a non-extractable
+// WebCrypto key. For each segment, several at a time, this worker has
+// crypto.subtle decrypt it (which checks the GCM tag) and hash the
+// encrypted bytes, asks its own instance of the module to compare size,
+// segment hash and SHA-256 with the verified manifest and the originator's
+// signed provenance, and only then posts the plaintext, transferring its
+// buffer. Segments the page asks for (pdf.js reading the end of a file
+// first) go ahead of the others. The page checks the whole-plaintext digest
+// once every segment arrived.
+//
+// Messages in:  { type: 'start', module, plan, key, buffer, byteOffset, inFlight }
+//               { type: 'prioritize', indexes }
+// Messages out: { type: 'segment', index, offset, data }   (data: ArrayBuffer)
+//               { type: 'progress', verifiedBytes, totalBytes }
+//               { type: 'done' }
+//               { type: 'error', error }   (a tagged error of the module)
+import init, { SegmentChecker } from '../../pkg/valise_wasm.js';
+
+const job = {
+  plan: null,
+  key: null,
+  encrypted: null,
+  checker: null,
+  inFlight: 4,
+  running: 0,
+  started: new Set(),
+  priority: [],
+  nextSequential: 0,
+  finished: 0,
+  verifiedBytes: 0,
+  offsets: [],
+  failed: false,
+};
+
+function fail(error) {
+  if (job.failed) {
+    return;
+  }
+  job.failed = true;
+  const tagged =
+    error && typeof error === 'object' && 'kind' in error && 'message' in error
+      ? error
+      : { kind: 'Internal', message: `Streaming decryption failed: ${error?.message ?? error}`, reasons: [] };
+  // The message names the segment and the check, never any byte of it.
+  console.error(`valise-open worker: ${tagged.kind}: ${tagged.message}`);
+  self.postMessage({ type: 'error', error: tagged });
+}
+
+/** Picks the next segment to decrypt: requested ones first, then in order. */
+function nextIndex() {
+  while (job.priority.length > 0) {
+    const index = job.priority.shift();
+    if (!job.started.has(index)) {
+      return index;
+    }
+  }
+  while (job.nextSequential < job.plan.segments.length && job.started.has(job.nextSequential)) {
+    job.nextSequential += 1;
+  }
+  return job.nextSequential < job.plan.segments.length ? job.nextSequential : -1;
+}
+
+async function decryptSegment(index) {
+  const segment = job.plan.segments[index];
+  const encrypted = job.encrypted.subarray(segment.offset, segment.offset + segment.encryptedSize);
+  const [digest, plaintext] = await Promise.all([
+    job.checker.needsDigest ? crypto.subtle.digest('SHA-256', encrypted) : null,
+    crypto.subtle
+      .decrypt({ name: 'AES-GCM', iv: encrypted.subarray(0, 12), tagLength: 128 }, job.key, encrypted.subarray(12))
+      .catch(() => null),
+  ]);
+  if (plaintext === null) {
+    throw { kind: 'Integrity', message: `The package was altered or damaged: segment ${index} failed its tag check.`, reasons: [] };
+  }
+  // Throws a tagged Integrity error; nothing is posted before it passes.
+  job.checker.checkSegment(
+    index,
+    encrypted.length,
+    encrypted.subarray(encrypted.length - 16),
+    digest === null ? undefined : new Uint8Array(digest),
+    plaintext.byteLength,
+  );
+  return plaintext;
+}
+
+function pump() {
+  while (!job.failed && job.running < job.inFlight) {
+    const index = nextIndex();
+    if (index < 0) {
+      return;
+    }
+    job.started.add(index);
+    job.running += 1;
+    decryptSegment(index).then(
+      (plaintext) => {
+        job.running -= 1;
+        if (job.failed) {
+          return;
+        }
+        self.postMessage({ type: 'segment', index, offset: job.offsets[index], data: plaintext }, [plaintext]);
+        job.verifiedBytes += job.plan.segments[index].plaintextSize;
+        job.finished += 1;
+        self.postMessage({ type: 'progress', verifiedBytes: job.verifiedBytes, totalBytes: job.plan.plaintextSize });
+        if (job.finished === job.plan.segments.length) {
+          complete();
+        } else {
+          pump();
+        }
+      },
+      (error) => {
+        job.running -= 1;
+        fail(error);
+      },
+    );
+  }
+}
+
+function complete() {
+  try {
+    job.checker.finish();
+    job.encrypted = null;
+    self.postMessage({ type: 'done' });
+  } catch (error) {
+    fail(error);
+  }
+}
+
+async function start({ module, plan, key, buffer, byteOffset = 0, byteLength, inFlight }) {
+  try {
+    await init({ module_or_path: module ?? new URL('../../pkg/valise_wasm_bg.wasm', import.meta.url) });
+    job.plan = plan;
+    job.key = key;
+    job.encrypted = new Uint8Array(buffer, byteOffset, byteLength ?? buffer.byteLength - byteOffset);
+    job.checker = new SegmentChecker(plan);
+    job.inFlight = Math.max(1, inFlight ?? 4);
+    let offset = 0;
+    for (const segment of plan.segments) {
+      job.offsets.push(offset);
+      offset += segment.plaintextSize;
+    }
+    if (plan.segments.length === 0) {
+      complete();
+      return;
+    }
+    pump();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+self.addEventListener('message', (event) => {
+  const message = event.data;
+  if (message?.type === 'start') {
+    start(message);
+  } else if (message?.type === 'prioritize') {
+    job.priority.push(...message.indexes);
+    if (job.plan) {
+      pump();
+    }
+  }
+});

@@ -1,0 +1,56 @@
+// Decrypts an opened package for the portal: large packages stream through
+// the worker with a progress bar of the bytes verified, so the page stays
+// responsive; small ones, and browsers without workers or WebCrypto, take
+// the module's whole-payload path on the main thread.
+
+/** Packages from this plaintext size on stream through the worker. */
+export const STREAM_FROM_BYTES = 8 * 1024 * 1024;
+
+function megabytes(bytes) {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** Shows a progress bar at the top of `container`; returns `{ update, remove }`. */
+function progressBar(container, total) {
+  const box = document.createElement('div');
+  box.className = 'open-progress';
+  box.setAttribute('role', 'status');
+  const label = document.createElement('label');
+  const bar = document.createElement('progress');
+  bar.max = total;
+  bar.value = 0;
+  const text = document.createElement('span');
+  text.textContent = `Verifying and decrypting: 0 of ${megabytes(total)}`;
+  label.append(text, ' ', bar);
+  box.append(label);
+  container.prepend(box);
+  return {
+    update(verified) {
+      bar.value = verified;
+      text.textContent = `Verifying and decrypting: ${megabytes(verified)} of ${megabytes(total)}`;
+    },
+    remove() {
+      box.remove();
+    },
+  };
+}
+
+/**
+ * Resolves to the verified plaintext of `opened` (an OpenedPackage of
+ * core.js). The package bytes given to openPackage are transferred to the
+ * worker when it streams. `container` receives the progress bar.
+ */
+export async function decryptWithProgress(opened, container = document.body) {
+  const size = opened.metadata.plaintextSize ?? 0;
+  const stream = size >= STREAM_FROM_BYTES ? await opened.decryptStream() : null;
+  if (stream === null) {
+    return opened.decrypt();
+  }
+  const bar = progressBar(container, stream.size);
+  stream.onProgress((verified) => bar.update(verified));
+  try {
+    return await stream.done;
+  } finally {
+    bar.remove();
+  }
+}
