@@ -33,7 +33,7 @@ use crate::json_strict;
 use crate::jws::{self, JwsHeader};
 use crate::key_access::{self, DataKey, KeyAccessError};
 use crate::keys::PrivateKey;
-use crate::limits::{MAX_JWS_BYTES, MAX_PAYLOAD_BYTES};
+use crate::limits::{MAX_JWS_BYTES, MAX_PAYLOAD_BYTES, MAX_UNHINTED_KEY_TRIALS};
 use crate::manifest::{
     self, assertion_hash, assertion_sig_input, manifest_hash, BindingClaims, KeyAccess, Manifest, ManifestError,
     SegmentEntry, KEY_ACCESS_EC_WRAPPED, KEY_ACCESS_WRAPPED,
@@ -221,13 +221,15 @@ impl Package {
     /// Objects that share a split id are alternatives: one per split must
     /// open, and the data key is the XOR of the split keys (a single split
     /// gives the key itself). Within a split, the object whose `kid` equals
-    /// `kid_hint` is tried first, then every other object of the key's type.
-    /// Each object that opens must carry a valid policy binding.
+    /// `kid_hint` is tried first, then the other objects of the key's type,
+    /// at most [`MAX_UNHINTED_KEY_TRIALS`] of them in the whole package:
+    /// each trial costs a private-key operation. Each object that opens must
+    /// carry a valid policy binding.
     ///
     /// # Errors
     ///
-    /// [`OpenError::NotRecipient`] when no object opens;
-    /// [`OpenError::MissingSplits`] when only some splits open;
+    /// [`OpenError::NotRecipient`] when no object opens, or none within the
+    /// trial limit; [`OpenError::MissingSplits`] when only some splits open;
     /// [`OpenError::IntegrityFailure`] when an object opens but its policy
     /// binding does not verify.
     pub fn unwrap<'k>(&self, key: impl Into<RecipientKey<'k>>, kid_hint: Option<&str>) -> Result<Unwrapped, OpenError> {
@@ -243,12 +245,21 @@ impl Package {
         let mut combined = [0u8; 32];
         let mut opened = Vec::new();
         let mut kid = None;
+        let mut unhinted_trials = 0;
         for split in &split_ids {
             let mut candidates: Vec<(usize, &KeyAccess)> =
                 objects.iter().enumerate().filter(|(_, o)| o.split_id() == *split).collect();
             // Objects whose kid matches the hint first; the sort is stable.
             candidates.sort_by_key(|(_, o)| kid_hint.is_none() || o.kid() != kid_hint);
             for (index, object) in candidates {
+                let hinted = kid_hint.is_some() && object.kid() == kid_hint;
+                if !hinted && try_kind(key, object) {
+                    if unhinted_trials == MAX_UNHINTED_KEY_TRIALS {
+                        tracing::debug!(limit = MAX_UNHINTED_KEY_TRIALS, "stopped trying the key on key access objects");
+                        return Err(OpenError::NotRecipient);
+                    }
+                    unhinted_trials += 1;
+                }
                 let Some(split_key) = try_unwrap(key, object)? else {
                     continue;
                 };
@@ -426,6 +437,15 @@ fn embedded_key(header: &JwsHeader) -> Option<p256::ecdsa::VerifyingKey> {
     let jwk = header.other.get("jwk")?;
     let (key, _) = jws::public_key_from_jwk(jwk).ok()?;
     Some(p256::ecdsa::VerifyingKey::from(key))
+}
+
+/// Returns whether `key` is of the type `object` needs, so that trying it
+/// costs a private-key operation.
+fn try_kind(key: RecipientKey<'_>, object: &KeyAccess) -> bool {
+    matches!(
+        (key, object.kind.as_str()),
+        (RecipientKey::P256(_), KEY_ACCESS_EC_WRAPPED) | (RecipientKey::Rsa(_), KEY_ACCESS_WRAPPED)
+    )
 }
 
 /// Tries to open one key access object; `Ok(None)` when it is of another

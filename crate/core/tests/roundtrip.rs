@@ -146,3 +146,23 @@ fn streaming_decrypt_matches_in_memory() {
     assert_eq!(verified.decrypt_to(&mut Cursor::new(&package), &mut out).expect("decrypt"), 10_000);
     assert_eq!(out, plaintext);
 }
+
+#[test]
+fn key_trials_without_a_matching_kid_are_capped() {
+    use valise_core::limits::MAX_UNHINTED_KEY_TRIALS;
+    let count = MAX_UNHINTED_KEY_TRIALS as u8 + 4;
+    let recipients = (1..=count).map(|seed| recipient(seed, &format!("r{seed}"))).collect();
+    let package = seal_bytes(&options(recipients), b"many recipients").expect("seal");
+    let parsed = Package::parse_bytes(&package).expect("parse");
+
+    // Within the limit, trying every object finds the reader's.
+    let within = secret(MAX_UNHINTED_KEY_TRIALS as u8);
+    parsed.unwrap(RecipientKey::P256(&within), None).expect("found by trying");
+    // Past it, the reader must name its key id.
+    let last = secret(count);
+    let error = parsed.unwrap(RecipientKey::P256(&last), None).expect_err("too many trials");
+    assert!(matches!(error, OpenError::NotRecipient), "{error}");
+    let error = parsed.unwrap(RecipientKey::P256(&last), Some("wrong-kid")).expect_err("hint matches nothing");
+    assert!(matches!(error, OpenError::NotRecipient), "{error}");
+    parsed.unwrap(RecipientKey::P256(&last), Some(&format!("r{count}"))).expect("found by kid");
+}
