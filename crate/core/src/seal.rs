@@ -175,6 +175,21 @@ fn check_options(options: &SealOptions, plaintext_len: u64) -> Result<(), SealEr
             options.recipients.len()
         )));
     }
+    // A duplicate would write two key access objects and two provenance
+    // entries for one reader, and make the recipient list say otherwise.
+    for (index, recipient) in options.recipients.iter().enumerate() {
+        for earlier in &options.recipients[..index] {
+            if earlier.kid == recipient.kid {
+                return Err(SealError::InvalidOptions(format!("recipient key id {:?} is given twice", recipient.kid)));
+            }
+            if earlier.public_key == recipient.public_key {
+                return Err(SealError::InvalidOptions(format!(
+                    "recipients {:?} and {:?} are the same key",
+                    earlier.kid, recipient.kid
+                )));
+            }
+        }
+    }
     if !(MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(&options.segment_size) {
         return Err(SealError::InvalidOptions(format!(
             "segment size {} is outside {MIN_SEGMENT_BYTES}..={MAX_SEGMENT_BYTES} bytes",

@@ -166,3 +166,11 @@ fn key_trials_without_a_matching_kid_are_capped() {
     assert!(matches!(error, OpenError::NotRecipient), "{error}");
     parsed.unwrap(RecipientKey::P256(&last), Some(&format!("r{count}"))).expect("found by kid");
 }
+
+#[test]
+fn duplicate_recipients_are_refused_at_seal() {
+    let same_kid = seal_bytes(&options(vec![recipient(1, "r1"), recipient(2, "r1")]), b"x").expect_err("duplicate kid");
+    assert!(same_kid.to_string().contains("\"r1\" is given twice"), "{same_kid}");
+    let same_key = seal_bytes(&options(vec![recipient(1, "r1"), recipient(1, "r2")]), b"x").expect_err("duplicate key");
+    assert!(same_key.to_string().contains("\"r1\" and \"r2\" are the same key"), "{same_key}");
+}
