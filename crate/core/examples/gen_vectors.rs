@@ -125,7 +125,11 @@ fn main() {
 
     let mut missing = manifest.clone();
     missing["assertions"].as_array_mut().expect("array").remove(1);
-    vectors.push(Vector { name: "malformed-missing-rights", description: "The rights assertion removed: a profile package needs all three statements.", expected: "malformed", key_seed: 1, package: rebuild(&payload, &serde_json::to_vec(&missing).expect("json")), plaintext: None });
+    vectors.push(Vector { name: "integrity-missing-rights", description: "The rights assertion removed: the policy names the profile, so all three statements must be present.", expected: "integrity_failure", key_seed: 1, package: rebuild(&payload, &serde_json::to_vec(&missing).expect("json")), plaintext: None });
+
+    let mut stripped = manifest.clone();
+    stripped.as_object_mut().expect("object").remove("assertions");
+    vectors.push(Vector { name: "integrity-profile-stripped", description: "All three profile assertions removed: the policy still names the profile, so the package must not open as an unlabelled stock file.", expected: "integrity_failure", key_seed: 1, package: rebuild(&payload, &serde_json::to_vec(&stripped).expect("json")), plaintext: None });
 
     let mut sizes = manifest.clone();
     sizes["encryptionInformation"]["integrityInformation"]["segments"][0]["encryptedSegmentSize"] = json!(1024 + 29);

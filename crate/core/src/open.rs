@@ -324,11 +324,28 @@ impl Package {
             checks.push(self.check_binding(assertion, value, Some(data_key), originator_key, &aggregate, legacy, &manifest_digest)?);
         }
 
+        // The policy, bound to every key access object, says whether the
+        // originator used the profile: stripping the assertions from such a
+        // package is tampering, not a stock file.
+        let marked = self.policy.profile_marker().map_err(OpenError::Policy)?;
+        if marked {
+            let present = |id: &str| self.manifest.assertions().iter().any(|a| a.id == id);
+            if !(present(LABEL_ID) && present(RIGHTS_ID) && present(PROVENANCE_ID)) {
+                return Err(integrity("profile assertions missing from a package whose policy names the profile"));
+            }
+        }
         let profile = read_profile(&self.manifest, &checks, self.segments.len())?;
         let originator_signature_valid =
             profile.is_some() && checks.iter().filter(|c| c.alg == jws::ALG_ES256).all(|c| c.status == BindingStatus::VerifiedSigner);
-        let (label, rights, provenance, originator_kid) = match profile {
-            Some(p) => (Some(p.label), Some(p.rights), Some(p.provenance), Some(p.kid)),
+        let has_profile = marked || profile.is_some();
+        // The statements count as verified only when every profile
+        // assertion verified with a key from the caller's lookup.
+        let profile_verified = profile.is_some()
+            && checks.iter().filter(|c| is_profile_id(&c.id)).all(|c| c.status == BindingStatus::VerifiedSigner);
+        let originator_kid = profile.as_ref().map(|p| p.kid.clone());
+        let (label, rights, provenance, claimed_profile) = match profile {
+            Some(p) if profile_verified => (Some(p.label), Some(p.rights), Some(p.provenance), None),
+            Some(p) => (None, None, None, Some(ClaimedProfile { label: p.label, rights: p.rights, provenance: p.provenance })),
             None => (None, None, None, None),
         };
         Ok(VerifiedPackage {
@@ -338,6 +355,8 @@ impl Package {
             label,
             rights,
             provenance,
+            claimed_profile,
+            has_profile,
             media_type: self.manifest.payload.mime_type.clone(),
             segments: self.segments.clone(),
             assertions: checks,
@@ -570,6 +589,21 @@ fn read_profile(manifest: &Manifest, checks: &[AssertionCheck], segment_count: u
     Ok(Some(Profile { label, rights, provenance, kid }))
 }
 
+/// The label, rights and provenance of a package whose profile assertions
+/// did not all verify with a key the caller supplied (the signing key is
+/// not in its trust list, or only embedded in the package). They are what
+/// the package claims, not the originator's word: show them as unverified
+/// claims, and never base an access decision on them.
+#[derive(Clone, Debug)]
+pub struct ClaimedProfile {
+    /// The claimed label.
+    pub label: Label,
+    /// The claimed rights.
+    pub rights: Rights,
+    /// The claimed provenance.
+    pub provenance: Provenance,
+}
+
 /// A package whose signatures and bindings verified under the data key.
 pub struct VerifiedPackage {
     data_key: DataKey,
@@ -577,12 +611,24 @@ pub struct VerifiedPackage {
     pub package_id: String,
     /// The policy object.
     pub policy: Policy,
-    /// The label; `None` for a stock file ("unlabelled").
+    /// The label, verified with the originator key the caller supplied;
+    /// `None` for a stock file ("unlabelled") and when the signer is not
+    /// verified (see [`VerifiedPackage::claimed_profile`]).
     pub label: Option<Label>,
-    /// The usage rights; `None` for a stock file ("view only").
+    /// The usage rights, verified as the label; `None` for a stock file
+    /// ("view only") and when the signer is not verified.
     pub rights: Option<Rights>,
-    /// The provenance; `None` for a stock file.
+    /// The provenance, verified as the label; `None` for a stock file and
+    /// when the signer is not verified.
     pub provenance: Option<Provenance>,
+    /// The profile statements when their signatures were not verified with
+    /// a key the caller supplied; `None` when they verified or are absent.
+    pub claimed_profile: Option<ClaimedProfile>,
+    /// Whether the package uses the community profile: its policy names the
+    /// profile, or it carries the profile assertions. Such a package has
+    /// usage rights even when they could not be verified, so a caller
+    /// without verified rights must not release its plaintext.
+    pub has_profile: bool,
     /// `payload.mimeType`.
     pub media_type: Option<String>,
     /// The segment table.
@@ -603,6 +649,7 @@ impl std::fmt::Debug for VerifiedPackage {
         f.debug_struct("VerifiedPackage")
             .field("package_id", &self.package_id)
             .field("label", &self.label)
+            .field("has_profile", &self.has_profile)
             .field("originator_kid", &self.originator_kid)
             .field("originator_signature_valid", &self.originator_signature_valid)
             .finish_non_exhaustive()
@@ -638,6 +685,13 @@ impl VerifiedPackage {
         Ok(plaintext)
     }
 
+    /// Returns the provenance whose digests the payload must match: the
+    /// verified one, else the claimed one (checking it costs nothing and
+    /// still catches a payload changed under it).
+    fn signed_digests(&self) -> Option<&Provenance> {
+        self.provenance.as_ref().or(self.claimed_profile.as_ref().map(|c| &c.provenance))
+    }
+
     /// Checks everything about an encrypted segment but its GCM tag: size,
     /// segment hash and, in a profile package, the signed SHA-256.
     fn check_segment(&self, index: usize, encrypted: &[u8]) -> Result<&SegmentEntry, OpenError> {
@@ -657,7 +711,7 @@ impl VerifiedPackage {
         if !hash_ok {
             return Err(integrity("segment hash"));
         }
-        if let Some(provenance) = &self.provenance {
+        if let Some(provenance) = self.signed_digests() {
             let digest: [u8; 32] = Sha256::digest(encrypted).into();
             let expected = provenance.segment_sha256.get(index).ok_or_else(|| integrity("provenance digest missing"))?;
             if !bool::from(subtle::ConstantTimeEq::ct_eq(&digest[..], &expected[..])) {
@@ -707,7 +761,7 @@ impl VerifiedPackage {
         if crc.finalize() != self.payload_crc32 {
             return Err(integrity("payload CRC-32"));
         }
-        if let Some(provenance) = &self.provenance {
+        if let Some(provenance) = self.signed_digests() {
             let digest: [u8; 32] = plaintext_digest.finalize().into();
             if !bool::from(subtle::ConstantTimeEq::ct_eq(&digest[..], &provenance.plaintext_sha256[..])) {
                 return Err(integrity("plaintext digest in provenance"));

@@ -273,7 +273,7 @@ pub fn seal<R: Read, W: Write>(options: &SealOptions, plaintext_len: u64, mut re
     }
 
     let package_id = random_uuid()?;
-    let policy = Policy::new(package_id.clone(), options.data_attributes.clone(), options.dissem.clone());
+    let policy = Policy::new_profile(package_id.clone(), options.data_attributes.clone(), options.dissem.clone());
     let policy_base64 = policy.to_base64();
     let binding = base64::engine::general_purpose::STANDARD.encode(key_access::policy_binding(&data_key, &policy_base64));
     let split_id = random_uuid()?;

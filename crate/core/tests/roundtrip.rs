@@ -72,6 +72,31 @@ fn unknown_signer_is_reported_not_trusted() {
     let (verified, _) = open_bytes(&package, RecipientKey::P256(&key), None, &|_| None).expect("open");
     assert!(!verified.originator_signature_valid);
     assert!(verified.assertions.iter().all(|a| a.status == BindingStatus::EmbeddedKeyOnly));
+    // Statements under a signature no caller key checked are claims only.
+    assert!(verified.label.is_none() && verified.rights.is_none() && verified.provenance.is_none());
+    assert!(verified.has_profile);
+    let claimed = verified.claimed_profile.as_ref().expect("claimed statements");
+    assert_eq!(claimed.label.tlp, Tlp::Amber);
+    assert!(!claimed.rights.print);
+}
+
+#[test]
+fn verified_statements_are_not_claims() {
+    let package = seal_bytes(&options(vec![recipient(1, "r1")]), b"text").expect("seal");
+    let key = secret(1);
+    let (verified, _) = open_bytes(&package, RecipientKey::P256(&key), None, &signer_lookup).expect("open");
+    assert!(verified.claimed_profile.is_none());
+    assert!(verified.has_profile && verified.label.is_some());
+}
+
+#[test]
+fn stripped_profile_is_an_integrity_failure() {
+    let package = seal_bytes(&options(vec![recipient(1, "r1")]), b"labelled text").expect("seal");
+    let (payload, mut manifest) = parts(&package);
+    manifest.as_object_mut().expect("object").remove("assertions");
+    let stripped = rebuild(&payload, &manifest);
+    let error = open_with(&stripped, 1).expect_err("stripped package");
+    assert!(matches!(error, OpenError::IntegrityFailure), "{error}");
 }
 
 #[test]
