@@ -177,6 +177,47 @@ impl Drop for PendingOutput {
     }
 }
 
+/// Writes a new file that must not exist yet, so that it appears whole or
+/// not at all.
+///
+/// The bytes go to a temporary file in the same folder, created exclusively
+/// (a file or symbolic link planted at that name makes the write fail and is
+/// left alone; owner-only permissions on Unix when `owner_only`), synced to
+/// disk, then linked to `path`, which fails if anything exists there, and
+/// the temporary name removed. On any failure the temporary file is removed
+/// and `path` is untouched.
+pub(crate) fn write_new_file(path: &Path, bytes: &[u8], owner_only: bool) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+    let name = path.file_name().ok_or_else(|| CliError::usage(format!("invalid output path {}", path.display())))?;
+    let temporary = directory.join(format!(".{}.{}.partial", name.to_string_lossy(), uuid::Uuid::new_v4().simple()));
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(if owner_only { 0o600 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = owner_only;
+    let mut file = options
+        .open(&temporary)
+        .map_err(|e| CliError::usage(format!("cannot create a file in {}: {e}", directory.display())))?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    drop(file);
+    // A hard link, unlike a rename, never replaces an existing file.
+    let result = written.and_then(|()| fs::hard_link(&temporary, path));
+    let _ = fs::remove_file(&temporary);
+    result.map_err(|e| {
+        let error = CliError::usage(format!("cannot write {}: {e}", path.display()));
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            error.hint("choose another name or move the existing file away; valise never overwrites it")
+        } else {
+            error
+        }
+    })
+}
+
 /// Maps an open or inspect error to a terminal error with its exit status.
 pub(crate) fn open_error(error: valise_core::open::OpenError, package: &Path) -> CliError {
     use valise_core::open::OpenError;

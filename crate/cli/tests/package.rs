@@ -326,3 +326,29 @@ fn vectors_through_the_cli() {
     }
     assert!(failures.is_empty(), "vectors failed through the CLI:\n{}", failures.join("\n"));
 }
+
+/// A dangling symbolic link at the public key's name is not followed, and a
+/// failed key pair leaves neither half nor any temporary file behind.
+#[cfg(unix)]
+#[test]
+fn keygen_does_not_follow_a_planted_link() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(dir.path().join("victim.txt"), dir.path().join("carol.pub.pem")).expect("plant link");
+    let before = files(dir.path());
+    let output = valise(dir.path(), &["keygen", "--out", "carol", "--no-encrypt"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("carol.pub.pem"), "{}", stderr(&output));
+    assert!(!dir.path().join("victim.txt").exists(), "the link was followed");
+    assert_eq!(files(dir.path()), before, "no key file and no temporary file left");
+}
+
+#[cfg(unix)]
+#[test]
+fn keygen_private_key_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert!(valise(dir.path(), &["keygen", "--out", "dave", "--no-encrypt"]).status.success());
+    let mode = std::fs::metadata(dir.path().join("dave.key.pem")).expect("key").permissions().mode();
+    assert_eq!(mode & 0o077, 0, "private key mode {mode:o}");
+    assert_eq!(files(dir.path()).len(), 2, "{:?}", files(dir.path()));
+}
