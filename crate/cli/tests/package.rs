@@ -352,3 +352,22 @@ fn keygen_private_key_is_owner_only() {
     assert_eq!(mode & 0o077, 0, "private key mode {mode:o}");
     assert_eq!(files(dir.path()).len(), 2, "{:?}", files(dir.path()));
 }
+
+/// Files that report no size (a device here) are bounded while reading:
+/// each command refuses at once instead of reading forever.
+#[cfg(target_os = "linux")]
+#[test]
+fn endless_input_files_are_refused() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
+    assert!(seal(dir.path(), "note.txt", "n.tdf").status.success());
+    let cases: [&[&str]; 2] = [
+        &["open", "n.tdf", "--key", "/dev/zero", "-o", "out"],
+        &["open", "n.tdf", "--trust", "/dev/zero", "--key", "bob.key.pem"],
+    ];
+    for args in cases {
+        let output = valise(dir.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains("more than the maximum of"), "{args:?}: {}", stderr(&output));
+    }
+}
