@@ -188,6 +188,9 @@ fn stripped_profile_does_not_open_as_unlabelled() {
     assert_eq!(opened.status.code(), Some(1), "{}", stderr(&opened));
     assert!(stderr(&opened).contains("integrity check failed"), "{}", stderr(&opened));
     assert!(!dir.path().join("out.txt").exists());
+    let inspected = valise(dir.path(), &["inspect", "stripped.tdf"]);
+    assert_eq!(inspected.status.code(), Some(1), "{}", stderr(&inspected));
+    assert!(String::from_utf8_lossy(&inspected.stdout).contains("profile statements were removed"));
 }
 
 #[test]
