@@ -202,11 +202,11 @@ impl Drop for PendingOutput {
 /// not at all.
 ///
 /// The bytes go to a temporary file in the same folder, created exclusively
-/// (a file or symbolic link planted at that name makes the write fail and is
-/// left alone; owner-only permissions on Unix when `owner_only`), synced to
-/// disk, then linked to `path`, which fails if anything exists there, and
-/// the temporary name removed. On any failure the temporary file is removed
-/// and `path` is untouched.
+/// (owner-only on Unix when `owner_only`), so a file or symbolic link planted
+/// at that name makes the write fail and is left alone. The file is synced,
+/// then hard-linked to `path`, which fails if anything exists there. The
+/// temporary name is removed in every case, and `path` is untouched on
+/// failure.
 pub(crate) fn write_new_file(path: &Path, bytes: &[u8], owner_only: bool) -> Result<(), CliError> {
     use std::io::Write as _;
     let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));

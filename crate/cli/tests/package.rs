@@ -168,7 +168,7 @@ fn raw_open_honours_the_rights() {
 }
 
 #[test]
-fn stripped_profile_does_not_open_as_unlabelled() {
+fn stripped_profile_is_rejected() {
     let dir = setup();
     std::fs::write(dir.path().join("note.txt"), b"red note").expect("write");
     let sealed = valise(dir.path(), &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:RED", "-o", "red.tdf"]);

@@ -180,11 +180,11 @@ fn check_options(options: &SealOptions, plaintext_len: u64) -> Result<(), SealEr
     for (index, recipient) in options.recipients.iter().enumerate() {
         for earlier in &options.recipients[..index] {
             if earlier.kid == recipient.kid {
-                return Err(SealError::InvalidOptions(format!("recipient key id {:?} is given twice", recipient.kid)));
+                return Err(SealError::InvalidOptions(format!("duplicate recipient key id {:?}", recipient.kid)));
             }
             if earlier.public_key == recipient.public_key {
                 return Err(SealError::InvalidOptions(format!(
-                    "recipients {:?} and {:?} are the same key",
+                    "duplicate recipient key: {:?} and {:?} are the same public key",
                     earlier.kid, recipient.kid
                 )));
             }
