@@ -291,7 +291,10 @@ impl Package {
     }
 
     /// Verifies the package under the data key: root signature and every
-    /// assertion binding, and reads the profile's label, rights and provenance.
+    /// assertion binding, and reads the profile's label, rights and
+    /// provenance. They land in the verified fields only when every profile
+    /// binding verified with a key from `originator_key`, and in
+    /// [`VerifiedPackage::claimed_profile`] otherwise.
     ///
     /// `originator_key` maps a signing key id (`kid` of an ES256 binding) to
     /// the public key the caller trusts for it (from the trust list, or a
@@ -300,8 +303,10 @@ impl Package {
     /// # Errors
     ///
     /// [`OpenError::IntegrityFailure`] when any signature, binding or hash
-    /// fails; [`OpenError::Malformed`] when a profile assertion is missing or
-    /// its statement is invalid.
+    /// fails, or when the policy names the profile and a profile assertion
+    /// is missing; [`OpenError::Malformed`] when a profile assertion is
+    /// missing from an unmarked package or its statement is invalid;
+    /// [`OpenError::Policy`] when the policy names an unknown profile.
     pub fn verify(
         &self,
         data_key: &DataKey,
