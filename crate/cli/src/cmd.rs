@@ -82,9 +82,30 @@ pub(crate) fn exit(result: CliResult) -> ExitCode {
     }
 }
 
+/// Maximum size of a key file: 64 KiB. A PEM key of any supported type is
+/// a few KiB at most.
+pub(crate) const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
 /// Reads a small text file (a key), naming the path on failure.
 pub(crate) fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
-    fs::read_to_string(path).map_err(|e| CliError::usage(format!("cannot read {what} {}: {e}", path.display())))
+    read_bounded_text(path, what, MAX_KEY_FILE_BYTES)
+}
+
+/// Reads a text file of at most `limit` bytes, naming the path on failure.
+///
+/// The size is checked while reading, not from the file's metadata: a
+/// device or pipe (`/dev/zero`, a FIFO) reports no size and could otherwise
+/// be read forever. At most `limit + 1` bytes are read.
+pub(crate) fn read_bounded_text(path: &Path, what: &str, limit: u64) -> Result<String, CliError> {
+    use std::io::Read as _;
+    let failure = |e: io::Error| CliError::usage(format!("cannot read {what} {}: {e}", path.display()));
+    let file = File::open(path).map_err(failure)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(failure)?;
+    if bytes.len() as u64 > limit {
+        return Err(CliError::usage(format!("{what} {} is more than the maximum of {limit} bytes", path.display())));
+    }
+    String::from_utf8(bytes).map_err(|_| CliError::usage(format!("{what} {} is not UTF-8 text", path.display())))
 }
 
 /// Returns the passphrase from `VALISE_PASSPHRASE`, or prompts for it on the terminal.
@@ -179,6 +200,47 @@ impl Drop for PendingOutput {
     }
 }
 
+/// Writes a new file that must not exist yet, so that it appears whole or
+/// not at all.
+///
+/// The bytes go to a temporary file in the same folder, created exclusively
+/// (owner-only on Unix when `owner_only`), so a file or symbolic link planted
+/// at that name makes the write fail and is left alone. The file is synced,
+/// then hard-linked to `path`, which fails if anything exists there. The
+/// temporary name is removed in every case, and `path` is untouched on
+/// failure.
+pub(crate) fn write_new_file(path: &Path, bytes: &[u8], owner_only: bool) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+    let name = path.file_name().ok_or_else(|| CliError::usage(format!("invalid output path {}", path.display())))?;
+    let temporary = directory.join(format!(".{}.{}.partial", name.to_string_lossy(), uuid::Uuid::new_v4().simple()));
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(if owner_only { 0o600 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = owner_only;
+    let mut file = options
+        .open(&temporary)
+        .map_err(|e| CliError::usage(format!("cannot create a file in {}: {e}", directory.display())))?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    drop(file);
+    // A hard link, unlike a rename, never replaces an existing file.
+    let result = written.and_then(|()| fs::hard_link(&temporary, path));
+    let _ = fs::remove_file(&temporary);
+    result.map_err(|e| {
+        let error = CliError::usage(format!("cannot write {}: {e}", path.display()));
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            error.hint("choose another name or move the existing file away; valise never overwrites it")
+        } else {
+            error
+        }
+    })
+}
+
 /// Maps an open or inspect error to a terminal error with its exit status.
 pub(crate) fn open_error(error: valise_core::open::OpenError, package: &Path) -> CliError {
     use valise_core::open::OpenError;
@@ -190,5 +252,26 @@ pub(crate) fn open_error(error: valise_core::open::OpenError, package: &Path) ->
             .hint("do not trust this file; ask the sender for a new copy"),
         OpenError::Io(e) => CliError::usage(format!("{}: {e}", package.display())),
         other => CliError::usage(format!("{}: {other}", package.display())).hint("the file is not a valid package"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn endless_file_is_bounded_while_reading() {
+        let error = read_bounded_text(Path::new("/dev/zero"), "credential", 4096).expect_err("endless");
+        assert!(error.message.contains("more than the maximum of 4096 bytes"), "{}", error.message);
+    }
+
+    #[test]
+    fn text_at_the_limit_is_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.txt");
+        fs::write(&path, "abcd").expect("write");
+        assert_eq!(read_bounded_text(&path, "file", 4).expect("at the limit"), "abcd");
+        assert!(read_bounded_text(&path, "file", 3).is_err());
     }
 }

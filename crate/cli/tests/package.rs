@@ -39,7 +39,7 @@ fn setup() -> tempfile::TempDir {
 }
 
 fn seal(dir: &Path, input: &str, output: &str) -> Output {
-    valise(dir, &["seal", input, "--to", "bob.pub.pem", "--to", "alice.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:AMBER", "--deny", "print,copy", "--org", "cert-a", "--author", "Ana", "-o", output])
+    valise(dir, &["seal", input, "--to", "bob.pub.pem", "--to", "alice.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--deny", "print,copy", "--org", "cert-a", "--author", "Ana", "-o", output])
 }
 
 #[test]
@@ -107,7 +107,7 @@ fn seal_open_round_trip_pdf_and_empty() {
             let opened = valise(dir.path(), &["open", "p.tdf", "--key", key, "--signer", "alice.pub.pem", "-o", out]);
             assert!(opened.status.success(), "{input} {key}: {}", stderr(&opened));
             assert!(stderr(&opened).contains("signer: verified"), "{}", stderr(&opened));
-            assert!(stderr(&opened).contains("TLP:AMBER"));
+            assert!(stderr(&opened).contains("TLP:CLEAR"));
             assert_eq!(std::fs::read(dir.path().join(out)).expect("out"), std::fs::read(dir.path().join(input)).expect("in"));
         }
         let inspected = valise(dir.path(), &["inspect", "p.tdf", "--json", "--signer", "alice.pub.pem"]);
@@ -115,18 +115,82 @@ fn seal_open_round_trip_pdf_and_empty() {
         let summary: serde_json::Value = serde_json::from_slice(&inspected.stdout).expect("json");
         assert_eq!(summary["signer"], "verified");
         assert_eq!(summary["rights"]["print"], false);
-        assert_eq!(summary["label"]["tlp"], "AMBER");
+        assert_eq!(summary["label"]["tlp"], "CLEAR");
     }
 }
 
 #[test]
-fn open_without_signer_warns_unverified() {
+fn open_without_signer_writes_nothing() {
     let dir = setup();
     std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
     assert!(seal(dir.path(), "note.txt", "n.tdf").status.success());
+    let before = files(dir.path());
     let opened = valise(dir.path(), &["open", "n.tdf", "--key", "bob.key.pem", "-o", "note.out"]);
-    assert!(opened.status.success());
-    assert!(stderr(&opened).contains("signer unverified"), "{}", stderr(&opened));
+    assert_eq!(opened.status.code(), Some(1), "{}", stderr(&opened));
+    assert!(stderr(&opened).contains("signature was not verified"), "{}", stderr(&opened));
+    assert!(stderr(&opened).contains("hint: pass --signer"), "{}", stderr(&opened));
+    assert_eq!(files(dir.path()), before, "nothing written");
+}
+
+/// Seals note.txt with extra `valise seal` options and opens it without a
+/// trust list; returns the open command's output.
+fn seal_and_open_raw(dir: &Path, seal_options: &[&str]) -> Output {
+    std::fs::write(dir.join("note.txt"), b"note").expect("write");
+    let mut args = vec!["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "-o", "r.tdf"];
+    args.extend_from_slice(seal_options);
+    let sealed = valise(dir, &args);
+    assert!(sealed.status.success(), "{seal_options:?}: {}", stderr(&sealed));
+    let _ = std::fs::remove_file(dir.join("r.out"));
+    valise(dir, &["open", "r.tdf", "--key", "bob.key.pem", "--signer", "alice.pub.pem", "-o", "r.out"])
+}
+
+#[test]
+fn raw_open_honours_the_rights() {
+    let dir = setup();
+    let cases: [(&[&str], &str); 6] = [
+        (&["--label", "TLP:AMBER"], "label TLP:AMBER does not allow export"),
+        (&["--label", "TLP:RED"], "label TLP:RED does not allow export"),
+        (&["--label", "TLP:CLEAR", "--deny", "export"], "its rights do not allow export"),
+        (&["--label", "TLP:CLEAR", "--not-after", "2020-01-01T00:00:00Z"], "expired at 2020-01-01T00:00:00Z"),
+        (&["--label", "TLP:CLEAR", "--not-before", "2999-01-01T00:00:00Z"], "not valid before 2999-01-01T00:00:00Z"),
+        (&["--label", "TLP:CLEAR", "--events-url", "https://events.example/", "--events-required"], "requires access events"),
+    ];
+    for (options, reason) in cases {
+        let opened = seal_and_open_raw(dir.path(), options);
+        assert_eq!(opened.status.code(), Some(1), "{options:?}: {}", stderr(&opened));
+        assert!(stderr(&opened).contains(reason), "{options:?}: {}", stderr(&opened));
+        assert!(stderr(&opened).contains("hint: open it with --trust TRUST.json and --identity NAME"), "{}", stderr(&opened));
+        assert!(!dir.path().join("r.out").exists(), "{options:?}: written");
+    }
+    let opened = seal_and_open_raw(dir.path(), &["--label", "TLP:CLEAR"]);
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    assert_eq!(std::fs::read(dir.path().join("r.out")).expect("out"), b"note");
+}
+
+#[test]
+fn stripped_profile_is_rejected() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), b"red note").expect("write");
+    let sealed = valise(dir.path(), &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:RED", "-o", "red.tdf"]);
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    // Rebuild the package with its manifest minus the assertions.
+    let package = std::fs::read(dir.path().join("red.tdf")).expect("read");
+    let parsed = valise_core::open::Package::parse_bytes(&package).expect("parse");
+    let mut manifest = parsed.manifest_value().clone();
+    manifest.as_object_mut().expect("object").remove("assertions");
+    let payload = &package[parsed.container().payload.data_offset as usize..][..parsed.container().payload.size as usize];
+    let mut writer = valise_core::container::ContainerWriter::new(Vec::new(), payload.len() as u64).expect("writer");
+    writer.write_payload(payload).expect("payload");
+    let stripped = writer.finish(&serde_json::to_vec(&manifest).expect("json")).expect("finish");
+    std::fs::write(dir.path().join("stripped.tdf"), stripped).expect("write");
+
+    let opened = valise(dir.path(), &["open", "stripped.tdf", "--key", "bob.key.pem", "-o", "out.txt"]);
+    assert_eq!(opened.status.code(), Some(1), "{}", stderr(&opened));
+    assert!(stderr(&opened).contains("integrity check failed"), "{}", stderr(&opened));
+    assert!(!dir.path().join("out.txt").exists());
+    let inspected = valise(dir.path(), &["inspect", "stripped.tdf"]);
+    assert_eq!(inspected.status.code(), Some(1), "{}", stderr(&inspected));
+    assert!(String::from_utf8_lossy(&inspected.stdout).contains("profile statements were removed"));
 }
 
 #[test]
@@ -147,7 +211,7 @@ fn tampered_package_writes_nothing() {
     let dir = setup();
     let text = b"0123456789abcdef".repeat(4096);
     std::fs::write(dir.path().join("data.bin"), &text).expect("write");
-    let sealed = valise(dir.path(), &["seal", "data.bin", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:RED", "--segment-size", "4096", "-o", "d.tdf"]);
+    let sealed = valise(dir.path(), &["seal", "data.bin", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--segment-size", "4096", "-o", "d.tdf"]);
     assert!(sealed.status.success(), "{}", stderr(&sealed));
     let package = std::fs::read(dir.path().join("d.tdf")).expect("read");
     // Flip a byte in the last segment: earlier segments verify and decrypt
@@ -157,7 +221,7 @@ fn tampered_package_writes_nothing() {
     tampered[payload_end - 3] ^= 0x01;
     std::fs::write(dir.path().join("t.tdf"), &tampered).expect("write");
     let before = files(dir.path());
-    let opened = valise(dir.path(), &["open", "t.tdf", "--key", "bob.key.pem", "-o", "out.bin"]);
+    let opened = valise(dir.path(), &["open", "t.tdf", "--key", "bob.key.pem", "--signer", "alice.pub.pem", "-o", "out.bin"]);
     assert_eq!(opened.status.code(), Some(1), "{}", stderr(&opened));
     assert!(stderr(&opened).contains("integrity check failed"));
     assert_eq!(files(dir.path()), before, "no output and no temporary file left");
@@ -264,4 +328,49 @@ fn vectors_through_the_cli() {
         }
     }
     assert!(failures.is_empty(), "vectors failed through the CLI:\n{}", failures.join("\n"));
+}
+
+/// A dangling symbolic link at the public key's name is not followed, and a
+/// failed key pair leaves neither half nor any temporary file behind.
+#[cfg(unix)]
+#[test]
+fn keygen_does_not_follow_a_planted_link() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(dir.path().join("victim.txt"), dir.path().join("carol.pub.pem")).expect("plant link");
+    let before = files(dir.path());
+    let output = valise(dir.path(), &["keygen", "--out", "carol", "--no-encrypt"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("carol.pub.pem"), "{}", stderr(&output));
+    assert!(!dir.path().join("victim.txt").exists(), "the link was followed");
+    assert_eq!(files(dir.path()), before, "no key file and no temporary file left");
+}
+
+#[cfg(unix)]
+#[test]
+fn keygen_private_key_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert!(valise(dir.path(), &["keygen", "--out", "dave", "--no-encrypt"]).status.success());
+    let mode = std::fs::metadata(dir.path().join("dave.key.pem")).expect("key").permissions().mode();
+    assert_eq!(mode & 0o077, 0, "private key mode {mode:o}");
+    assert_eq!(files(dir.path()).len(), 2, "{:?}", files(dir.path()));
+}
+
+/// Files that report no size (a device here) are bounded while reading:
+/// each command refuses at once instead of reading forever.
+#[cfg(target_os = "linux")]
+#[test]
+fn endless_input_files_are_refused() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
+    assert!(seal(dir.path(), "note.txt", "n.tdf").status.success());
+    let cases: [&[&str]; 2] = [
+        &["open", "n.tdf", "--key", "/dev/zero", "-o", "out"],
+        &["open", "n.tdf", "--trust", "/dev/zero", "--key", "bob.key.pem"],
+    ];
+    for args in cases {
+        let output = valise(dir.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains("more than the maximum of"), "{args:?}: {}", stderr(&output));
+    }
 }

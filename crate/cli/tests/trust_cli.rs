@@ -168,3 +168,27 @@ fn wrong_root_key_is_refused() {
     let pinned = fails(dir, 1, &["trust", "show", "one/trust.json", "--root-fingerprint", "AAAA"]);
     assert!(pinned.contains("pinned"), "{pinned}");
 }
+
+/// A package signed by a key the trust list does not hold carries only
+/// claimed statements: the decision must deny it, not open it as an
+/// unlabelled file.
+#[test]
+fn unknown_signer_claims_are_denied() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    community(dir, "south", "https://south.example", "grid-south");
+    let pem = std::fs::read_to_string(dir.join("south/alice.key.pem")).expect("alice key");
+    let valise_core::keys::PrivateKey::P256(alice) =
+        valise_core::keys::read_private_key_pem(&pem, Some(b"test passphrase")).expect("decrypt alice key")
+    else {
+        panic!("alice's key is not P-256");
+    };
+    std::fs::write(dir.join("alice.pub.pem"), valise_core::keys::write_public_key_pem(&alice.public_key())).expect("write");
+    std::fs::write(dir.join("note.txt"), "from outside").expect("write input");
+    ok(dir, &["keygen", "--out", "mallory", "--no-encrypt"]);
+    ok(dir, &["seal", "note.txt", "--to", "alice.pub.pem", "--sign-key", "mallory.key.pem", "--label", "TLP:CLEAR", "-o", "m.tdf"]);
+
+    let output = fails(dir, 1, &["open", "m.tdf", "--trust", "south/trust.json", "--identity", "south/alice"]);
+    assert!(output.contains("decision: deny"), "{output}");
+    assert!(output.contains("originator_unknown"), "{output}");
+}

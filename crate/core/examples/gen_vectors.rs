@@ -35,7 +35,9 @@ fn options(recipients: &[(u8, &str)], segment_size: u64) -> SealOptions {
     SealOptions {
         recipients: recipients.iter().map(|(seed, kid)| Recipient { public_key: secret(*seed).public_key(), kid: (*kid).into() }).collect(),
         signer: Signer { signing_key: signing_key(), kid: "signer-1".into(), org: "cert-a".into(), author: Some("Ana Analyst".into()) },
-        label: Label { tlp: Tlp::Amber, marking: None },
+        // TLP:CLEAR with export, so that `valise open` without a trust
+        // list may write the "opens" vectors out.
+        label: Label { tlp: Tlp::Clear, marking: None },
         rights: Rights { print: false, ..Rights::all() },
         community: Some("example-isac".into()),
         media_type: "text/plain".into(),
@@ -99,8 +101,8 @@ fn main() {
     vectors.push(Vector { name: "integrity-swapped-manifest", description: "The payload of one package with the manifest of another package of the same size, sealed for the same key.", expected: "integrity_failure", key_seed: 1, package: rebuild(&payload, &serde_json::to_vec(&other_manifest).expect("json")), plaintext: None });
 
     let mut relabelled = manifest.clone();
-    relabelled["assertions"][0]["statement"]["value"]["tlp"] = json!("CLEAR");
-    vectors.push(Vector { name: "integrity-label-changed", description: "The label statement changed from AMBER to CLEAR after signing.", expected: "integrity_failure", key_seed: 1, package: rebuild(&payload, &serde_json::to_vec(&relabelled).expect("json")), plaintext: None });
+    relabelled["assertions"][0]["statement"]["value"]["tlp"] = json!("GREEN");
+    vectors.push(Vector { name: "integrity-label-changed", description: "The label statement changed from CLEAR to GREEN after signing.", expected: "integrity_failure", key_seed: 1, package: rebuild(&payload, &serde_json::to_vec(&relabelled).expect("json")), plaintext: None });
 
     let mut swapped_assertion = manifest.clone();
     swapped_assertion["assertions"][2] = other_manifest["assertions"][2].clone();
@@ -125,7 +127,11 @@ fn main() {
 
     let mut missing = manifest.clone();
     missing["assertions"].as_array_mut().expect("array").remove(1);
-    vectors.push(Vector { name: "malformed-missing-rights", description: "The rights assertion removed: a profile package needs all three statements.", expected: "malformed", key_seed: 1, package: rebuild(&payload, &serde_json::to_vec(&missing).expect("json")), plaintext: None });
+    vectors.push(Vector { name: "integrity-missing-rights", description: "The rights assertion removed: the policy names the profile, so all three statements must be present.", expected: "integrity_failure", key_seed: 1, package: rebuild(&payload, &serde_json::to_vec(&missing).expect("json")), plaintext: None });
+
+    let mut stripped = manifest.clone();
+    stripped.as_object_mut().expect("object").remove("assertions");
+    vectors.push(Vector { name: "integrity-profile-stripped", description: "All three profile assertions removed: the policy still names the profile, so the package must not open as an unlabelled stock file.", expected: "integrity_failure", key_seed: 1, package: rebuild(&payload, &serde_json::to_vec(&stripped).expect("json")), plaintext: None });
 
     let mut sizes = manifest.clone();
     sizes["encryptionInformation"]["integrityInformation"]["segments"][0]["encryptedSegmentSize"] = json!(1024 + 29);

@@ -26,7 +26,7 @@
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
-use crate::limits::{MAX_CENTRAL_DIRECTORY_BYTES, MAX_MANIFEST_BYTES, MAX_ZIP_ENTRIES, MAX_ZIP_NAME_BYTES};
+use crate::limits::{MAX_CENTRAL_DIRECTORY_BYTES, MAX_MANIFEST_BYTES, MAX_MANIFEST_COMPRESSED_BYTES, MAX_ZIP_ENTRIES, MAX_ZIP_NAME_BYTES};
 
 /// Entry name of the encrypted payload.
 pub const PAYLOAD_NAME: &str = "0.payload";
@@ -341,12 +341,17 @@ impl Container {
         if payload.method != METHOD_STORED {
             return Err(ContainerError::Unsupported(format!("compressed payload (method {})", payload.method)));
         }
-        // Both sizes are bounded: the compressed bytes are read into memory
-        // before inflating.
-        for size in [manifest.size, manifest.compressed_size] {
-            if size > MAX_MANIFEST_BYTES as u64 {
-                return Err(ContainerError::TooLarge { what: "manifest", size, limit: MAX_MANIFEST_BYTES as u64 });
-            }
+        // Both sizes are bounded before anything is allocated for them: the
+        // stored (compressed) bytes are read into memory before inflating.
+        if manifest.size > MAX_MANIFEST_BYTES as u64 {
+            return Err(ContainerError::TooLarge { what: "manifest", size: manifest.size, limit: MAX_MANIFEST_BYTES as u64 });
+        }
+        if manifest.compressed_size > MAX_MANIFEST_COMPRESSED_BYTES {
+            return Err(ContainerError::TooLarge {
+                what: "stored manifest",
+                size: manifest.compressed_size,
+                limit: MAX_MANIFEST_COMPRESSED_BYTES,
+            });
         }
 
         // Check each local header and find where each entry's bytes end.
@@ -921,6 +926,26 @@ mod tests {
         let mut cursor = Cursor::new(&bytes);
         let container = Container::read(&mut cursor).expect("read");
         assert!(container.read_manifest(&mut cursor).is_err());
+    }
+
+    #[test]
+    fn rejects_oversized_manifest_sizes_before_reading() {
+        // The archive itself is small; only the declared sizes are large,
+        // so the reader must refuse from the central directory alone.
+        let small = miniz_oxide::deflate::compress_to_vec(b"{}", 6);
+        let too_large = (MAX_MANIFEST_BYTES + 1) as u32;
+        let bytes = hand_built(b"abc", &small, too_large, 0);
+        let error = Container::read(&mut Cursor::new(&bytes)).expect_err("declared size over the limit");
+        assert!(matches!(error, ContainerError::TooLarge { what: "manifest", .. }), "{error}");
+
+        // A stored (compressed) size over the limit: patch the central
+        // directory's compressed size of the manifest entry.
+        let mut bytes = hand_built(b"abc", &small, 2, crc32fast::hash(b"{}"));
+        let central = bytes.windows(4).rposition(|w| w == CENTRAL_HEADER_SIG.to_le_bytes()).expect("manifest central header");
+        let compressed = u32::try_from(MAX_MANIFEST_COMPRESSED_BYTES + 1).expect("fits 32 bits");
+        bytes[central + 20..central + 24].copy_from_slice(&compressed.to_le_bytes());
+        let error = Container::read(&mut Cursor::new(&bytes)).expect_err("stored size over the limit");
+        assert!(matches!(error, ContainerError::TooLarge { what: "stored manifest", .. }), "{error}");
     }
 
     /// Builds an archive without data descriptors, manifest deflated.

@@ -110,7 +110,8 @@ pub enum SignerState {
     Unverified,
     /// No key was available to check the bindings.
     NotChecked,
-    /// A binding does not verify: the package was altered.
+    /// A binding does not verify, or a profile statement is missing from a
+    /// package whose policy names the profile: the package was altered.
     Invalid,
     /// The package has no profile statements (a stock OpenTDF file).
     Unsigned,
@@ -157,7 +158,13 @@ pub fn inspect(package: &Package, originator_key: &dyn Fn(&str) -> Option<p256::
     let provenance: Option<Provenance> = statement(PROVENANCE_ID).and_then(|v| serde_json::from_value(v).ok());
     let profile_ids = [LABEL_ID, RIGHTS_ID, PROVENANCE_ID];
     let profile_checks: Vec<&AssertionSummary> = assertions.iter().filter(|a| profile_ids.contains(&a.id.as_str())).collect();
-    let signer = if profile_checks.is_empty() {
+    // A policy that names the profile (or a profile this reader does not
+    // know) with any profile statement missing: the statements were removed.
+    let marked = package.policy().profile_marker().unwrap_or(true);
+    let all_present = profile_ids.iter().all(|id| profile_checks.iter().any(|a| a.id == *id));
+    let signer = if marked && !all_present {
+        SignerState::Invalid
+    } else if profile_checks.is_empty() {
         SignerState::Unsigned
     } else if profile_checks.iter().any(|a| a.status == BindingStatus::Invalid || a.alg != crate::jws::ALG_ES256) {
         SignerState::Invalid

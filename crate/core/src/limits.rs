@@ -11,6 +11,20 @@
 /// thousand recipients stay under it.
 pub const MAX_MANIFEST_BYTES: usize = 16 * 1024 * 1024;
 
+/// Maximum size of a deflated `0.manifest.json` as stored in the archive:
+/// [`MAX_MANIFEST_BYTES`] plus 64 KiB. Deflate can grow incompressible data,
+/// by 5 bytes for each stored block of up to 65 535 bytes (about 1.3 KiB
+/// for 16 MiB); the margin covers that many times over. The stored bytes
+/// are read into memory before inflating, so this bounds that allocation.
+pub const MAX_MANIFEST_COMPRESSED_BYTES: u64 = MAX_MANIFEST_BYTES as u64 + 64 * 1024;
+
+/// Maximum number of key access objects a reader's key is tried on when
+/// their `kid` does not match the key id the reader gave: 16. Each trial is
+/// an ECDH or RSA private-key operation; a package with 1 024 objects would
+/// otherwise cost a reader 1 024 of them. A reader whose key id is known
+/// finds its object by `kid` and is not limited.
+pub const MAX_UNHINTED_KEY_TRIALS: usize = 16;
+
 /// Maximum number of payload segments: 65 536. With the default 2 MiB
 /// segment this covers 128 GiB of plaintext, more than [`MAX_PAYLOAD_BYTES`].
 pub const MAX_SEGMENTS: usize = 1 << 16;

@@ -33,7 +33,7 @@ use crate::json_strict;
 use crate::jws::{self, JwsHeader};
 use crate::key_access::{self, DataKey, KeyAccessError};
 use crate::keys::PrivateKey;
-use crate::limits::{MAX_JWS_BYTES, MAX_PAYLOAD_BYTES};
+use crate::limits::{MAX_JWS_BYTES, MAX_PAYLOAD_BYTES, MAX_UNHINTED_KEY_TRIALS};
 use crate::manifest::{
     self, assertion_hash, assertion_sig_input, manifest_hash, BindingClaims, KeyAccess, Manifest, ManifestError,
     SegmentEntry, KEY_ACCESS_EC_WRAPPED, KEY_ACCESS_WRAPPED,
@@ -221,13 +221,15 @@ impl Package {
     /// Objects that share a split id are alternatives: one per split must
     /// open, and the data key is the XOR of the split keys (a single split
     /// gives the key itself). Within a split, the object whose `kid` equals
-    /// `kid_hint` is tried first, then every other object of the key's type.
-    /// Each object that opens must carry a valid policy binding.
+    /// `kid_hint` is tried first, then the other objects of the key's type,
+    /// at most [`MAX_UNHINTED_KEY_TRIALS`] of them in the whole package:
+    /// each trial costs a private-key operation. Each object that opens must
+    /// carry a valid policy binding.
     ///
     /// # Errors
     ///
-    /// [`OpenError::NotRecipient`] when no object opens;
-    /// [`OpenError::MissingSplits`] when only some splits open;
+    /// [`OpenError::NotRecipient`] when no object opens, or none within the
+    /// trial limit; [`OpenError::MissingSplits`] when only some splits open;
     /// [`OpenError::IntegrityFailure`] when an object opens but its policy
     /// binding does not verify.
     pub fn unwrap<'k>(&self, key: impl Into<RecipientKey<'k>>, kid_hint: Option<&str>) -> Result<Unwrapped, OpenError> {
@@ -243,12 +245,21 @@ impl Package {
         let mut combined = [0u8; 32];
         let mut opened = Vec::new();
         let mut kid = None;
+        let mut unhinted_trials = 0;
         for split in &split_ids {
             let mut candidates: Vec<(usize, &KeyAccess)> =
                 objects.iter().enumerate().filter(|(_, o)| o.split_id() == *split).collect();
             // Objects whose kid matches the hint first; the sort is stable.
             candidates.sort_by_key(|(_, o)| kid_hint.is_none() || o.kid() != kid_hint);
             for (index, object) in candidates {
+                let hinted = kid_hint.is_some() && object.kid() == kid_hint;
+                if !hinted && try_kind(key, object) {
+                    if unhinted_trials == MAX_UNHINTED_KEY_TRIALS {
+                        tracing::debug!(limit = MAX_UNHINTED_KEY_TRIALS, "stopped trying the key on key access objects");
+                        return Err(OpenError::NotRecipient);
+                    }
+                    unhinted_trials += 1;
+                }
                 let Some(split_key) = try_unwrap(key, object)? else {
                     continue;
                 };
@@ -280,7 +291,10 @@ impl Package {
     }
 
     /// Verifies the package under the data key: root signature and every
-    /// assertion binding, and reads the profile's label, rights and provenance.
+    /// assertion binding, and reads the profile's label, rights and
+    /// provenance. They land in the verified fields only when every profile
+    /// binding verified with a key from `originator_key`, and in
+    /// [`VerifiedPackage::claimed_profile`] otherwise.
     ///
     /// `originator_key` maps a signing key id (`kid` of an ES256 binding) to
     /// the public key the caller trusts for it (from the trust list, or a
@@ -289,8 +303,10 @@ impl Package {
     /// # Errors
     ///
     /// [`OpenError::IntegrityFailure`] when any signature, binding or hash
-    /// fails; [`OpenError::Malformed`] when a profile assertion is missing or
-    /// its statement is invalid.
+    /// fails, or when the policy names the profile and a profile assertion
+    /// is missing; [`OpenError::Malformed`] when a profile assertion is
+    /// missing from an unmarked package or its statement is invalid;
+    /// [`OpenError::Policy`] when the policy names an unknown profile.
     pub fn verify(
         &self,
         data_key: &DataKey,
@@ -313,11 +329,28 @@ impl Package {
             checks.push(self.check_binding(assertion, value, Some(data_key), originator_key, &aggregate, legacy, &manifest_digest)?);
         }
 
+        // The policy, bound to every key access object, says whether the
+        // originator used the profile: stripping the assertions from such a
+        // package is tampering, not a stock file.
+        let marked = self.policy.profile_marker().map_err(OpenError::Policy)?;
+        if marked {
+            let present = |id: &str| self.manifest.assertions().iter().any(|a| a.id == id);
+            if !(present(LABEL_ID) && present(RIGHTS_ID) && present(PROVENANCE_ID)) {
+                return Err(integrity("profile assertions missing from a package whose policy names the profile"));
+            }
+        }
         let profile = read_profile(&self.manifest, &checks, self.segments.len())?;
         let originator_signature_valid =
             profile.is_some() && checks.iter().filter(|c| c.alg == jws::ALG_ES256).all(|c| c.status == BindingStatus::VerifiedSigner);
-        let (label, rights, provenance, originator_kid) = match profile {
-            Some(p) => (Some(p.label), Some(p.rights), Some(p.provenance), Some(p.kid)),
+        let has_profile = marked || profile.is_some();
+        // The statements count as verified only when every profile
+        // assertion verified with a key from the caller's lookup.
+        let profile_verified = profile.is_some()
+            && checks.iter().filter(|c| is_profile_id(&c.id)).all(|c| c.status == BindingStatus::VerifiedSigner);
+        let originator_kid = profile.as_ref().map(|p| p.kid.clone());
+        let (label, rights, provenance, claimed_profile) = match profile {
+            Some(p) if profile_verified => (Some(p.label), Some(p.rights), Some(p.provenance), None),
+            Some(p) => (None, None, None, Some(ClaimedProfile { label: p.label, rights: p.rights, provenance: p.provenance })),
             None => (None, None, None, None),
         };
         Ok(VerifiedPackage {
@@ -327,6 +360,8 @@ impl Package {
             label,
             rights,
             provenance,
+            claimed_profile,
+            has_profile,
             media_type: self.manifest.payload.mime_type.clone(),
             segments: self.segments.clone(),
             assertions: checks,
@@ -426,6 +461,15 @@ fn embedded_key(header: &JwsHeader) -> Option<p256::ecdsa::VerifyingKey> {
     let jwk = header.other.get("jwk")?;
     let (key, _) = jws::public_key_from_jwk(jwk).ok()?;
     Some(p256::ecdsa::VerifyingKey::from(key))
+}
+
+/// Returns whether `key` is of the type `object` needs, so that trying it
+/// costs a private-key operation.
+fn try_kind(key: RecipientKey<'_>, object: &KeyAccess) -> bool {
+    matches!(
+        (key, object.kind.as_str()),
+        (RecipientKey::P256(_), KEY_ACCESS_EC_WRAPPED) | (RecipientKey::Rsa(_), KEY_ACCESS_WRAPPED)
+    )
 }
 
 /// Tries to open one key access object; `Ok(None)` when it is of another
@@ -550,6 +594,21 @@ fn read_profile(manifest: &Manifest, checks: &[AssertionCheck], segment_count: u
     Ok(Some(Profile { label, rights, provenance, kid }))
 }
 
+/// The label, rights and provenance of a package whose profile assertions
+/// did not all verify with a key the caller supplied (the signing key is
+/// not in its trust list, or only embedded in the package). They are what
+/// the package claims, not the originator's word: show them as unverified
+/// claims, and never base an access decision on them.
+#[derive(Clone, Debug)]
+pub struct ClaimedProfile {
+    /// The claimed label.
+    pub label: Label,
+    /// The claimed rights.
+    pub rights: Rights,
+    /// The claimed provenance.
+    pub provenance: Provenance,
+}
+
 /// A package whose signatures and bindings verified under the data key.
 pub struct VerifiedPackage {
     data_key: DataKey,
@@ -557,12 +616,24 @@ pub struct VerifiedPackage {
     pub package_id: String,
     /// The policy object.
     pub policy: Policy,
-    /// The label; `None` for a stock file ("unlabelled").
+    /// The label, verified with the originator key the caller supplied;
+    /// `None` for a stock file ("unlabelled") and when the signer is not
+    /// verified (see [`VerifiedPackage::claimed_profile`]).
     pub label: Option<Label>,
-    /// The usage rights; `None` for a stock file ("view only").
+    /// The usage rights, verified as the label; `None` for a stock file
+    /// ("view only") and when the signer is not verified.
     pub rights: Option<Rights>,
-    /// The provenance; `None` for a stock file.
+    /// The provenance, verified as the label; `None` for a stock file and
+    /// when the signer is not verified.
     pub provenance: Option<Provenance>,
+    /// The profile statements when their signatures were not verified with
+    /// a key the caller supplied; `None` when they verified or are absent.
+    pub claimed_profile: Option<ClaimedProfile>,
+    /// Whether the package uses the community profile: its policy names the
+    /// profile, or it carries the profile assertions. Such a package has
+    /// usage rights even when they could not be verified, so a caller
+    /// without verified rights must not release its plaintext.
+    pub has_profile: bool,
     /// `payload.mimeType`.
     pub media_type: Option<String>,
     /// The segment table.
@@ -583,6 +654,7 @@ impl std::fmt::Debug for VerifiedPackage {
         f.debug_struct("VerifiedPackage")
             .field("package_id", &self.package_id)
             .field("label", &self.label)
+            .field("has_profile", &self.has_profile)
             .field("originator_kid", &self.originator_kid)
             .field("originator_signature_valid", &self.originator_signature_valid)
             .finish_non_exhaustive()
@@ -618,6 +690,13 @@ impl VerifiedPackage {
         Ok(plaintext)
     }
 
+    /// Returns the provenance whose digests the payload must match: the
+    /// verified one, else the claimed one (checking it costs nothing and
+    /// still catches a payload changed under it).
+    fn signed_digests(&self) -> Option<&Provenance> {
+        self.provenance.as_ref().or(self.claimed_profile.as_ref().map(|c| &c.provenance))
+    }
+
     /// Checks everything about an encrypted segment but its GCM tag: size,
     /// segment hash and, in a profile package, the signed SHA-256.
     fn check_segment(&self, index: usize, encrypted: &[u8]) -> Result<&SegmentEntry, OpenError> {
@@ -637,7 +716,7 @@ impl VerifiedPackage {
         if !hash_ok {
             return Err(integrity("segment hash"));
         }
-        if let Some(provenance) = &self.provenance {
+        if let Some(provenance) = self.signed_digests() {
             let digest: [u8; 32] = Sha256::digest(encrypted).into();
             let expected = provenance.segment_sha256.get(index).ok_or_else(|| integrity("provenance digest missing"))?;
             if !bool::from(subtle::ConstantTimeEq::ct_eq(&digest[..], &expected[..])) {
@@ -687,7 +766,7 @@ impl VerifiedPackage {
         if crc.finalize() != self.payload_crc32 {
             return Err(integrity("payload CRC-32"));
         }
-        if let Some(provenance) = &self.provenance {
+        if let Some(provenance) = self.signed_digests() {
             let digest: [u8; 32] = plaintext_digest.finalize().into();
             if !bool::from(subtle::ConstantTimeEq::ct_eq(&digest[..], &provenance.plaintext_sha256[..])) {
                 return Err(integrity("plaintext digest in provenance"));

@@ -17,6 +17,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::json_strict;
 
+/// Member of the policy `body` that names the community profile a package
+/// was sealed under. The policy binding covers it, so removing it is
+/// tampering; stock readers ignore it.
+pub const PROFILE_MEMBER: &str = "valiseProfile";
+
+/// Value of [`PROFILE_MEMBER`] for this version of the profile.
+pub const PROFILE_V1: &str = "urn:valise:profile:v1";
+
 /// A policy object: `uuid` plus `body`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
@@ -63,6 +71,9 @@ pub enum PolicyError {
     /// The decoded policy is not a valid policy object.
     #[error("invalid policy object: {0}")]
     Json(#[from] json_strict::JsonError),
+    /// The policy names a profile this reader does not know.
+    #[error("the policy names profile {0}, which this reader does not support")]
+    UnknownProfile(String),
 }
 
 impl Policy {
@@ -77,6 +88,29 @@ impl Policy {
             uuid,
             body: PolicyBody { data_attributes: Some(data_attributes), dissem: Some(dissem), extra: serde_json::Map::new() },
             extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Creates a policy as [`Policy::new`] does, marked as sealed under the
+    /// community profile ([`PROFILE_MEMBER`]).
+    pub fn new_profile(uuid: String, data_attributes: Vec<String>, dissem: Vec<String>) -> Policy {
+        let mut policy = Policy::new(uuid, data_attributes, dissem);
+        policy.body.extra.insert(PROFILE_MEMBER.to_owned(), serde_json::Value::String(PROFILE_V1.to_owned()));
+        policy
+    }
+
+    /// Returns whether the policy names the community profile.
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyError::UnknownProfile`] when [`PROFILE_MEMBER`] is present
+    /// with another value than [`PROFILE_V1`]: a reader that does not know
+    /// the profile cannot honour its rights.
+    pub fn profile_marker(&self) -> Result<bool, PolicyError> {
+        match self.body.extra.get(PROFILE_MEMBER) {
+            None => Ok(false),
+            Some(serde_json::Value::String(text)) if text == PROFILE_V1 => Ok(true),
+            Some(other) => Err(PolicyError::UnknownProfile(other.to_string())),
         }
     }
 
@@ -142,6 +176,21 @@ mod tests {
         assert_eq!(policy.attribute_fqns(), ["https://example.org/attr/sector/value/energy"]);
         assert_eq!(policy.dissem(), ["a@example.org"]);
         assert_eq!(policy.to_json(), text);
+    }
+
+    #[test]
+    fn profile_marker_round_trips() {
+        let policy = Policy::new_profile("u3".into(), vec![], vec![]);
+        assert_eq!(
+            policy.to_json(),
+            r#"{"uuid":"u3","body":{"dataAttributes":[],"dissem":[],"valiseProfile":"urn:valise:profile:v1"}}"#
+        );
+        let back = Policy::from_base64(&policy.to_base64()).expect("parse");
+        assert!(back.profile_marker().expect("known profile"));
+        assert!(!Policy::new("u4".into(), vec![], vec![]).profile_marker().expect("no marker"));
+        let mut other = back;
+        other.body.extra.insert(PROFILE_MEMBER.into(), serde_json::json!("urn:valise:profile:v9"));
+        assert!(matches!(other.profile_marker(), Err(PolicyError::UnknownProfile(_))));
     }
 
     #[test]

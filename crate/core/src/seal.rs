@@ -175,6 +175,21 @@ fn check_options(options: &SealOptions, plaintext_len: u64) -> Result<(), SealEr
             options.recipients.len()
         )));
     }
+    // A duplicate would write two key access objects and two provenance
+    // entries for one reader, and make the recipient list say otherwise.
+    for (index, recipient) in options.recipients.iter().enumerate() {
+        for earlier in &options.recipients[..index] {
+            if earlier.kid == recipient.kid {
+                return Err(SealError::InvalidOptions(format!("duplicate recipient key id {:?}", recipient.kid)));
+            }
+            if earlier.public_key == recipient.public_key {
+                return Err(SealError::InvalidOptions(format!(
+                    "duplicate recipient key: {:?} and {:?} are the same public key",
+                    earlier.kid, recipient.kid
+                )));
+            }
+        }
+    }
     if !(MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(&options.segment_size) {
         return Err(SealError::InvalidOptions(format!(
             "segment size {} is outside {MIN_SEGMENT_BYTES}..={MAX_SEGMENT_BYTES} bytes",
@@ -258,7 +273,7 @@ pub fn seal<R: Read, W: Write>(options: &SealOptions, plaintext_len: u64, mut re
     }
 
     let package_id = random_uuid()?;
-    let policy = Policy::new(package_id.clone(), options.data_attributes.clone(), options.dissem.clone());
+    let policy = Policy::new_profile(package_id.clone(), options.data_attributes.clone(), options.dissem.clone());
     let policy_base64 = policy.to_base64();
     let binding = base64::engine::general_purpose::STANDARD.encode(key_access::policy_binding(&data_key, &policy_base64));
     let split_id = random_uuid()?;

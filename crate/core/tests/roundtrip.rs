@@ -72,6 +72,31 @@ fn unknown_signer_is_reported_not_trusted() {
     let (verified, _) = open_bytes(&package, RecipientKey::P256(&key), None, &|_| None).expect("open");
     assert!(!verified.originator_signature_valid);
     assert!(verified.assertions.iter().all(|a| a.status == BindingStatus::EmbeddedKeyOnly));
+    // Statements under a signature no caller key checked are claims only.
+    assert!(verified.label.is_none() && verified.rights.is_none() && verified.provenance.is_none());
+    assert!(verified.has_profile);
+    let claimed = verified.claimed_profile.as_ref().expect("claimed statements");
+    assert_eq!(claimed.label.tlp, Tlp::Amber);
+    assert!(!claimed.rights.print);
+}
+
+#[test]
+fn verified_statements_are_not_claims() {
+    let package = seal_bytes(&options(vec![recipient(1, "r1")]), b"text").expect("seal");
+    let key = secret(1);
+    let (verified, _) = open_bytes(&package, RecipientKey::P256(&key), None, &signer_lookup).expect("open");
+    assert!(verified.claimed_profile.is_none());
+    assert!(verified.has_profile && verified.label.is_some());
+}
+
+#[test]
+fn stripped_profile_is_an_integrity_failure() {
+    let package = seal_bytes(&options(vec![recipient(1, "r1")]), b"labelled text").expect("seal");
+    let (payload, mut manifest) = parts(&package);
+    manifest.as_object_mut().expect("object").remove("assertions");
+    let stripped = rebuild(&payload, &manifest);
+    let error = open_with(&stripped, 1).expect_err("stripped package");
+    assert!(matches!(error, OpenError::IntegrityFailure), "{error}");
 }
 
 #[test]
@@ -145,4 +170,32 @@ fn streaming_decrypt_matches_in_memory() {
     let mut out = Vec::new();
     assert_eq!(verified.decrypt_to(&mut Cursor::new(&package), &mut out).expect("decrypt"), 10_000);
     assert_eq!(out, plaintext);
+}
+
+#[test]
+fn unhinted_key_trials_are_capped() {
+    use valise_core::limits::MAX_UNHINTED_KEY_TRIALS;
+    let count = MAX_UNHINTED_KEY_TRIALS as u8 + 4;
+    let recipients = (1..=count).map(|seed| recipient(seed, &format!("r{seed}"))).collect();
+    let package = seal_bytes(&options(recipients), b"many recipients").expect("seal");
+    let parsed = Package::parse_bytes(&package).expect("parse");
+
+    // Within the limit, trying every object finds the reader's.
+    let within = secret(MAX_UNHINTED_KEY_TRIALS as u8);
+    parsed.unwrap(RecipientKey::P256(&within), None).expect("found by trying");
+    // Past it, the reader must name its key id.
+    let last = secret(count);
+    let error = parsed.unwrap(RecipientKey::P256(&last), None).expect_err("too many trials");
+    assert!(matches!(error, OpenError::NotRecipient), "{error}");
+    let error = parsed.unwrap(RecipientKey::P256(&last), Some("wrong-kid")).expect_err("hint matches nothing");
+    assert!(matches!(error, OpenError::NotRecipient), "{error}");
+    parsed.unwrap(RecipientKey::P256(&last), Some(&format!("r{count}"))).expect("found by kid");
+}
+
+#[test]
+fn duplicate_recipients_are_refused_at_seal() {
+    let same_kid = seal_bytes(&options(vec![recipient(1, "r1"), recipient(2, "r1")]), b"x").expect_err("duplicate kid");
+    assert!(same_kid.to_string().contains("duplicate recipient key id \"r1\""), "{same_kid}");
+    let same_key = seal_bytes(&options(vec![recipient(1, "r1"), recipient(1, "r2")]), b"x").expect_err("duplicate key");
+    assert!(same_key.to_string().contains("\"r1\" and \"r2\" are the same public key"), "{same_key}");
 }

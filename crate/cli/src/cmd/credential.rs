@@ -148,14 +148,7 @@ fn issue(args: &IssueArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Reads a credential file (bounded).
+/// Reads a credential file (bounded while reading).
 pub(crate) fn read_credential(path: &Path) -> Result<String, CliError> {
-    let metadata = std::fs::metadata(path)
-        .map_err(|error| CliError::usage(format!("cannot read credential {}: {error}", path.display())))?;
-    if metadata.len() > credential::MAX_CREDENTIAL_BYTES as u64 {
-        return Err(CliError::usage(format!("credential {} is too large ({} bytes)", path.display(), metadata.len())));
-    }
-    std::fs::read_to_string(path)
-        .map(|text| text.trim().to_owned())
-        .map_err(|error| CliError::usage(format!("cannot read credential {}: {error}", path.display())))
+    crate::cmd::read_bounded_text(path, "credential", credential::MAX_CREDENTIAL_BYTES as u64).map(|text| text.trim().to_owned())
 }

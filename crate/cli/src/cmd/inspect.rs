@@ -82,12 +82,19 @@ fn print_text(summary: &Inspection) {
             status_text(assertion.status)
         );
     }
+    // Statements under a signature not verified are the package's claims.
+    let claimed = summary.signer != SignerState::Verified;
+    if claimed && (summary.label.is_some() || summary.rights.is_some() || summary.provenance.is_some()) {
+        println!("unverified claims (the signature was not checked with a key you trust):");
+    }
     match &summary.label {
         Some(label) => println!(
-            "label:           {}{}",
+            "{}{}{}",
+            if claimed { "  label:         " } else { "label:           " },
             label.tlp,
             label.marking.as_ref().map(|m| format!(" (marking {} {})", m.system, m.value)).unwrap_or_default()
         ),
+        None if summary.signer == SignerState::Invalid => println!("label:           missing: the profile statements were removed or altered"),
         None => println!("label:           none: unlabelled (view only)"),
     }
     if let Some(rights) = &summary.rights {
@@ -119,7 +126,7 @@ fn print_text(summary: &Inspection) {
         SignerState::Verified => "verified",
         SignerState::Unverified => "unverified: the signature matches the key in the package, but no trust list or --signer vouches for it",
         SignerState::NotChecked => "not checked: pass --signer PUB.pem",
-        SignerState::Invalid => "INVALID: a binding does not verify",
+        SignerState::Invalid => "INVALID: a binding does not verify or a profile statement is missing",
         SignerState::Unsigned => "none (stock OpenTDF file)",
     };
     println!("signer:          {} {signer}", or_none(summary.signer_kid.as_deref()));
@@ -140,7 +147,7 @@ pub(crate) fn run(args: InspectArgs) -> CliResult {
         print_text(&summary);
     }
     if summary.signer == SignerState::Invalid {
-        return Err(CliError::refused(format!("{}: a signature does not verify", args.package.display()))
+        return Err(CliError::refused(format!("{}: a signature does not verify or a profile statement is missing", args.package.display()))
             .hint("do not trust this file; ask the sender for a new copy"));
     }
     Ok(())

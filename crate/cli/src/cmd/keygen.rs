@@ -1,7 +1,5 @@
 //! `valise keygen`: a P-256 key pair in PEM files.
 
-use std::fs::OpenOptions;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -53,17 +51,12 @@ pub(crate) fn run(args: KeygenArgs) -> CliResult {
     let pem = keys::write_private_key_pem(&secret, passphrase.as_ref().map(|p| p.as_bytes()))
         .map_err(|e| CliError::usage(format!("cannot write the key: {e}")).hint(format!("set a non-empty {PASSPHRASE_ENV}, or pass --no-encrypt")))?;
 
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
+    super::write_new_file(&key_path, pem.as_bytes(), true)?;
+    if let Err(error) = super::write_new_file(&pub_path, keys::write_public_key_pem(&secret.public_key()).as_bytes(), false) {
+        // Half a key pair is of no use; do not leave the private half behind.
+        let _ = std::fs::remove_file(&key_path);
+        return Err(error);
     }
-    let write_error = |path: &Path, e: std::io::Error| CliError::usage(format!("cannot write {}: {e}", path.display()));
-    let mut file = options.open(&key_path).map_err(|e| write_error(&key_path, e))?;
-    file.write_all(pem.as_bytes()).map_err(|e| write_error(&key_path, e))?;
-    std::fs::write(&pub_path, keys::write_public_key_pem(&secret.public_key())).map_err(|e| write_error(&pub_path, e))?;
 
     println!("private key: {}{}", key_path.display(), if args.no_encrypt { " (unencrypted)" } else { "" });
     println!("public key:  {}", pub_path.display());

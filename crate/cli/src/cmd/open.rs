@@ -2,11 +2,15 @@
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use time::OffsetDateTime;
+use valise_core::assertions::Rights;
 use valise_core::inspect::SignerState;
-use valise_core::open::Package;
+use valise_core::keys::{self, PrivateKey};
+use valise_core::label;
+use valise_core::open::{Package, VerifiedPackage};
 
 use super::{open_error, read_p256_public_key, read_private_key, CliError, CliResult, PendingOutput};
 
@@ -47,8 +51,15 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
     let file = File::open(&args.package).map_err(|e| CliError::usage(format!("cannot read {}: {e}", args.package.display())))?;
     let mut reader = BufReader::new(file);
     let package = Package::parse(&mut reader).map_err(|e| open_error(e, &args.package))?;
-    let unwrapped = package.unwrap(&key, args.kid.as_deref()).map_err(|e| open_error(e, &args.package))?;
+    // Without --kid, the key's thumbprint (the default key id at seal) finds
+    // the reader's key access object without trying others.
+    let thumbprint = match &key {
+        PrivateKey::P256(secret) => Some(keys::jwk_thumbprint(&secret.public_key())),
+        _ => None,
+    };
+    let unwrapped = package.unwrap(&key, args.kid.as_deref().or(thumbprint.as_deref())).map_err(|e| open_error(e, &args.package))?;
     let verified = package.verify(&unwrapped.data_key, &lookup).map_err(|e| open_error(e, &args.package))?;
+    check_release(&verified, super::trust::now(), output_path)?;
 
     let mut output = PendingOutput::create(output_path)?;
     {
@@ -59,18 +70,21 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
     output.commit()?;
 
     eprintln!("opened {} into {} ({} bytes)", args.package.display(), output_path.display(), verified.plaintext_size());
-    match (&verified.label, &verified.rights) {
-        (Some(label), Some(rights)) => {
+    match (&verified.label, &verified.rights, &verified.claimed_profile) {
+        (Some(label), Some(rights), _) => {
             eprintln!("label: {}", label.tlp);
-            let allowed: Vec<&str> = [("print", rights.print), ("copy", rights.copy), ("forward", rights.forward), ("export", rights.export)]
-                .into_iter()
-                .filter_map(|(name, allowed)| allowed.then_some(name))
-                .collect();
-            eprintln!("rights: view{}{}", if allowed.is_empty() { "" } else { ", " }, allowed.join(", "));
+            eprintln!("rights: {}", rights_text(rights));
+        }
+        // Not reached while check_release refuses unverified rights; kept
+        // so that these claims are never printed as the label.
+        (_, _, Some(claimed)) => {
+            eprintln!("unverified claims (the signature was not checked with a key you trust):");
+            eprintln!("  label: {}", claimed.label.tlp);
+            eprintln!("  rights: {}", rights_text(&claimed.rights));
         }
         _ => eprintln!("label: none: an unlabelled stock OpenTDF file (view only)"),
     }
-    let state = super::inspect::signer_state(&verified.assertions, verified.label.is_some());
+    let state = super::inspect::signer_state(&verified.assertions, verified.has_profile);
     let kid = verified.originator_kid.as_deref().unwrap_or("");
     match state {
         SignerState::Verified => eprintln!("signer: verified ({kid})"),
@@ -79,6 +93,63 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
         ),
         SignerState::NotChecked => eprintln!("warning: signer not checked: no key for {kid}; pass --signer PUB.pem"),
         SignerState::Unsigned | SignerState::Invalid => eprintln!("signer: none (content authenticated by the data key only)"),
+    }
+    Ok(())
+}
+
+/// Lists the rights a rights statement grants.
+fn rights_text(rights: &Rights) -> String {
+    let allowed: Vec<&str> = [("print", rights.print), ("copy", rights.copy), ("forward", rights.forward), ("export", rights.export)]
+        .into_iter()
+        .filter_map(|(name, allowed)| allowed.then_some(name))
+        .collect();
+    format!("view{}{}", if allowed.is_empty() { "" } else { ", " }, allowed.join(", "))
+}
+
+/// Decides whether the raw form (without a trust list) may write the
+/// plaintext of a package.
+///
+/// A stock OpenTDF file carries no rights and is written as before. A
+/// package of the community profile is written only when its rights are the
+/// originator's (verified with `--signer`) and allow it: export within the
+/// TLP ceiling (only TLP:CLEAR allows export), no marking (its TLP mapping
+/// is in the trust list), the validity window holding at `now`, and no
+/// required access events (this command sends none). The same rules as the
+/// decision point's, minus what needs a trust list.
+fn check_release(verified: &VerifiedPackage, now: OffsetDateTime, output: &Path) -> CliResult {
+    if !verified.has_profile {
+        return Ok(());
+    }
+    let not_written = |reason: String| {
+        CliError::refused(format!("{reason}, so {} was not written", output.display()))
+            .hint("open it with --trust TRUST.json and --identity NAME, which apply the community's decision")
+            .hint("or view it in the Valise viewer, which enforces the rights")
+    };
+    let (Some(label), Some(rights)) = (&verified.label, &verified.rights) else {
+        return Err(not_written(
+            "the package has usage rights, but its originator's signature was not verified with a key you trust".into(),
+        )
+        .hint("pass --signer with the originator's public key"));
+    };
+    if let Some(marking) = &label.marking {
+        return Err(not_written(format!(
+            "the package's marking {}:{} is mapped to TLP only by the community trust list",
+            marking.system, marking.value
+        )));
+    }
+    if !label::ceiling(label.tlp).narrow(rights).export {
+        let why = if rights.export { format!("its label {} does not allow export", label.tlp) } else { "its rights do not allow export".to_owned() };
+        return Err(not_written(format!("the package may be viewed but not saved: {why}")));
+    }
+    if let Some(start) = rights.not_before.filter(|start| now < *start) {
+        return Err(not_written(format!("the package is not valid before {}", super::trust::rfc3339(start))));
+    }
+    if let Some(end) = rights.not_after.filter(|end| now > *end) {
+        return Err(not_written(format!("the package expired at {}", super::trust::rfc3339(end))));
+    }
+    if rights.events.required {
+        let url = rights.events.url.as_deref().unwrap_or("(no endpoint named)");
+        return Err(not_written(format!("the package requires access events to {url}, which this command does not send")));
     }
     Ok(())
 }

@@ -50,20 +50,10 @@ pub(crate) fn now() -> OffsetDateTime {
     now.replace_nanosecond(0).unwrap_or(now)
 }
 
-/// Reads a trust list file and returns the compact JWS.
+/// Reads a trust list file (bounded while reading) and returns the compact JWS.
 pub(crate) fn read_trust_token(path: &Path) -> Result<String, CliError> {
     let max = (trust_list::MAX_TRUST_LIST_BYTES * 2) as u64;
-    let metadata = std::fs::metadata(path)
-        .map_err(|error| CliError::usage(format!("cannot read trust list {}: {error}", path.display())))?;
-    if metadata.len() > max {
-        return Err(CliError::usage(format!(
-            "trust list {} is {} bytes, more than the maximum of {max}",
-            path.display(),
-            metadata.len()
-        )));
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| CliError::usage(format!("cannot read trust list {}: {error}", path.display())))?;
+    let text = crate::cmd::read_bounded_text(path, "trust list", max)?;
     trust_list::decode_file(&text).map_err(|error| CliError::usage(format!("{}: {error}", path.display())))
 }
 

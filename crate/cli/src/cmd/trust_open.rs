@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use valise_core::credential::{CredentialError, VerifiedCredential};
-use valise_core::decision::{self, Decision, DecisionInput, Obligation, Permit, Reason};
+use valise_core::decision::{self, Decision, DecisionInput, Obligation, Permit, Reason, ReasonCode};
 use valise_core::events::EventDraft;
 use valise_core::jws;
 use valise_core::keys::{self, PrivateKey};
@@ -196,7 +196,13 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     };
     let unwrapped_kid = unwrapped.as_ref().map(|(_, kid)| kid.as_str());
 
-    let package_community = preliminary.as_ref().and_then(|v| v.provenance.as_ref()).and_then(|p| p.community.clone());
+    // The community only selects which list judges the package, so a claim
+    // (signed by a key no list verified) may select it too; the judging
+    // list then refuses claims as unverified.
+    let package_community = preliminary
+        .as_ref()
+        .and_then(|v| v.provenance.as_ref().or(v.claimed_profile.as_ref().map(|c| &c.provenance)))
+        .and_then(|p| p.community.clone());
     let preliminary_kid = preliminary.as_ref().and_then(|v| v.originator_kid.clone());
     let now = crate::cmd::trust::now();
     let package_id = package.policy().uuid.clone();
@@ -252,6 +258,22 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
                 let index = held.iter().position(|h| h.verified.as_ref().is_ok_and(|c| c.token() == used.token()))?;
                 Some((args.identities.get(index)?.clone(), used.clone()))
             });
+            // Statements whose signature no key of the judging list verified
+            // are claims: the decision saw none of them, so it may have
+            // judged the package as unlabelled. It has rights all the same.
+            if let Some(claimed) = verified.as_ref().and_then(|v| v.claimed_profile.as_ref()) {
+                let originator = &claimed.provenance.originator;
+                decision = decision.deny_also(Reason::new(
+                    ReasonCode::OriginatorUnknown,
+                    format!(
+                        "The package claims to come from {} with signing key {}, which is not in the trust list of {}, so its label and rights cannot be checked.",
+                        originator.org,
+                        originator.kid,
+                        trust.community()
+                    ),
+                    "Get the current trust list, or ask the community operator whether the originator is a member.",
+                ));
+            }
             // A credential of this community that failed verification is a
             // reason of its own when no valid one took its place.
             if credential.is_none() {
