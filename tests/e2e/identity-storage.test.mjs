@@ -55,6 +55,8 @@ test('remembered identity is stored encrypted', async () => {
   await waitForPortal(page);
   await page.locator('#choose-identity').click();
   const form = page.locator('form.unlock-remembered');
+  // The identity screen lists remembered identities after an IndexedDB read.
+  await form.first().waitFor();
   assert.equal(await form.count(), 1, 'the remembered identity is offered');
   await form.getByLabel(/Passphrase for Carol/).fill(DEMO_PASSPHRASE);
   await form.getByRole('button', { name: 'Unlock' }).click();
