@@ -102,10 +102,10 @@ pub fn encrypt_segment_into(key: &DataKey, plaintext: &[u8], out: &mut Vec<u8>) 
     Ok(())
 }
 
-/// Encrypts one segment in place: `buffer` holds [`GCM_NONCE_LEN`] bytes of
-/// room for the nonce followed by the plaintext; on return it holds
-/// `nonce || ciphertext || tag`. Reusing the buffer spares a copy and an
-/// allocation per segment.
+/// Encrypts one segment in place. `buffer` starts with [`GCM_NONCE_LEN`]
+/// bytes of room for the nonce, followed by the plaintext. On return it
+/// contains `nonce || ciphertext || tag`, so no copy and no allocation
+/// happen per segment.
 ///
 /// # Errors
 ///

@@ -24,7 +24,7 @@ fn verify(package: &[u8]) -> VerifiedPackage {
 }
 
 #[test]
-fn many_segments_round_trip_in_order() {
+fn open_many_segments_in_order() {
     // 37 full segments and a partial one: more than the buffers in flight.
     let input = plaintext(37 * SEGMENT + 300);
     let package = seal_bytes(&options(vec![recipient(1, "r1")]), &input).expect("seal");
@@ -36,7 +36,7 @@ fn many_segments_round_trip_in_order() {
 }
 
 #[test]
-fn a_bad_segment_stops_the_output_before_it() {
+fn open_output_stops_before_bad_segment() {
     let input = plaintext(12 * SEGMENT);
     let package = seal_bytes(&options(vec![recipient(1, "r1")]), &input).expect("seal");
     let verified = verify(&package);
@@ -54,14 +54,14 @@ fn a_bad_segment_stops_the_output_before_it() {
 }
 
 #[test]
-fn a_short_payload_is_refused() {
+fn open_short_payload_is_rejected() {
     let input = plaintext(6 * SEGMENT);
     let package = seal_bytes(&options(vec![recipient(1, "r1")]), &input).expect("seal");
     let verified = verify(&package);
     let (offset, size) = verified.payload_range();
     let cut = usize::try_from(offset + size).expect("end") - 100;
     let mut out = Vec::new();
-    let error = verified.decrypt_to(&mut Cursor::new(&package[..cut]), &mut out).expect_err("short payload accepted");
+    let error = verified.decrypt_to(&mut Cursor::new(&package[..cut]), &mut out).expect_err("short payload was accepted");
     assert!(matches!(error, OpenError::IntegrityFailure), "{error}");
     assert!(out.len() <= 5 * SEGMENT);
 }
