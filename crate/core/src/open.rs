@@ -31,7 +31,7 @@ use crate::assertions::{
 use crate::container::{Container, ContainerError};
 use crate::json_strict;
 use crate::jws::{self, JwsHeader};
-use crate::key_access::{self, DataKey, KeyAccessError};
+use crate::key_access::{self, DataKey, KeyAccessError, GCM_NONCE_LEN};
 use crate::keys::PrivateKey;
 use crate::limits::{MAX_JWS_BYTES, MAX_PAYLOAD_BYTES, MAX_UNHINTED_KEY_TRIALS};
 use crate::manifest::{
@@ -726,55 +726,155 @@ impl VerifiedPackage {
         Ok(entry)
     }
 
+    /// Checks and decrypts the encrypted segment `index` held in `buffer`, in
+    /// place; returns the plaintext length (the plaintext starts after the
+    /// nonce). The same checks as [`Self::decrypt_segment`], without an
+    /// allocation. On failure `buffer` holds bytes that must not be used.
+    fn open_segment_in_place(&self, index: usize, buffer: &mut [u8]) -> Result<usize, OpenError> {
+        self.check_segment(index, buffer)?;
+        let plaintext = decrypt_segment_in_place(&self.data_key, buffer).map_err(|_| integrity("segment tag"))?;
+        Ok(plaintext.len())
+    }
+
     /// Decrypts the whole payload from `reader` (the package archive) into
-    /// `writer`, segment by segment, holding one segment in memory. At the
-    /// end it checks the payload CRC-32 and, for a profile package, the
-    /// SHA-256 of the whole plaintext; returns the plaintext size.
+    /// `writer`, segment by segment. At the end it checks the payload CRC-32
+    /// and, for a profile package, the SHA-256 of the whole plaintext;
+    /// returns the plaintext size.
+    ///
+    /// Outside WebAssembly a package of several segments is decrypted by
+    /// [`OPEN_WORKERS`] threads while the calling thread reads, writes in
+    /// order and digests the plaintext; at most [`SEGMENTS_IN_FLIGHT`]
+    /// segment buffers exist at once, so memory stays bounded by that many
+    /// times the largest segment (8 MiB with the default 2 MiB segments).
     ///
     /// # Security
     ///
-    /// Each segment written has verified, but the whole-plaintext digest is
-    /// known only at the end: a caller writing to a file writes to a
-    /// temporary file and renames it only on success (the CLI does).
+    /// A segment reaches `writer` only after its size, segment hash, signed
+    /// SHA-256 (profile packages) and GCM tag all matched, and in order. The
+    /// whole-plaintext digest is known only at the end: a caller writing to
+    /// a file writes to a temporary file and renames it only on success (the
+    /// CLI does).
     ///
     /// # Errors
     ///
     /// [`OpenError::IntegrityFailure`] for any mismatch, [`OpenError::Io`]
-    /// when reading or writing fails.
+    /// when reading or writing fails or a worker thread cannot start.
     pub fn decrypt_to<R: Read + Seek, W: Write>(&self, reader: &mut R, writer: &mut W) -> Result<u64, OpenError> {
         reader.seek(SeekFrom::Start(self.payload_offset))?;
-        let mut buffer = Zeroizing::new(Vec::new());
-        let mut plaintext_digest = Sha256::new();
-        let mut crc = crc32fast::Hasher::new();
-        let mut total = 0u64;
-        for (index, entry) in self.segments.iter().enumerate() {
-            // The size was bounded by MAX_SEGMENT_BYTES when the manifest was parsed.
-            buffer.resize(entry.encrypted_size as usize, 0);
-            reader.read_exact(&mut buffer).map_err(|e| match e.kind() {
-                io::ErrorKind::UnexpectedEof => integrity("payload ends early"),
-                _ => OpenError::Io(e),
-            })?;
-            crc.update(&buffer);
-            // The same checks as decrypt_segment, decrypting in the read
-            // buffer so no segment-sized allocation happens per segment.
-            self.check_segment(index, &buffer)?;
-            let plaintext = decrypt_segment_in_place(&self.data_key, &mut buffer).map_err(|_| integrity("segment tag"))?;
-            plaintext_digest.update(plaintext);
-            writer.write_all(plaintext)?;
-            total += plaintext.len() as u64;
+        let mut sink = PlaintextSink { digest: Sha256::new(), crc: crc32fast::Hasher::new(), total: 0 };
+        // The sizes were bounded by MAX_SEGMENT_BYTES when the manifest was
+        // parsed; buffers get the largest one up front so that they never
+        // reallocate (and leave copies of plaintext behind).
+        let capacity = self.segments.iter().map(|s| s.encrypted_size).max().unwrap_or(0) as usize;
+        #[cfg(not(target_arch = "wasm32"))]
+        let parallel = self.segments.len() > 1;
+        #[cfg(target_arch = "wasm32")]
+        let parallel = false;
+        if parallel {
+            #[cfg(not(target_arch = "wasm32"))]
+            self.decrypt_parallel(reader, writer, &mut sink, capacity)?;
+        } else {
+            let mut buffer = Zeroizing::new(Vec::with_capacity(capacity));
+            for (index, entry) in self.segments.iter().enumerate() {
+                read_segment(reader, &mut buffer, entry.encrypted_size)?;
+                sink.crc.update(&buffer);
+                let plaintext_len = self.open_segment_in_place(index, &mut buffer)?;
+                sink.write(writer, &buffer[GCM_NONCE_LEN..GCM_NONCE_LEN + plaintext_len])?;
+            }
         }
-        if crc.finalize() != self.payload_crc32 {
+        if sink.crc.finalize() != self.payload_crc32 {
             return Err(integrity("payload CRC-32"));
         }
         if let Some(provenance) = self.signed_digests() {
-            let digest: [u8; 32] = plaintext_digest.finalize().into();
+            let digest: [u8; 32] = sink.digest.finalize().into();
             if !bool::from(subtle::ConstantTimeEq::ct_eq(&digest[..], &provenance.plaintext_sha256[..])) {
                 return Err(integrity("plaintext digest in provenance"));
             }
         }
         writer.flush()?;
-        Ok(total)
+        Ok(sink.total)
     }
+
+    /// The threaded segment loop of [`Self::decrypt_to`]. Segment `i` goes
+    /// to worker `i % OPEN_WORKERS`; each worker answers in the order it
+    /// received, so the calling thread collects results in segment order
+    /// without a reordering buffer. Channels hold at most
+    /// [`SEGMENTS_IN_FLIGHT`] items, the number of buffers, so no send blocks.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn decrypt_parallel<R: Read, W: Write>(&self, reader: &mut R, writer: &mut W, sink: &mut PlaintextSink, capacity: usize) -> Result<(), OpenError> {
+        use std::sync::mpsc::sync_channel;
+        type Done = (Zeroizing<Vec<u8>>, Result<usize, OpenError>);
+        let worker_stopped = || OpenError::Io(io::Error::other("a segment worker thread stopped"));
+        std::thread::scope(|scope| {
+            let mut jobs = Vec::with_capacity(OPEN_WORKERS);
+            let mut results = Vec::with_capacity(OPEN_WORKERS);
+            for _ in 0..OPEN_WORKERS {
+                let (job_sender, job_receiver) = sync_channel::<(usize, Zeroizing<Vec<u8>>)>(SEGMENTS_IN_FLIGHT);
+                let (done_sender, done_receiver) = sync_channel::<Done>(SEGMENTS_IN_FLIGHT);
+                std::thread::Builder::new().name("valise-open".into()).spawn_scoped(scope, move || {
+                    for (index, mut buffer) in job_receiver {
+                        let result = self.open_segment_in_place(index, &mut buffer);
+                        if done_sender.send((buffer, result)).is_err() {
+                            break;
+                        }
+                    }
+                })?;
+                jobs.push(job_sender);
+                results.push(done_receiver);
+            }
+            let mut free: Vec<_> = (0..SEGMENTS_IN_FLIGHT).map(|_| Zeroizing::new(Vec::with_capacity(capacity))).collect();
+            let count = self.segments.len();
+            let (mut next_read, mut next_write) = (0, 0);
+            while next_write < count {
+                while next_read < count {
+                    let Some(mut buffer) = free.pop() else { break };
+                    read_segment(reader, &mut buffer, self.segments[next_read].encrypted_size)?;
+                    sink.crc.update(&buffer);
+                    jobs[next_read % OPEN_WORKERS].send((next_read, buffer)).map_err(|_| worker_stopped())?;
+                    next_read += 1;
+                }
+                let (buffer, result) = results[next_write % OPEN_WORKERS].recv().map_err(|_| worker_stopped())?;
+                let plaintext_len = result?;
+                sink.write(writer, &buffer[GCM_NONCE_LEN..GCM_NONCE_LEN + plaintext_len])?;
+                free.push(buffer);
+                next_write += 1;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Threads that check and decrypt segments in [`VerifiedPackage::decrypt_to`].
+pub const OPEN_WORKERS: usize = 2;
+
+/// Segment buffers [`VerifiedPackage::decrypt_to`] holds at most at once:
+/// one per worker, one being written and one being read.
+pub const SEGMENTS_IN_FLIGHT: usize = OPEN_WORKERS + 2;
+
+/// Where verified plaintext goes, in order: the whole-plaintext digest and
+/// the writer. The CRC-32 covers the encrypted payload as stored.
+struct PlaintextSink {
+    digest: Sha256,
+    crc: crc32fast::Hasher,
+    total: u64,
+}
+
+impl PlaintextSink {
+    fn write<W: Write>(&mut self, writer: &mut W, plaintext: &[u8]) -> Result<(), OpenError> {
+        self.digest.update(plaintext);
+        writer.write_all(plaintext)?;
+        self.total += plaintext.len() as u64;
+        Ok(())
+    }
+}
+
+/// Reads one encrypted segment of `size` bytes into `buffer`.
+fn read_segment<R: Read>(reader: &mut R, buffer: &mut Vec<u8>, size: u64) -> Result<(), OpenError> {
+    buffer.resize(size as usize, 0);
+    reader.read_exact(buffer).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => integrity("payload ends early"),
+        _ => OpenError::Io(e),
+    })
 }
 
 /// Opens a package held in memory with one key: parse, unwrap, verify and

@@ -21,7 +21,7 @@ use crate::assertions::{
 };
 use crate::container::{ContainerError, ContainerWriter};
 use crate::jws;
-use crate::key_access::{self, DataKey};
+use crate::key_access::{self, DataKey, GCM_NONCE_LEN};
 use crate::limits::{MAX_KEY_ACCESS_OBJECTS, MAX_PAYLOAD_BYTES, MAX_SEGMENTS, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
 use crate::manifest::{
     self, assertion_hash, assertion_sig_input, Assertion, Binding, BindingClaims, EncryptionInformation, IntegrityInformation,
@@ -29,7 +29,7 @@ use crate::manifest::{
     SCHEMA_VERSION,
 };
 use crate::policy::Policy;
-use crate::segments::{encrypt_segment_into, gmac_hash, hmac_sha256, SegmentError, SEGMENT_OVERHEAD};
+use crate::segments::{encrypt_segment_in_place, gmac_hash, hmac_sha256, SegmentError, SEGMENT_OVERHEAD};
 
 /// Schema version written on each key access object.
 const KEY_ACCESS_SCHEMA_VERSION: &str = "1.0";
@@ -225,6 +225,121 @@ fn read_full<R: Read>(reader: &mut R, buffer: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// Threads that encrypt and digest segments in [`seal`].
+pub const SEAL_WORKERS: usize = 2;
+
+/// Segment buffers [`seal`] holds at most at once: one per worker, one
+/// being written and one being read (8 MiB with the default segment size).
+pub const SEAL_SEGMENTS_IN_FLIGHT: usize = SEAL_WORKERS + 2;
+
+/// What the manifest and the provenance record about each segment, in order.
+#[derive(Default)]
+struct SegmentTable {
+    segments: Vec<Segment>,
+    segment_digests: Vec<[u8; 32]>,
+    aggregate: Vec<u8>,
+}
+
+impl SegmentTable {
+    fn push(&mut self, plaintext_len: usize, encrypted_len: usize, sealed: &SealedSegment) {
+        self.aggregate.extend_from_slice(&sealed.tag);
+        self.segment_digests.push(sealed.digest);
+        self.segments.push(Segment {
+            hash: base64::engine::general_purpose::STANDARD.encode(sealed.tag),
+            segment_size: Some(plaintext_len as u64),
+            encrypted_segment_size: Some(encrypted_len as u64),
+            extra: Map::new(),
+        });
+    }
+}
+
+/// The GMAC segment hash and the SHA-256 of one encrypted segment.
+struct SealedSegment {
+    tag: [u8; 16],
+    digest: [u8; 32],
+}
+
+/// Reads up to `segment_size` plaintext bytes into `buffer` after
+/// [`GCM_NONCE_LEN`] bytes of room for the nonce; returns the bytes read.
+/// The buffer keeps its allocation from one segment to the next.
+fn read_plaintext<R: Read>(reader: &mut R, buffer: &mut Vec<u8>, segment_size: usize) -> io::Result<usize> {
+    buffer.resize(GCM_NONCE_LEN + segment_size, 0);
+    let filled = read_full(reader, &mut buffer[GCM_NONCE_LEN..])?;
+    buffer.truncate(GCM_NONCE_LEN + filled);
+    Ok(filled)
+}
+
+/// Encrypts the segment `buffer` holds (see [`read_plaintext`]) in place and
+/// digests the result.
+fn seal_segment(key: &DataKey, buffer: &mut Vec<u8>) -> Result<SealedSegment, SealError> {
+    encrypt_segment_in_place(key, buffer).map_err(|e| match e {
+        SegmentError::Random(random) => SealError::Random(random),
+        _ => SealError::InvalidOptions("segment encryption failed".into()),
+    })?;
+    let tag = gmac_hash(buffer).map_err(|_| SealError::InvalidOptions("segment encryption failed".into()))?;
+    Ok(SealedSegment { tag, digest: Sha256::digest(&buffer[..]).into() })
+}
+
+/// The threaded segment loop of [`seal`]: the calling thread reads, digests
+/// the plaintext (a sequential digest) and writes in order; segment `i` is
+/// encrypted and digested by worker `i % SEAL_WORKERS`, which answers in
+/// the order it received. Returns the plaintext bytes read.
+#[cfg(not(target_arch = "wasm32"))]
+fn seal_parallel<R: Read, W: Write>(
+    key: &DataKey,
+    count: u64,
+    segment_size: usize,
+    reader: &mut R,
+    plaintext_digest: &mut Sha256,
+    table: &mut SegmentTable,
+    container: &mut ContainerWriter<W>,
+) -> Result<u64, SealError> {
+    use std::sync::mpsc::sync_channel;
+    type Done = (Zeroizing<Vec<u8>>, Result<SealedSegment, SealError>);
+    let worker_stopped = || SealError::Io(io::Error::other("a segment worker thread stopped"));
+    std::thread::scope(|scope| {
+        let mut jobs = Vec::with_capacity(SEAL_WORKERS);
+        let mut results = Vec::with_capacity(SEAL_WORKERS);
+        for _ in 0..SEAL_WORKERS {
+            let (job_sender, job_receiver) = sync_channel::<Zeroizing<Vec<u8>>>(SEAL_SEGMENTS_IN_FLIGHT);
+            let (done_sender, done_receiver) = sync_channel::<Done>(SEAL_SEGMENTS_IN_FLIGHT);
+            std::thread::Builder::new().name("valise-seal".into()).spawn_scoped(scope, move || {
+                for mut buffer in job_receiver {
+                    let result = seal_segment(key, &mut buffer);
+                    if done_sender.send((buffer, result)).is_err() {
+                        break;
+                    }
+                }
+            })?;
+            jobs.push(job_sender);
+            results.push(done_receiver);
+        }
+        let capacity = segment_size + SEGMENT_OVERHEAD as usize;
+        let mut free: Vec<_> = (0..SEAL_SEGMENTS_IN_FLIGHT).map(|_| Zeroizing::new(Vec::with_capacity(capacity))).collect();
+        let mut plaintext_lens = std::collections::VecDeque::with_capacity(SEAL_SEGMENTS_IN_FLIGHT);
+        let (mut next_read, mut next_write, mut read_total) = (0u64, 0u64, 0u64);
+        while next_write < count {
+            while next_read < count {
+                let Some(mut buffer) = free.pop() else { break };
+                let filled = read_plaintext(reader, &mut buffer, segment_size)?;
+                read_total += filled as u64;
+                plaintext_digest.update(&buffer[GCM_NONCE_LEN..]);
+                plaintext_lens.push_back(filled);
+                jobs[(next_read % SEAL_WORKERS as u64) as usize].send(buffer).map_err(|_| worker_stopped())?;
+                next_read += 1;
+            }
+            let (buffer, result) = results[(next_write % SEAL_WORKERS as u64) as usize].recv().map_err(|_| worker_stopped())?;
+            let sealed = result?;
+            let filled = plaintext_lens.pop_front().ok_or_else(worker_stopped)?;
+            table.push(filled, buffer.len(), &sealed);
+            container.write_payload(&buffer)?;
+            free.push(buffer);
+            next_write += 1;
+        }
+        Ok(read_total)
+    })
+}
+
 /// Seals `plaintext_len` bytes from `reader` into a package written to `writer`.
 ///
 /// # Errors
@@ -239,38 +354,36 @@ pub fn seal<R: Read, W: Write>(options: &SealOptions, plaintext_len: u64, mut re
     let payload_len = plaintext_len + count * SEGMENT_OVERHEAD;
 
     let mut container = ContainerWriter::new(writer, payload_len)?;
-    let mut buffer = Zeroizing::new(vec![0u8; usize::try_from(options.segment_size).unwrap_or(usize::MAX)]);
+    let segment_size = usize::try_from(options.segment_size).unwrap_or(usize::MAX);
     let mut plaintext_digest = Sha256::new();
-    let mut segments = Vec::new();
-    let mut segment_digests = Vec::new();
-    let mut aggregate = Vec::new();
+    let mut table = SegmentTable::default();
     let mut read_total = 0u64;
-    let mut encrypted = Vec::with_capacity(buffer.len() + SEGMENT_OVERHEAD as usize);
-    for _ in 0..count {
-        let filled = read_full(&mut reader, &mut buffer)?;
-        read_total += filled as u64;
-        let plaintext = &buffer[..filled];
-        plaintext_digest.update(plaintext);
-        encrypt_segment_into(&data_key, plaintext, &mut encrypted).map_err(|e| match e {
-            SegmentError::Random(random) => SealError::Random(random),
-            _ => SealError::InvalidOptions("segment encryption failed".into()),
-        })?;
-        let tag = gmac_hash(&encrypted).map_err(|_| SealError::InvalidOptions("segment encryption failed".into()))?;
-        aggregate.extend_from_slice(&tag);
-        segment_digests.push(Sha256::digest(&encrypted).into());
-        segments.push(Segment {
-            hash: base64::engine::general_purpose::STANDARD.encode(tag),
-            segment_size: Some(filled as u64),
-            encrypted_segment_size: Some(encrypted.len() as u64),
-            extra: Map::new(),
-        });
-        container.write_payload(&encrypted)?;
+    #[cfg(not(target_arch = "wasm32"))]
+    let parallel = count > 1;
+    #[cfg(target_arch = "wasm32")]
+    let parallel = false;
+    if parallel {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            read_total = seal_parallel(&data_key, count, segment_size, &mut reader, &mut plaintext_digest, &mut table, &mut container)?;
+        }
+    } else {
+        let mut buffer = Zeroizing::new(Vec::with_capacity(segment_size + SEGMENT_OVERHEAD as usize));
+        for _ in 0..count {
+            let filled = read_plaintext(&mut reader, &mut buffer, segment_size)?;
+            read_total += filled as u64;
+            plaintext_digest.update(&buffer[GCM_NONCE_LEN..]);
+            let sealed = seal_segment(&data_key, &mut buffer)?;
+            table.push(filled, buffer.len(), &sealed);
+            container.write_payload(&buffer)?;
+        }
     }
     // The input must end exactly where announced.
-    let extra = read_full(&mut reader, &mut buffer[..1])?;
+    let extra = read_full(&mut reader, &mut [0u8; 1])?;
     if read_total != plaintext_len || extra != 0 {
         return Err(SealError::InputChanged { expected: plaintext_len, read: read_total + extra as u64 });
     }
+    let SegmentTable { segments, segment_digests, aggregate } = table;
 
     let package_id = random_uuid()?;
     let policy = Policy::new_profile(package_id.clone(), options.data_attributes.clone(), options.dissem.clone());

@@ -102,6 +102,29 @@ pub fn encrypt_segment_into(key: &DataKey, plaintext: &[u8], out: &mut Vec<u8>) 
     Ok(())
 }
 
+/// Encrypts one segment in place. `buffer` starts with [`GCM_NONCE_LEN`]
+/// bytes of room for the nonce, followed by the plaintext. On return it
+/// contains `nonce || ciphertext || tag`, so no copy and no allocation
+/// happen per segment.
+///
+/// # Errors
+///
+/// [`SegmentError::TooShort`] when `buffer` has no room for the nonce and
+/// [`SegmentError::Random`] when no randomness is available.
+pub fn encrypt_segment_in_place(key: &DataKey, buffer: &mut Vec<u8>) -> Result<(), SegmentError> {
+    if buffer.len() < GCM_NONCE_LEN {
+        return Err(SegmentError::TooShort(buffer.len()));
+    }
+    let (nonce, plaintext) = buffer.split_at_mut(GCM_NONCE_LEN);
+    getrandom::getrandom(nonce).map_err(SegmentError::Random)?;
+    let cipher = Aes256Gcm::new(key.as_bytes().into());
+    let tag = cipher
+        .encrypt_in_place_detached(Nonce::from_slice(nonce), b"", plaintext)
+        .map_err(|_| SegmentError::AuthenticationFailed)?;
+    buffer.extend_from_slice(&tag);
+    Ok(())
+}
+
 /// Decrypts one `nonce || ciphertext || tag` segment in place after checking
 /// its tag, and returns the plaintext part of `encrypted`. On failure the
 /// buffer holds unauthenticated bytes that must not be used.
@@ -201,6 +224,12 @@ mod tests {
         assert!(decrypt_segment_in_place(&key, &mut tampered).is_err());
         encrypt_segment_into(&key, b"", &mut buffer).expect("encrypt empty");
         assert_eq!(buffer.len(), 28);
+        let mut in_place = vec![0u8; GCM_NONCE_LEN];
+        in_place.extend_from_slice(b"in place");
+        encrypt_segment_in_place(&key, &mut in_place).expect("encrypt in place");
+        assert_eq!(in_place.len(), 12 + 8 + 16);
+        assert_eq!(&*decrypt_segment(&key, &in_place).expect("decrypt"), b"in place");
+        assert!(matches!(encrypt_segment_in_place(&key, &mut vec![0u8; 11]), Err(SegmentError::TooShort(11))));
     }
 
     #[test]
