@@ -148,6 +148,15 @@ export async function openTestPage(browser, origin, contextOptions = {}) {
       observed.foreignRequests.push(url);
     }
   });
+  // Chromium may report a frame navigation as a request before it applies the
+  // frame's Content-Security-Policy and cancels it. A request that the policy
+  // blocked never left the browser, so it does not count as a leak.
+  context.on('requestfailed', (request) => {
+    if (request.failure()?.errorText === 'net::ERR_BLOCKED_BY_CSP') {
+      const index = observed.foreignRequests.indexOf(request.url());
+      if (index !== -1) observed.foreignRequests.splice(index, 1);
+    }
+  });
   context.on('page', (popup) => observed.popups.push(popup.url()));
   page.on('pageerror', (error) => observed.errors.push(String(error)));
   page.on('console', (message) => observed.console.push(`${message.type()}: ${message.text()}`));
