@@ -55,6 +55,8 @@ test('remembered identity is stored encrypted', async () => {
   await waitForPortal(page);
   await page.locator('#choose-identity').click();
   const form = page.locator('form.unlock-remembered');
+  await page.locator('#screen-identity').waitFor();
+  await form.first().waitFor({ timeout: 10_000 }).catch(() => {});
   assert.equal(await form.count(), 1, 'the remembered identity is offered');
   await form.getByLabel(/Passphrase for Carol/).fill(DEMO_PASSPHRASE);
   await form.getByRole('button', { name: 'Unlock' }).click();
