@@ -1,8 +1,10 @@
 // The README's test command (`npm test`). It runs on a fresh clone with no
 // node_modules: it installs what is missing, then runs every test tier and
 // stops at the first failure.
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { buildDemo, cliPath } from './lib/demo.mjs';
 import { ROOT, ensureChromium, ensureRustTarget, ensureWasmToolchain, run } from './lib/setup.mjs';
 
 ensureRustTarget('wasm32-unknown-unknown');
@@ -36,4 +38,11 @@ if (files.length === 0) {
   console.error('error: no browser test files under tests/e2e');
   process.exit(1);
 }
-run('node', ['--test', '--test-reporter=spec', ...files], { cwd: ROOT });
+// One demo community for every test file (tests/e2e/lib/demo.mjs reads
+// VALISE_E2E_DEMO); a file run on its own builds its own.
+const demoDir = mkdtempSync(join(tmpdir(), 'valise-e2e-demo-'));
+console.error(`+ building the demo community in ${demoDir}`);
+buildDemo(demoDir, { cli: cliPath('debug') });
+// `run` exits on failure, which leaves the folder for inspection.
+run('node', ['--test', '--test-reporter=spec', ...files], { cwd: ROOT, env: { ...process.env, VALISE_E2E_DEMO: demoDir } });
+rmSync(demoDir, { recursive: true, force: true });

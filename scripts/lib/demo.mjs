@@ -14,7 +14,7 @@ import { ROOT } from './setup.mjs';
 /** The passphrase of every demo key file. Demo only: real keys need their own. */
 export const DEMO_PASSPHRASE = 'demo-passphrase-not-secret';
 
-/** Where the demo documents and their provenance notes are. */
+/** Folder of the demo documents and their provenance notes. */
 export const DOCUMENTS = join(ROOT, 'scripts', 'demo', 'documents');
 
 export const COMMUNITY = { name: 'Demo ISAC', id: 'https://demo-isac.invalid' };
@@ -202,7 +202,8 @@ function sealPackages(cli, outDir, { community, packages, recipients }) {
       '-o', join(packages, pkg.file),
     ];
     for (const person of pkg.to) {
-      args.push('--to', `${recipients[person].kid}=${recipients[person].path}`);
+      // One argument, because a key id may start with "-".
+      args.push(`--to=${recipients[person].kid}=${recipients[person].path}`);
     }
     if (pkg.deny.length > 0) {
       args.push('--deny', pkg.deny.join(','));

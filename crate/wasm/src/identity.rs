@@ -19,7 +19,7 @@ pub struct Identity {
     credential: VerifiedCredential,
 }
 
-/// What the portal shows of an identity (no key material).
+/// Summary of an identity for the portal (no key material).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct IdentitySummary<'a> {
@@ -55,7 +55,7 @@ impl Identity {
         let key = match keys::read_private_key_pem(key_pem, Some(passphrase)) {
             Ok(PrivateKey::P256(key)) => key,
             Ok(_) => {
-                return Err(BindingError::new(ErrorKind::Unsupported, "This key file holds an RSA key; the viewer needs a P-256 key issued for the community."));
+                return Err(BindingError::new(ErrorKind::Unsupported, "This key file contains an RSA key, but the viewer needs the P-256 key issued for the community."));
             }
             Err(error) => return Err(key_file_error(&error)),
         };
@@ -76,7 +76,7 @@ impl Identity {
     }
 }
 
-/// Maps a key file failure to the error JavaScript sees.
+/// Maps a key file failure to the error thrown to JavaScript.
 fn key_file_error(error: &KeyFileError) -> BindingError {
     match error {
         KeyFileError::WrongPassphrase => BindingError::new(ErrorKind::Passphrase, "The passphrase is wrong. Type it again; it is case-sensitive."),

@@ -39,7 +39,7 @@ struct OpenOptions {
     highest_trust_version_seen: Option<u64>,
 }
 
-/// What the portal shows of a package before opening it.
+/// Unverified summary of a package, before it is opened.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PackageSummary {
@@ -301,7 +301,7 @@ fn opened_metadata(verified: &VerifiedPackage, permit: &Permit, trust: &TrustLis
     }
 }
 
-/// A package the decision point permitted. It holds the data key (inside
+/// A package the decision point permitted. It keeps the data key (inside
 /// the verified package) until it is freed.
 #[wasm_bindgen]
 pub struct OpenedPackage {

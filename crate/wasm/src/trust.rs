@@ -15,7 +15,7 @@ pub struct TrustList {
     stale: bool,
 }
 
-/// What the portal shows of a trust list.
+/// Summary of a trust list for the portal.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct TrustListSummary<'a> {
@@ -60,7 +60,7 @@ impl TrustList {
     }
 }
 
-/// Maps a trust list failure to the error JavaScript sees.
+/// Maps a trust list failure to the error thrown to JavaScript.
 fn trust_error(error: TrustListError) -> BindingError {
     match error {
         TrustListError::RootKeyMismatch { .. } | TrustListError::SignatureInvalid => BindingError::new(
