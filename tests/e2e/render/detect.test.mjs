@@ -43,3 +43,12 @@ test('json chooses stix or misp by content', async () => {
     assert.equal((await openDocument(page, { text: '{"a":', mediaType: 'application/vnd.misp+json', rights: RIGHTS.viewOnly })).kind, null);
   });
 });
+
+test('view right withheld shows nothing', async () => {
+  await withPage(async ({ page }) => {
+    const result = await openDocument(page, { text: 'secret', mediaType: 'text/plain', rights: { ...RIGHTS.everything, view: false } });
+    assert.equal(result.kind, null);
+    assert.equal(await page.locator('pre.valise-text').count(), 0);
+    assert.equal(await page.locator('button.valise-export').count(), 0);
+  });
+});

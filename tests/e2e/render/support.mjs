@@ -1,7 +1,7 @@
-// Test support for the renderer and enforcement scenarios: a static server on
-// 127.0.0.1 for www/ and the test documents, a page that loads the render and
-// enforce modules under the portal's Content-Security-Policy, and a headless
-// Chromium from Debian's package driven by playwright-core.
+// Test support for the renderer and enforcement scenarios. It starts a static
+// server on 127.0.0.1 for www/ and the test documents, serves a page that
+// loads the render and enforce modules under the portal's
+// Content-Security-Policy, and drives Debian's Chromium with playwright-core.
 import { createServer } from 'node:http';
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -38,14 +38,13 @@ const TEST_PAGE = `<!doctype html>
 <body><main><div id="content" class="document-content"></div></main></body></html>`;
 
 /**
- * The test page's module: exposes the render and enforce modules, records
- * every enforcement event, and sets `window.__pwned` to false; a payload that
- * runs script anywhere it can reach sets it.
+ * The test page's module. It exposes the render and enforce modules, records
+ * every enforcement event and each print call, and sets `window.__pwned` to
+ * false. A payload that runs script anywhere it can reach sets the flag.
  */
 const TEST_MODULE = `
 import { render } from '/src/render/index.js';
 import { enforce } from '/src/enforce/index.js';
-import { loadSanitizer } from '/src/sanitizer.js';
 window.__pwned = false;
 window.__events = [];
 window.__printCalls = 0;
@@ -53,14 +52,14 @@ window.__beforePrint = 0;
 addEventListener('beforeprint', () => { window.__beforePrint += 1; });
 const nativePrint = window.print;
 window.print = function print() { window.__printCalls += 1; };
-const sanitizer = await loadSanitizer();
+// The Markdown and HTML renderer loads the sanitizer module itself, on first use.
 window.valiseTest = {
   async open({ url, text, mediaType, rights, watermark = null, enforceFirst = true }) {
     const bytes = text === undefined ? new Uint8Array(await (await fetch(url)).arrayBuffer()) : new TextEncoder().encode(text);
     const root = document.getElementById('content');
     const onEvent = (kind, detail) => window.__events.push({ kind, detail });
     window.__enforcement = enforceFirst ? enforce({ root, rights, watermark, onEvent }) : null;
-    const handle = await render(root, { bytes, mediaType, fileName: url ? url.split('/').pop() : 'document', rights, watermark, onEvent, sanitizer, onExport: (file) => { window.__exported = file.bytes.byteLength; } });
+    const handle = await render(root, { bytes, mediaType, fileName: url ? url.split('/').pop() : 'document', rights, watermark, onEvent, onExport: (file) => { window.__exported = file.bytes.byteLength; } });
     window.__handle = handle;
     return { kind: handle.kind, reason: handle.reason ?? null };
   },

@@ -1,5 +1,5 @@
 // Copy control. When copy is refused, the content cannot be selected, and
-// copy, cut, drag and the context menu are cancelled inside it; a copy or cut
+// copy, cut, drag and the context menu are cancelled inside it. A copy or cut
 // puts nothing on the clipboard. Each attempt is reported as `copy_blocked`.
 
 const NO_COPY_CLASS = 'valise-no-copy';

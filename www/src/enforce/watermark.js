@@ -1,15 +1,17 @@
 // The watermark: the text the decision point composed (reader, organization,
 // time, package id) tiled over the content as an SVG background, and over
 // every printed page when printing is allowed. A MutationObserver puts it
-// back when it is removed, hidden or restyled, and a periodic check catches
-// style sheets that hide it; each restoration is reported as
-// `watermark_removed`.
+// back when it is removed, hidden or restyled. A periodic check catches style
+// sheets that hide it. Each restoration is reported as `watermark_removed`.
 
 /** Tile size of the watermark pattern, in CSS pixels. */
 const TILE = { width: 420, height: 240 };
 
 /** Interval of the computed-style check, in milliseconds. */
 export const CHECK_INTERVAL_MS = 1000;
+
+/** Shortest time between two reports of the same kind of removal, in milliseconds. */
+export const REPORT_INTERVAL_MS = 10_000;
 
 /** Escapes text for XML character data and attribute values. */
 export function escapeXml(text) {
@@ -44,6 +46,8 @@ function hiddenReason(overlay, parent, { print }) {
   if (style.visibility !== 'visible') return 'visibility';
   if (Number(style.opacity) < 0.99) return 'opacity';
   if (!style.backgroundImage.includes('data:image/svg+xml')) return 'background';
+  if (style.transform !== 'none' || style.clipPath !== 'none' || style.filter !== 'none') return 'transform';
+  if (style.zIndex !== '2147483000') return 'stacking';
   if (overlay.getBoundingClientRect().width === 0 && parent.getBoundingClientRect().width > 0) return 'size';
   return null;
 }
@@ -59,12 +63,26 @@ export function applyWatermark({ root, text, print, report, doc = document, win 
     ...(print ? [{ parent: doc.body, className: 'valise-watermark-print', print: true }] : []),
   ];
 
+  // Inline !important declarations win over any author style sheet, so a
+  // rule that hides the class does not take effect at all. The print overlay
+  // leaves `display` to the print style sheet.
+  const shown = {
+    position: 'absolute', inset: '0', width: 'auto', height: 'auto', 'z-index': '2147483000',
+    display: 'block', visibility: 'visible', opacity: '1', transform: 'none', 'clip-path': 'none',
+    filter: 'none', mask: 'none', 'pointer-events': 'none', 'background-size': 'auto', 'background-repeat': 'repeat',
+  };
+  const printShown = { visibility: 'visible', opacity: '1', transform: 'none', 'clip-path': 'none', filter: 'none', mask: 'none' };
+
   const build = (entry) => {
     const overlay = doc.createElement('div');
     overlay.className = entry.className;
     overlay.setAttribute('aria-hidden', 'true');
     overlay.dataset.valiseWatermark = '';
+    for (const [property, value] of Object.entries(entry.print ? printShown : shown)) {
+      overlay.style.setProperty(property, value, 'important');
+    }
     overlay.style.setProperty('background-image', image, 'important');
+    entry.style = overlay.getAttribute('style');
     entry.overlay = overlay;
     entry.parent.append(overlay);
   };
@@ -73,8 +91,19 @@ export function applyWatermark({ root, text, print, report, doc = document, win 
     const overlay = entry.overlay;
     if (overlay.className !== entry.className) return 'class';
     if (overlay.hasAttribute('hidden')) return 'hidden';
-    if (overlay.style.getPropertyValue('background-image') !== image || overlay.style.length !== 1) return 'style';
+    if (overlay.getAttribute('style') !== entry.style) return 'style';
     return null;
+  };
+
+  // A tampering that persists (a script that keeps removing the overlay) is
+  // restored every time but reported at most once per interval and kind.
+  const lastReported = new Map();
+  const reportRemoval = (how, layer) => {
+    const key = `${layer}:${how}`;
+    const now = Date.now();
+    if (now - (lastReported.get(key) ?? -Infinity) < REPORT_INTERVAL_MS) return;
+    lastReported.set(key, now);
+    report('watermark_removed', { how, layer });
   };
 
   let observer = null;
@@ -92,7 +121,7 @@ export function applyWatermark({ root, text, print, report, doc = document, win 
       entry.overlay.remove();
       build(entry);
       restored = true;
-      report('watermark_removed', { how, layer: entry.print ? 'print' : 'screen' });
+      reportRemoval(how, entry.print ? 'print' : 'screen');
     }
     if (restored) {
       // The restoration itself queued mutation records; drop them so it does not loop.

@@ -1,8 +1,9 @@
 // Markdown and HTML documents. The WebAssembly sanitizer turns them into
-// inert HTML (http, https and mailto links only, no images, no styles, no
-// scripts), and the result is shown in an iframe sandboxed without scripts or
+// inert HTML: http, https and mailto links only, no images, no styles, no
+// scripts. The result is shown in an iframe sandboxed without scripts or
 // same-origin access, behind a Content-Security-Policy that forbids every
-// fetch. A sanitizer bypass therefore still runs nothing and loads nothing.
+// fetch but the frame's style sheet. A sanitizer bypass therefore still runs
+// nothing and loads nothing.
 import { element } from './dom.js';
 
 /** The frame's style sheet, the one resource its policy lets it load. */
@@ -70,6 +71,9 @@ export async function render(container, { kind, text, fileName, rights, sanitize
   // The one place content reaches an HTML parser: sanitized, in a sandbox
   // without scripts, under a policy that forbids every fetch.
   frame.srcdoc = frameDocument(sanitized, { copy: Boolean(rights?.copy), title });
+  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
   container.replaceChildren(frame);
+  // A frame outside the document never loads; only a connected one is awaited.
+  if (frame.isConnected) await loaded;
   return { destroy() {} };
 }

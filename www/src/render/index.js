@@ -38,11 +38,17 @@ export async function render(container, options) {
   adoptRenderStyles();
 
   // The renderers draw into their own element, so what else the container
-  // holds (the watermark overlay in particular) stays in place.
+  // contains (the watermark overlay in particular) stays in place.
   for (const previous of container.querySelectorAll(':scope > .valise-render')) previous.remove();
   const body = element('div', { className: 'valise-render' });
   container.append(body);
   const removeBody = () => body.remove();
+
+  if (rights.view === false) {
+    const reason = 'The rights of this package do not allow viewing it.';
+    cannotDisplay(body, { ...options, rights: { ...rights, export: false }, reason });
+    return { kind: null, reason, destroy: removeBody };
+  }
 
   const detected = detect(bytes, mediaType);
   if (detected.kind === null) {

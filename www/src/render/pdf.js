@@ -46,8 +46,8 @@ export async function render(container, { bytes, rights }) {
   const loadingTask = pdfjs.getDocument({
     // pdf.js transfers the buffer to its worker; a copy keeps the caller's bytes intact.
     data: bytes.slice(),
-    // pdf.js 5 and later compile no font code with eval; the portal's policy
-    // forbids eval anyway. Kept so an older build would not turn it on.
+    // pdf.js 6.5.438 has no eval code path and ignores this option, and the
+    // portal's policy forbids eval anyway. It stays so an older build keeps eval off.
     isEvalSupported: false,
     enableXfa: false,
     disableWorkerRendering: true,
@@ -171,7 +171,11 @@ export async function render(container, { bytes, rights }) {
   };
 }
 
-/** Builds anchors over the http and https link annotations of a page. */
+/**
+ * Builds anchors over the http and https link annotations of a page.
+ * NOTE: links to a destination inside the document (a table of contents)
+ * are dropped too; the reader scrolls instead.
+ */
 function linkLayer(annotations, viewport) {
   const layer = element('div', { className: 'valise-pdf-links' });
   for (const annotation of annotations) {
