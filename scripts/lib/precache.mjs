@@ -19,7 +19,7 @@ const EXCLUDED = [
   /^trust-list/,
   /^examples\//,
   /\.d\.ts$/,
-  /^pkg\/(package\.json|\.gitignore|README\.md)$/,
+  /^pkg(-sanitize)?\/(package\.json|\.gitignore|README\.md)$/,
   /(^|\/)\./,
 ];
 

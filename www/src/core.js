@@ -259,13 +259,3 @@ export class OpenedPackage {
     this.#handle = null;
   }
 }
-
-/** Converts Markdown to sanitized HTML (pulldown-cmark and ammonia in the module). */
-export function renderMarkdown(text) {
-  return call(() => wasm.renderMarkdown(text));
-}
-
-/** Sanitizes untrusted HTML with the module's allow-list sanitizer. */
-export function sanitizeHtml(html) {
-  return call(() => wasm.sanitizeHtml(html));
-}

@@ -7,7 +7,6 @@ mod error;
 mod identity;
 mod package;
 mod panic;
-mod sanitize;
 mod stream;
 mod time;
 mod trust;
@@ -19,7 +18,6 @@ use wasm_bindgen::prelude::*;
 pub use identity::Identity;
 pub use package::{OpenedPackage, Package};
 pub use stream::SegmentChecker;
-pub use sanitize::{render_markdown, sanitize_html, ALLOWED_URL_SCHEMES};
 pub use trust::TrustList;
 
 /// Returns the version of the core this module was built from.

@@ -45,7 +45,6 @@ const TEST_PAGE = `<!doctype html>
 const TEST_MODULE = `
 import { render } from '/src/render/index.js';
 import { enforce } from '/src/enforce/index.js';
-import { loadCore } from '/src/core.js';
 window.__pwned = false;
 window.__events = [];
 window.__printCalls = 0;
@@ -53,8 +52,7 @@ window.__beforePrint = 0;
 addEventListener('beforeprint', () => { window.__beforePrint += 1; });
 const nativePrint = window.print;
 window.print = function print() { window.__printCalls += 1; };
-// The Markdown and HTML renderer finds the sanitizer through the portal's core module.
-await loadCore();
+// The Markdown and HTML renderer loads the sanitizer module itself, on first use.
 window.valiseTest = {
   async open({ url, text, mediaType, rights, watermark = null, enforceFirst = true }) {
     const bytes = text === undefined ? new Uint8Array(await (await fetch(url)).arrayBuffer()) : new TextEncoder().encode(text);
@@ -91,8 +89,10 @@ function safeJoin(base, path) {
 /** Starts the static server on 127.0.0.1 with an ephemeral port. */
 export async function startServer() {
   ensureVendor();
-  if (!existsSync(join(WWW, 'pkg', 'valise_wasm.js'))) {
-    throw new Error('www/pkg/valise_wasm.js is missing: build the WebAssembly module first (node scripts/build.mjs)');
+  for (const glue of ['pkg/valise_wasm.js', 'pkg-sanitize/valise_sanitize.js']) {
+    if (!existsSync(join(WWW, glue))) {
+      throw new Error(`www/${glue} is missing: build the WebAssembly modules first (node scripts/build.mjs)`);
+    }
   }
   const requests = [];
   const missing = [];

@@ -26,15 +26,11 @@ export const FRAME_SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
 let defaultSanitizer = null;
 
 /**
- * Loads the WebAssembly sanitizer through the portal's core module, which
- * owns the WebAssembly glue.
+ * Loads the WebAssembly sanitizer, a module of its own that the portal
+ * fetches only when a Markdown or HTML document is opened.
  */
 async function loadDefaultSanitizer() {
-  defaultSanitizer ??= (async () => {
-    const core = await import('../core.js');
-    await core.loadCore();
-    return { renderMarkdown: core.renderMarkdown, sanitizeHtml: core.sanitizeHtml };
-  })();
+  defaultSanitizer ??= import('../sanitizer.js').then((module) => module.loadSanitizer());
   return defaultSanitizer;
 }
 

@@ -1,5 +1,9 @@
 //! Markdown rendering and HTML sanitizing for the portal's document renderers.
 //!
+//! This is a WebAssembly module of its own, apart from the viewer module: the
+//! parsers and the sanitizer are most of its size, and the portal loads it only
+//! when a Markdown or HTML document is opened.
+//!
 //! The portal shows the returned HTML only inside an `<iframe sandbox>` without
 //! `allow-scripts` or `allow-same-origin`, behind a Content-Security-Policy that forbids
 //! every fetch, so a sanitizer bypass still runs nothing and loads nothing. The policy
