@@ -123,13 +123,29 @@ function cliFigures(cli, demo, data) {
   writeRandom(input, SIZES.cli);
   const sealed = join(data, 'cli.tdf');
   const opened = join(data, 'cli-output.bin');
+  // Without a trust list the CLI writes plaintext only for a signer named
+  // with --signer and rights that allow export, so the CLI figure seals
+  // TLP:CLEAR with a signing key of its own.
+  const signer = join(data, 'cli-signer');
+  rmSync(`${signer}.key.pem`, { force: true });
+  rmSync(`${signer}.pub.pem`, { force: true });
+  valise(cli, ['keygen', '--out', signer, '--no-encrypt']);
+  const recipient = join(demo, 'identities', `${PERSON}.pub.pem`);
   const seal = [];
   const open = [];
   for (let runIndex = 0; runIndex < SIZES.runs + 1; runIndex += 1) {
     rmSync(sealed, { force: true });
     rmSync(opened, { force: true });
-    seal.push(timed(() => sealTo(cli, demo, input, sealed, 'application/octet-stream')));
-    open.push(timed(() => valise(cli, ['open', sealed, '--key', join(demo, 'identities', `${PERSON}.key.pem`), '-o', opened])));
+    seal.push(timed(() => valise(cli, [
+      'seal', input,
+      `--to=${recipient}`,
+      '--sign-key', `${signer}.key.pem`,
+      '--label', 'TLP:CLEAR',
+      '--media-type', 'application/octet-stream',
+      '--segment-size', String(SEGMENT_SIZE),
+      '-o', sealed,
+    ])));
+    open.push(timed(() => valise(cli, ['open', sealed, '--key', join(demo, 'identities', `${PERSON}.key.pem`), '--signer', `${signer}.pub.pem`, '-o', opened])));
   }
   if (statSync(opened).size !== SIZES.cli) {
     throw new Error('valise open wrote a file of the wrong size');

@@ -117,7 +117,10 @@ function valise(cli, args, cwd) {
   const result = spawnSync(cli, args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, VALISE_PASSPHRASE: DEMO_PASSPHRASE },
+    // The CLI remembers per community the highest trust list version seen.
+    // Every demo re-creates the same community id from version 1, so each
+    // demo keeps that state in its own folder, away from the user's.
+    env: { ...process.env, VALISE_PASSPHRASE: DEMO_PASSPHRASE, VALISE_HOME: join(cwd, '.valise-home') },
   });
   if (result.error || result.status !== 0) {
     throw new Error(`valise ${args.join(' ')} failed (status ${result.status}):\n${result.stderr ?? result.error?.message}`);
