@@ -158,6 +158,21 @@ pub(crate) struct PendingOutput {
     file: Option<File>,
 }
 
+/// Rejects an output path that names the input file itself: the output
+/// replaces its target only at the end, so it would silently replace the
+/// document being sealed or the package being opened.
+pub(crate) fn ensure_output_is_not_input(input: &Path, output: &Path) -> Result<(), CliError> {
+    let same = match (fs::canonicalize(input), fs::canonicalize(output)) {
+        (Ok(input), Ok(output)) => input == output,
+        _ => false,
+    };
+    if same {
+        return Err(CliError::usage(format!("the output {} is the input file", output.display()))
+            .hint("choose another output path with -o"));
+    }
+    Ok(())
+}
+
 impl PendingOutput {
     /// Creates the temporary file (owner-only permissions on Unix).
     pub(crate) fn create(target: &Path) -> Result<PendingOutput, CliError> {

@@ -376,3 +376,13 @@ fn endless_input_files_are_refused() {
         assert!(stderr(&output).contains("more than the maximum of"), "{args:?}: {}", stderr(&output));
     }
 }
+
+#[test]
+fn seal_output_equal_to_input_rejected() {
+    let dir = setup();
+    std::fs::write(dir.path().join("same.txt"), b"the document").expect("write");
+    let output = seal(dir.path(), "same.txt", "same.txt");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("is the input file"), "{}", stderr(&output));
+    assert_eq!(std::fs::read(dir.path().join("same.txt")).expect("read"), b"the document");
+}

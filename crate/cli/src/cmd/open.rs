@@ -61,6 +61,7 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
     let verified = package.verify(&unwrapped.data_key, &lookup).map_err(|e| open_error(e, &args.package))?;
     check_release(&verified, super::trust::now(), output_path)?;
 
+    super::ensure_output_is_not_input(&args.package, output_path)?;
     let mut output = PendingOutput::create(output_path)?;
     {
         let mut writer = BufWriter::with_capacity(1 << 20, output.file());

@@ -12,7 +12,7 @@ use valise_core::keys::{self, PrivateKey};
 use valise_core::limits::DEFAULT_SEGMENT_BYTES;
 use valise_core::seal::{seal, Recipient, SealError, SealOptions, Signer};
 
-use super::{read_p256_public_key, read_private_key, CliError, CliResult, PendingOutput};
+use super::{ensure_output_is_not_input, read_p256_public_key, read_private_key, CliError, CliResult, PendingOutput};
 
 /// Arguments of `valise seal`.
 #[derive(Args, Debug)]
@@ -181,6 +181,7 @@ pub(crate) fn run(args: SealArgs) -> CliResult {
     let input = File::open(&args.input).map_err(|e| CliError::usage(format!("cannot read {}: {e}", args.input.display())))?;
     let length = input.metadata().map_err(|e| CliError::usage(format!("cannot read {}: {e}", args.input.display())))?.len();
 
+    ensure_output_is_not_input(&args.input, &args.output)?;
     let mut output = PendingOutput::create(&args.output)?;
     let (_, sealed) = seal(&options, length, BufReader::with_capacity(1 << 20, input), output.file()).map_err(|e| match e {
         SealError::InvalidOptions(_) | SealError::TooLarge { .. } => CliError::usage(e.to_string()),

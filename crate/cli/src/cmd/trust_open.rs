@@ -332,6 +332,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     let Some(verified) = verified else {
         return Err(CliError::refused("the package was not opened"));
     };
+    crate::cmd::ensure_output_is_not_input(package_path, output)?;
     let mut pending = PendingOutput::create(output)?;
     {
         let mut writer = BufWriter::with_capacity(1 << 20, pending.file());
