@@ -729,7 +729,7 @@ impl VerifiedPackage {
     /// Checks and decrypts the encrypted segment `index` held in `buffer`, in
     /// place; returns the plaintext length (the plaintext starts after the
     /// nonce). The same checks as [`Self::decrypt_segment`], without an
-    /// allocation. On failure `buffer` holds bytes that must not be used.
+    /// allocation. On failure `buffer` contains bytes that must not be used.
     fn open_segment_in_place(&self, index: usize, buffer: &mut [u8]) -> Result<usize, OpenError> {
         self.check_segment(index, buffer)?;
         let plaintext = decrypt_segment_in_place(&self.data_key, buffer).map_err(|_| integrity("segment tag"))?;

@@ -33,7 +33,7 @@ const ACCEPTED_MEDIA_TYPES: [&str; 4] = [
     "text/plain",
 ];
 
-/// How long browsers may cache a CORS preflight answer.
+/// How long browsers may cache a CORS preflight response.
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// Request bounds.
@@ -41,7 +41,7 @@ const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 pub(crate) struct Limits {
     /// Largest request body, in bytes.
     pub(crate) max_body_bytes: usize,
-    /// Most events in one batch.
+    /// Maximum number of events in one batch.
     pub(crate) max_batch: usize,
 }
 
