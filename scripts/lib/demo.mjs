@@ -181,7 +181,7 @@ function issueCredentials(cli, outDir, { community, identities, trust, fingerpri
   for (const person of PEOPLE) {
     const attrs = Object.entries(person.attributes).flatMap(([name, value]) => ['--attr', attributeFqn(name, value)]);
     const prefix = join(identities, person.id);
-    valise(cli, ['credential', 'issue', '--trust', trust, '--org-key', join(community, `${person.org}.sign.key.pem`), '--person', person.id, '--name', person.name, ...attrs, '--valid-for', '365', '--root-fingerprint', fingerprint, '--out', prefix], outDir);
+    valise(cli, ['credential', 'issue', '--trust', trust, '--org-key', join(community, `${person.org}.sign.key.pem`), '--person', person.id, '--name', person.name, ...attrs, '--valid-for', '365', `--root-fingerprint=${fingerprint}`, '--out', prefix], outDir);
     recipients[person.id] = credentialKeyAccessKey(`${prefix}.credential.jws`, `${prefix}.pub.pem`);
   }
   return recipients;

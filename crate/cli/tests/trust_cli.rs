@@ -167,6 +167,11 @@ fn wrong_root_key_is_refused() {
     // A pinned fingerprint that does not match is refused.
     let pinned = fails(dir, 1, &["trust", "show", "one/trust.json", "--root-fingerprint", "AAAA"]);
     assert!(pinned.contains("pinned"), "{pinned}");
+
+    // Base64url fingerprints and key ids may start with '-': they are values,
+    // not options, so the refusal is the pin mismatch and not a usage error.
+    let dashed = fails(dir, 1, &["trust", "show", "one/trust.json", "--root-fingerprint", "-ERe3lkee5FLCoHrgZ9BqNZ"]);
+    assert!(dashed.contains("pinned"), "{dashed}");
 }
 
 /// A package signed by a key the trust list does not hold carries only

@@ -64,7 +64,7 @@ struct ServeArgs {
 
     /// Expected RFC 7638 fingerprint of the community root key; by default
     /// the fingerprint pinned in the state file, or the list's own on first use.
-    #[arg(long, value_name = "FINGERPRINT", requires = "trust")]
+    #[arg(long, value_name = "FINGERPRINT", requires = "trust", allow_hyphen_values = true)]
     root_fingerprint: Option<String>,
 
     /// Fixed list of reader signing keys (JSON) instead of a trust list.

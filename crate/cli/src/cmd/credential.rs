@@ -58,7 +58,7 @@ pub(crate) struct IssueArgs {
     #[arg(long)]
     pub(crate) out: PathBuf,
     /// Expected fingerprint of the community root key.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub(crate) root_fingerprint: Option<String>,
 }
 

@@ -24,7 +24,7 @@ pub(crate) struct RevokeArgs {
     #[arg(long)]
     pub(crate) root_key: PathBuf,
     /// Key id to revoke: a member's signing or key access key, or a person's key.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub(crate) kid: String,
     /// Reason, recorded in the list for people.
     #[arg(long)]

@@ -23,7 +23,7 @@ pub(crate) struct OpenArgs {
     #[arg(long, value_name = "KEY.pem", required_unless_present = "identities")]
     pub(crate) key: Option<PathBuf>,
     /// Key id of your key, tried first (optional).
-    #[arg(long, value_name = "KID")]
+    #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub(crate) kid: Option<String>,
     /// The originator's signing public key (SPKI PEM), to verify who sealed the package.
     #[arg(long, value_name = "PUB.pem")]

@@ -22,13 +22,13 @@ pub(crate) struct SealArgs {
     /// Recipient's key access public key (SPKI PEM), as PUB.pem or KID=PUB.pem;
     /// without KID the key id is the key's RFC 7638 thumbprint. Repeat for
     /// each recipient.
-    #[arg(long = "to", value_name = "[KID=]PUB.pem", required_unless_present = "trust")]
+    #[arg(long = "to", value_name = "[KID=]PUB.pem", required_unless_present = "trust", allow_hyphen_values = true)]
     pub(crate) to: Vec<String>,
     /// Your P-256 signing key (PKCS#8 PEM, encrypted or not).
     #[arg(long, value_name = "KEY.pem")]
     pub(crate) sign_key: PathBuf,
     /// Key id of the signing key (default: its RFC 7638 thumbprint).
-    #[arg(long, value_name = "KID")]
+    #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub(crate) sign_kid: Option<String>,
     /// TLP 2.0 label: TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT or TLP:RED.
     #[arg(long, value_name = "TLP")]

@@ -27,7 +27,7 @@ pub(crate) struct ShowArgs {
     pub(crate) trust: PathBuf,
     /// Expected RFC 7638 fingerprint of the community root key; by default
     /// the fingerprint pinned in the state file.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub(crate) root_fingerprint: Option<String>,
 }
 

@@ -48,7 +48,7 @@ pub(crate) struct TrustSealArgs {
     #[arg(long, value_name = "SYSTEM:VALUE", requires = "trust")]
     pub(crate) marking: Option<String>,
     /// Expected fingerprint of the community root key.
-    #[arg(long, value_name = "FINGERPRINT", requires = "trust")]
+    #[arg(long, value_name = "FINGERPRINT", requires = "trust", allow_hyphen_values = true)]
     pub(crate) root_fingerprint: Option<String>,
 }
 
