@@ -1,17 +1,12 @@
 //! The `valise` binary end to end: keygen, seal, open and inspect, exit
 //! statuses, and that failures leave no output file behind.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn valise(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_valise"))
-        .args(args)
-        .current_dir(dir)
-        .env("VALISE_PASSPHRASE", "correct horse battery staple")
-        .output()
-        .expect("run valise")
-}
+use common::valise;
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -130,6 +125,41 @@ fn open_without_signer_writes_nothing() {
     assert!(stderr(&opened).contains("signature was not verified"), "{}", stderr(&opened));
     assert!(stderr(&opened).contains("hint: pass --signer"), "{}", stderr(&opened));
     assert_eq!(files(dir.path()), before, "nothing written");
+}
+
+/// Returns the RFC 7638 thumbprint of a public key file that valise wrote.
+fn thumbprint(path: &Path) -> String {
+    let pem = std::fs::read_to_string(path).expect("public key file");
+    let valise_core::keys::PublicKey::P256(key) = valise_core::keys::read_public_key_pem(&pem).expect("public key reads") else {
+        unreachable!("valise writes P-256 keys only, and {} is another kind", path.display());
+    };
+    valise_core::keys::jwk_thumbprint(&key)
+}
+
+#[test]
+fn wrong_signer_is_named_not_integrity() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
+    assert!(seal(dir.path(), "note.txt", "n.tdf").status.success());
+    let before = files(dir.path());
+    let opened = valise(dir.path(), &["open", "n.tdf", "--key", "bob.key.pem", "--signer", "eve.pub.pem", "-o", "note.out"]);
+    let message = stderr(&opened);
+    assert_eq!(opened.status.code(), Some(1), "{message}");
+    assert!(message.contains("n.tdf was signed by someone else"), "{message}");
+    assert!(message.contains(&format!("eve.pub.pem ({})", thumbprint(&dir.path().join("eve.pub.pem")))), "{message}");
+    assert!(message.contains(&thumbprint(&dir.path().join("alice.pub.pem"))), "{message}");
+    assert!(message.contains("organization cert-a, author Ana"), "{message}");
+    assert!(!message.contains("integrity"), "{message}");
+    assert_eq!(files(dir.path()), before, "nothing written");
+
+    // A package altered after sealing stays an integrity failure.
+    let mut bytes = std::fs::read(dir.path().join("n.tdf")).expect("package");
+    let middle = bytes.len() / 3;
+    bytes[middle] ^= 1;
+    std::fs::write(dir.path().join("n.tdf"), bytes).expect("write");
+    let damaged = valise(dir.path(), &["open", "n.tdf", "--key", "bob.key.pem", "--signer", "eve.pub.pem", "-o", "note.out"]);
+    assert_ne!(damaged.status.code(), Some(0), "{}", stderr(&damaged));
+    assert!(!stderr(&damaged).contains("signed by someone else"), "{}", stderr(&damaged));
 }
 
 /// Seals note.txt with extra `valise seal` options and opens it without a

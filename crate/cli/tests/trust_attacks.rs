@@ -2,8 +2,11 @@
 //! lists: each builds the attacker's file with the core library and checks
 //! that the reader is refused.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+
+use common::{community, exits, text, valise, PASSPHRASE};
 
 use valise_core::assertions::{Label, Rights, Tlp};
 use valise_core::credential::Credential;
@@ -12,48 +15,6 @@ use valise_core::keys::{self, PrivateKey};
 use valise_core::limits::DEFAULT_SEGMENT_BYTES;
 use valise_core::seal::{self, Recipient, SealOptions, Signer};
 use valise_core::trust_list::{self, TrustList};
-
-const PASSPHRASE: &str = "test passphrase";
-
-/// Runs `valise` in `dir` with its own state folder and a passphrase.
-fn valise(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_valise"))
-        .args(args)
-        .current_dir(dir)
-        .env("VALISE_HOME", dir.join("home"))
-        .env("VALISE_PASSPHRASE", PASSPHRASE)
-        .output()
-        .expect("valise runs")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
-/// Runs a command that must exit with `code` and returns its output.
-fn exits(dir: &Path, code: i32, args: &[&str]) -> String {
-    let output = valise(dir, args);
-    assert_eq!(output.status.code(), Some(code), "valise {}\n{}", args.join(" "), text(&output));
-    text(&output)
-}
-
-/// Creates a community in `name/` with one member `org` and a person
-/// `name/alice` of that member.
-fn community(dir: &Path, name: &str, id: &str, org: &str) {
-    let trust = format!("{name}/trust.json");
-    let root = format!("{name}/root.key.pem");
-    exits(dir, 0, &["community", "init", "--name", name, "--id", id, "--out", name]);
-    exits(dir, 0, &[
-        "member", "add", "--trust", &trust, "--root-key", &root, "--org", org, "--name", org, "--sector", "energy",
-        "--country", "FR",
-    ]);
-    let org_key = format!("{name}/{org}.sign.key.pem");
-    let out = format!("{name}/alice");
-    exits(dir, 0, &[
-        "credential", "issue", "--trust", &trust, "--org-key", &org_key, "--person", "alice@example.org", "--name", "Alice",
-        "--valid-for", "30", "--out", &out,
-    ]);
-}
 
 fn read_p256(path: &Path) -> p256::SecretKey {
     let pem = std::fs::read_to_string(path).expect("key file");
@@ -129,8 +90,40 @@ fn foreign_community_key_rejected() {
     let output = exits(dir, 1, &[
         "open", "forged.tdf", "--trust", "north/trust.json", "--trust", "south/trust.json", "--identity", "south/alice",
     ]);
-    assert!(!output.contains("decision: permit"), "{output}");
-    assert!(output.contains("integrity check failed"), "{output}");
+    assert!(output.contains("decision: deny"), "{output}");
+    assert!(output.contains("signature_invalid"), "{output}");
+    assert!(output.contains("gives to grid-south"), "{output}");
+}
+
+#[test]
+fn impersonated_signer_named_in_denial() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    community(dir, "south", "https://south.example", "grid-south");
+
+    // The attacker names the member's signing key id, embeds its own public
+    // key and signs with it.
+    let south = read_list(&dir.join("south/trust.json"));
+    let member_kid = south.members[0].signing_keys[0]["kid"].as_str().expect("kid").to_owned();
+    let attacker = p256::SecretKey::random(&mut rand_core::OsRng);
+    let alice = read_credential(&dir.join("south/alice.credential.jws"));
+    let (alice_key, alice_kid) = jws::public_key_from_jwk(&alice.key_access_key).expect("alice key");
+    let mut options = seal_options(
+        Recipient { public_key: alice_key, kid: alice_kid.expect("kid") },
+        Signer { signing_key: p256::ecdsa::SigningKey::from(&attacker), kid: member_kid.clone(), org: "grid-south".into(), author: None },
+        "https://south.example",
+        Tlp::Green,
+    );
+    options.embed_signer_jwk = true;
+    std::fs::write(dir.join("forged.tdf"), seal::seal_bytes(&options, b"forged advisory").expect("seals")).expect("writes");
+
+    let output = exits(dir, 1, &["open", "forged.tdf", "--trust", "south/trust.json", "--identity", "south/alice"]);
+    assert!(output.contains("decision: deny"), "{output}");
+    assert!(output.contains("signature_invalid"), "{output}");
+    assert!(output.contains(&format!("names signing key {member_kid}")), "{output}");
+    assert!(output.contains("gives to grid-south"), "{output}");
+    assert!(output.contains(&keys::jwk_thumbprint(&attacker.public_key())), "{output}");
+    assert!(!output.contains("integrity check failed"), "{output}");
 }
 
 /// Rewrites a package's manifest with `change`, keeping its payload.

@@ -1,57 +1,9 @@
 //! CLI tests of the trust commands beyond the walk-through: several
 //! communities, key revocation and suspension, and the state file.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-/// Runs `valise` in `dir` with its own state folder and a passphrase.
-fn valise(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_valise"))
-        .args(args)
-        .current_dir(dir)
-        .env("VALISE_HOME", dir.join("home"))
-        .env("VALISE_PASSPHRASE", "test passphrase")
-        .output()
-        .expect("valise runs")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
-/// Runs a command that must succeed and returns its output.
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let output = valise(dir, args);
-    assert_eq!(output.status.code(), Some(0), "valise {}\n{}", args.join(" "), text(&output));
-    text(&output)
-}
-
-/// Runs a command that must exit with `code` and returns its output.
-fn fails(dir: &Path, code: i32, args: &[&str]) -> String {
-    let output = valise(dir, args);
-    assert_eq!(output.status.code(), Some(code), "valise {}\n{}", args.join(" "), text(&output));
-    text(&output)
-}
-
-/// Creates a community in `name/` with one member `org` that holds
-/// `sector/energy`, and a person `name/alice` of that member.
-fn community(dir: &Path, name: &str, id: &str, org: &str) {
-    let trust = format!("{name}/trust.json");
-    let root = format!("{name}/root.key.pem");
-    let energy = format!("{id}/attr/sector/value/energy");
-    ok(dir, &["community", "init", "--name", name, "--id", id, "--out", name]);
-    ok(dir, &["attribute", "add", "--trust", &trust, "--root-key", &root, "--name", "sector", "--rule", "any-of", "--values", "energy,finance"]);
-    ok(dir, &[
-        "member", "add", "--trust", &trust, "--root-key", &root, "--org", org, "--name", org, "--sector", "energy",
-        "--country", "FR", "--attr", &energy,
-    ]);
-    let org_key = format!("{name}/{org}.sign.key.pem");
-    let out = format!("{name}/alice");
-    ok(dir, &[
-        "credential", "issue", "--trust", &trust, "--org-key", &org_key, "--person", "alice@example.org", "--name", "Alice",
-        "--attr", &energy, "--valid-for", "30", "--out", &out,
-    ]);
-}
+use common::{community, exits, ok};
 
 #[test]
 fn several_communities_stay_separate() {
@@ -75,12 +27,12 @@ fn several_communities_stay_separate() {
     assert!(both.contains("decision: permit"), "{both}");
 
     // With only the south list, the package's community is unknown.
-    let south_only = fails(dir, 1, &["open", "note.tdf", "--trust", "south/trust.json", "--identity", "south/alice", "--key", "north/alice.key.pem"]);
+    let south_only = exits(dir, 1, &["open", "note.tdf", "--trust", "south/trust.json", "--identity", "south/alice", "--key", "north/alice.key.pem"]);
     assert!(south_only.contains("community_mismatch"), "{south_only}");
 
     // The south credential gives no attribute in the north community, and
     // the north list cannot verify it.
-    let wrong_identity = fails(dir, 1, &[
+    let wrong_identity = exits(dir, 1, &[
         "open", "note.tdf", "--trust", "north/trust.json", "--trust", "south/trust.json", "--identity", "south/alice",
         "--key", "north/alice.key.pem",
     ]);
@@ -117,10 +69,10 @@ fn revoked_and_suspended_are_refused() {
 
     // Suspension refuses the originator and the credentials it issued.
     ok(dir, &["member", "set-status", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--status", "suspended"]);
-    let suspended = fails(dir, 1, &["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem"]);
+    let suspended = exits(dir, 1, &["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem"]);
     assert!(suspended.contains("originator_revoked"), "{suspended}");
     assert!(suspended.contains("credential_invalid"), "{suspended}");
-    let sealing = fails(dir, 1, &[
+    let sealing = exits(dir, 1, &[
         "seal", "note.txt", "--trust", "isac/trust.json", "--sign-key", "isac/acme.sign.key.pem", "--label", "TLP:CLEAR",
         "--to-org", "acme", "-o", "again.tdf",
     ]);
@@ -135,7 +87,7 @@ fn revoked_and_suspended_are_refused() {
         .expect("trust show lists the signing key")
         .to_owned();
     ok(dir, &["key", "revoke", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--kid", &kid, "--reason", "laptop lost"]);
-    let revoked = fails(dir, 1, &["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem"]);
+    let revoked = exits(dir, 1, &["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem"]);
     assert!(revoked.contains("originator_revoked"), "{revoked}");
     assert!(revoked.contains("was revoked"), "{revoked}");
     assert!(ok(dir, &["trust", "show", "isac/trust.json"]).contains("(revoked)"));
@@ -143,7 +95,7 @@ fn revoked_and_suspended_are_refused() {
     // Editing an older copy would produce a list readers reject.
     std::fs::copy(dir.join("isac/trust.json"), dir.join("copy.json")).expect("copy");
     ok(dir, &["member", "set-status", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--status", "active"]);
-    let stale_edit = fails(dir, 2, &["member", "set-status", "--trust", "copy.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--status", "departed"]);
+    let stale_edit = exits(dir, 2, &["member", "set-status", "--trust", "copy.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--status", "departed"]);
     assert!(stale_edit.contains("already seen"), "{stale_edit}");
 
     // The state file records the highest version seen.
@@ -158,19 +110,19 @@ fn wrong_root_key_is_refused() {
     let dir = work.path();
     ok(dir, &["community", "init", "--name", "One", "--id", "https://one.example", "--out", "one"]);
     ok(dir, &["community", "init", "--name", "Other", "--id", "https://other.example", "--out", "other"]);
-    let refused = fails(dir, 1, &[
+    let refused = exits(dir, 1, &[
         "attribute", "add", "--trust", "one/trust.json", "--root-key", "other/root.key.pem", "--name", "sector", "--rule", "all-of",
         "--values", "energy",
     ]);
     assert!(refused.contains("does not verify"), "{refused}");
 
     // A pinned fingerprint that does not match is refused.
-    let pinned = fails(dir, 1, &["trust", "show", "one/trust.json", "--root-fingerprint", "AAAA"]);
+    let pinned = exits(dir, 1, &["trust", "show", "one/trust.json", "--root-fingerprint", "AAAA"]);
     assert!(pinned.contains("pinned"), "{pinned}");
 
     // Base64url fingerprints and key ids may start with '-': they are values,
     // not options, so the refusal is the pin mismatch and not a usage error.
-    let dashed = fails(dir, 1, &["trust", "show", "one/trust.json", "--root-fingerprint", "-ERe3lkee5FLCoHrgZ9BqNZ"]);
+    let dashed = exits(dir, 1, &["trust", "show", "one/trust.json", "--root-fingerprint", "-ERe3lkee5FLCoHrgZ9BqNZ"]);
     assert!(dashed.contains("pinned"), "{dashed}");
 }
 
@@ -184,7 +136,7 @@ fn unknown_signer_claims_are_denied() {
     community(dir, "south", "https://south.example", "grid-south");
     let pem = std::fs::read_to_string(dir.join("south/alice.key.pem")).expect("alice key");
     let valise_core::keys::PrivateKey::P256(alice) =
-        valise_core::keys::read_private_key_pem(&pem, Some(b"test passphrase")).expect("decrypt alice key")
+        valise_core::keys::read_private_key_pem(&pem, Some(common::PASSPHRASE.as_bytes())).expect("decrypt alice key")
     else {
         panic!("alice's key is not P-256");
     };
@@ -193,7 +145,33 @@ fn unknown_signer_claims_are_denied() {
     ok(dir, &["keygen", "--out", "mallory", "--no-encrypt"]);
     ok(dir, &["seal", "note.txt", "--to", "alice.pub.pem", "--sign-key", "mallory.key.pem", "--label", "TLP:CLEAR", "-o", "m.tdf"]);
 
-    let output = fails(dir, 1, &["open", "m.tdf", "--trust", "south/trust.json", "--identity", "south/alice"]);
+    let output = exits(dir, 1, &["open", "m.tdf", "--trust", "south/trust.json", "--identity", "south/alice"]);
     assert!(output.contains("decision: deny"), "{output}");
     assert!(output.contains("originator_unknown"), "{output}");
+}
+
+#[test]
+fn init_rejects_a_pinned_community_id() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    let id = "https://isac.example";
+    ok(dir, &["community", "init", "--name", "ISAC", "--id", id, "--out", "old"]);
+    ok(dir, &["attribute", "add", "--trust", "old/trust.json", "--root-key", "old/root.key.pem", "--name", "sector", "--rule", "any-of", "--values", "energy"]);
+
+    // The state file pins the old root key and version 2 for this id: a
+    // second community under it is refused, and nothing is created.
+    let refused = exits(dir, 2, &["community", "init", "--name", "ISAC", "--id", id, "--out", "new"]);
+    assert!(refused.contains("community id https://isac.example is already pinned"), "{refused}");
+    assert!(refused.contains("highest trust list version seen 2"), "{refused}");
+    assert!(refused.contains("hint: choose another id with --id"), "{refused}");
+    assert!(refused.contains("--replace-pin"), "{refused}");
+    assert!(!dir.join("new").exists(), "nothing created");
+
+    // With --replace-pin the new community's version 1 is accepted, and the
+    // old community's list no longer verifies under the pin.
+    ok(dir, &["community", "init", "--name", "ISAC", "--id", id, "--out", "new", "--replace-pin"]);
+    let shown = ok(dir, &["trust", "show", "new/trust.json"]);
+    assert!(shown.contains("version      1"), "{shown}");
+    let old = exits(dir, 1, &["trust", "show", "old/trust.json"]);
+    assert!(old.contains("pinned"), "{old}");
 }

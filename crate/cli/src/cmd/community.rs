@@ -34,6 +34,11 @@ pub(crate) struct InitArgs {
     /// Days until the trust list is due for renewal (nextUpdate).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) validity_days: u16,
+    /// Replace what this machine's state file pinned for the community id
+    /// (root key fingerprint, highest trust list version seen) by the new
+    /// community. Without it, init rejects an id the state file contains.
+    #[arg(long)]
+    pub(crate) replace_pin: bool,
 }
 
 /// Runs `valise community ...`.
@@ -64,6 +69,10 @@ fn init(args: &InitArgs) -> Result<(), CliError> {
     let trust_path = args.out.join("trust.json");
     key_files::ensure_absent(&root_path)?;
     key_files::ensure_absent(&trust_path)?;
+    let mut state = State::load()?;
+    if !args.replace_pin {
+        ensure_unpinned(&state, &id)?;
+    }
 
     let root = key_files::generate_key();
     let list = TrustList::new(
@@ -83,7 +92,9 @@ fn init(args: &InitArgs) -> Result<(), CliError> {
     write_trust(&trust_path, &token)?;
 
     let fingerprint = keys::jwk_thumbprint(&root.public_key());
-    let mut state = State::load()?;
+    // A replaced pin starts from nothing: the old community's highest
+    // version would make this list's version 1 a rollback.
+    state.communities.remove(&list.community);
     state.community(&list.community).root_fingerprint = Some(fingerprint.clone());
     state.record(&list.community, list.version, now());
     state.save()?;
@@ -94,6 +105,24 @@ fn init(args: &InitArgs) -> Result<(), CliError> {
     println!("root key fingerprint (RFC 7638): {fingerprint}");
     println!("Publish this fingerprint to the members: readers pin it to verify the trust list.");
     Ok(())
+}
+
+/// Rejects a community id that the state file already contains: its pinned
+/// root key and highest version seen belong to another community, so the new
+/// trust list would fail verification or be taken for a rollback.
+fn ensure_unpinned(state: &State, id: &str) -> Result<(), CliError> {
+    let Some(known) = state.communities.get(id) else {
+        return Ok(());
+    };
+    let fingerprint = known.root_fingerprint.as_deref().unwrap_or("none");
+    let version = known.highest_version.map_or_else(|| "none".to_owned(), |version| version.to_string());
+    let state_file = crate::state::state_path()?;
+    Err(CliError::usage(format!(
+        "community id {id} is already pinned on this machine (root key {fingerprint}, highest trust list version seen {version})"
+    ))
+    .hint("choose another id with --id https://HOST/PATH")
+    .hint("to start this community anew, pass --replace-pin: it forgets the old root key and versions, and every member must pin the new root key")
+    .hint(format!("the state file is {}", state_file.display())))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use valise_core::assertions::Rights;
 use valise_core::inspect::SignerState;
 use valise_core::keys::{self, PrivateKey};
 use valise_core::label;
-use valise_core::open::{Package, VerifiedPackage};
+use valise_core::open::{BindingStatus, OpenError, Package, Unwrapped, VerifiedPackage};
 
 use super::{open_error, read_p256_public_key, read_private_key, CliError, CliResult, PendingOutput};
 
@@ -25,8 +25,9 @@ pub(crate) struct OpenArgs {
     /// Key id of your key, tried first (optional).
     #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub(crate) kid: Option<String>,
-    /// The originator's signing public key (SPKI PEM), to verify who sealed the package.
-    #[arg(long, value_name = "PUB.pem")]
+    /// The originator's signing public key (SPKI PEM), to verify who sealed
+    /// the package. With --trust the trust list names the originator's key.
+    #[arg(long, value_name = "PUB.pem", conflicts_with = "trust")]
     pub(crate) signer: Option<PathBuf>,
     /// Output file; written only after the whole package verified (with
     /// --trust, only when the decision grants the export right).
@@ -58,7 +59,22 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
         _ => None,
     };
     let unwrapped = package.unwrap(&key, args.kid.as_deref().or(thumbprint.as_deref())).map_err(|e| open_error(e, &args.package))?;
-    let verified = package.verify(&unwrapped.data_key, &lookup).map_err(|e| open_error(e, &args.package))?;
+    let verified = match verify_expecting(&package, &unwrapped, &lookup, &args.package)? {
+        Verification::Expected(verified) => verified,
+        Verification::SignedByOther(other) => {
+            let expected = match (&args.signer, signer) {
+                (Some(path), Some(key)) => format!("the key in {} ({})", path.display(), keys::jwk_thumbprint(&key)),
+                _ => "the key you expected".to_owned(),
+            };
+            return Err(CliError::refused(format!(
+                "{} was signed by someone else, not by {expected}: {}",
+                args.package.display(),
+                other.describe_signer()
+            ))
+            .hint("do not trust its content as the originator's; ask the sender which key signed it")
+            .hint("if you expected that signer, pass its public key with --signer"));
+        }
+    };
     check_release(&verified, super::trust::now(), output_path)?;
 
     super::ensure_output_is_not_input(&args.package, output_path)?;
@@ -96,6 +112,103 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
         SignerState::Unsigned | SignerState::Invalid => eprintln!("signer: none (content authenticated by the data key only)"),
     }
     Ok(())
+}
+
+/// The outcome of verifying a package against the signing key the reader
+/// expects.
+pub(crate) enum Verification {
+    /// Every signature verified with the expected key (or none was expected).
+    Expected(VerifiedPackage),
+    /// The package is intact under its data key, but its originator's
+    /// signature does not verify with the expected key: someone else
+    /// signed it. Its statements are claims only.
+    SignedByOther(SignedByOther),
+}
+
+impl Verification {
+    /// Returns the verified package in both cases.
+    pub(crate) fn package(&self) -> &VerifiedPackage {
+        match self {
+            Verification::Expected(verified) => verified,
+            Verification::SignedByOther(other) => &other.package,
+        }
+    }
+}
+
+/// A package signed by another key than the expected one, and the signer it names.
+pub(crate) struct SignedByOther {
+    /// The package, verified without any expected key.
+    pub(crate) package: VerifiedPackage,
+    /// RFC 7638 thumbprint of the public key embedded in the signature
+    /// header, when it is there and verifies the signature.
+    pub(crate) embedded_thumbprint: Option<String>,
+}
+
+impl SignedByOther {
+    /// Describes the signer the package names: its key id, organization and
+    /// author, and the embedded key that verifies the signature.
+    pub(crate) fn describe_signer(&self) -> String {
+        let originator = self.package.claimed_profile.as_ref().map(|claimed| &claimed.provenance.originator);
+        let kid = self.package.originator_kid.as_deref().unwrap_or("(none)");
+        let mut details = Vec::new();
+        if let Some(org) = originator.map(|o| o.org.as_str()).filter(|org| !org.is_empty()) {
+            details.push(format!("organization {org}"));
+        }
+        if let Some(author) = originator.and_then(|o| o.author.as_deref()) {
+            details.push(format!("author {author}"));
+        }
+        let details = if details.is_empty() { String::new() } else { format!(" ({})", details.join(", ")) };
+        match &self.embedded_thumbprint {
+            Some(thumbprint) => format!("it names signing key {kid}{details} and verifies with the public key it embeds ({thumbprint})"),
+            None => format!("it names signing key {kid}{details}, but its signature was made with another key"),
+        }
+    }
+}
+
+/// Verifies `package` with the keys `expected` returns. When that fails, and
+/// the package verifies once no key is expected, the only failing check was
+/// an ES256 signature under an expected key: the package was signed by
+/// someone else, which is a refusal, not damage.
+///
+/// # Errors
+///
+/// The terminal error of [`OpenError`] for a package that fails either way.
+pub(crate) fn verify_expecting(
+    package: &Package,
+    unwrapped: &Unwrapped,
+    expected: &dyn Fn(&str) -> Option<p256::ecdsa::VerifyingKey>,
+    path: &Path,
+) -> Result<Verification, CliError> {
+    let error = match package.verify(&unwrapped.data_key, expected) {
+        Ok(verified) => return Ok(Verification::Expected(verified)),
+        Err(error) => error,
+    };
+    if !matches!(error, OpenError::IntegrityFailure) {
+        return Err(open_error(error, path));
+    }
+    let Ok(unchecked) = package.verify(&unwrapped.data_key, &|_| None) else {
+        return Err(open_error(error, path));
+    };
+    let embedded_verified = unchecked.assertions.iter().any(|check| check.status == BindingStatus::EmbeddedKeyOnly);
+    let embedded_thumbprint = embedded_verified.then(|| embedded_key_thumbprint(package)).flatten();
+    Ok(Verification::SignedByOther(SignedByOther { package: unchecked, embedded_thumbprint }))
+}
+
+/// Returns the thumbprint of the public key in the `jwk` header member of
+/// the first profile assertion binding that has one.
+fn embedded_key_thumbprint(package: &Package) -> Option<String> {
+    use valise_core::assertions::{LABEL_ID, PROVENANCE_ID, RIGHTS_ID};
+    package
+        .manifest()
+        .assertions()
+        .iter()
+        .filter(|assertion| [LABEL_ID, RIGHTS_ID, PROVENANCE_ID].contains(&assertion.id.as_str()))
+        .filter_map(|assertion| assertion.binding.as_ref())
+        .filter_map(|binding| valise_core::jws::decode_unverified(&binding.signature).ok())
+        .find_map(|(header, _)| {
+            let (key, _) = valise_core::jws::public_key_from_jwk(header.other.get("jwk")?).ok()?;
+            Some(keys::jwk_thumbprint(&key))
+        })
 }
 
 /// Lists the rights a rights statement grants.

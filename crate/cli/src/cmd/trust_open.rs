@@ -23,6 +23,7 @@ use valise_core::trust_list::{StalePolicy, VerifiedTrustList};
 
 use crate::cmd::credential::{identity_file, read_credential};
 use crate::cmd::trust::load_trust;
+use crate::cmd::open::{verify_expecting, SignedByOther, Verification};
 use crate::cmd::{open_error, read_private_key, CliError, CliResult, PendingOutput};
 use crate::key_files::read_p256_key;
 use crate::outbox;
@@ -191,7 +192,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
             .map(|entry| p256::ecdsa::VerifyingKey::from(entry.key))
     };
     let preliminary = match &unwrapped {
-        Some((unwrapped, _)) => Some(package.verify(&unwrapped.data_key, &any_list).map_err(|error| open_error(error, package_path))?),
+        Some((unwrapped, _)) => Some(verify_expecting(&package, unwrapped, &any_list, package_path)?),
         None => None,
     };
     let unwrapped_kid = unwrapped.as_ref().map(|(_, kid)| kid.as_str());
@@ -199,11 +200,11 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     // The community only selects which list judges the package, so a claim
     // (signed by a key no list verified) may select it too; the judging
     // list then refuses claims as unverified.
-    let package_community = preliminary
-        .as_ref()
+    let preliminary_package = preliminary.as_ref().map(Verification::package);
+    let package_community = preliminary_package
         .and_then(|v| v.provenance.as_ref().or(v.claimed_profile.as_ref().map(|c| &c.provenance)))
         .and_then(|p| p.community.clone());
-    let preliminary_kid = preliminary.as_ref().and_then(|v| v.originator_kid.clone());
+    let preliminary_kid = preliminary_package.and_then(|v| v.originator_kid.clone());
     let now = crate::cmd::trust::now();
     let package_id = package.policy().uuid.clone();
 
@@ -214,12 +215,22 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     // domain, and key ids are names chosen by each community's operator: a
     // key that another community lists under the same kid must not vouch for
     // this community's originator.
-    let verified = match (&selection, &unwrapped) {
+    let judged = match (&selection, &unwrapped) {
         (Ok((trust, _)), Some((unwrapped, _))) => {
             let judging_list = |kid: &str| trust.signing_key(kid).map(|entry| p256::ecdsa::VerifyingKey::from(entry.key));
-            Some(package.verify(&unwrapped.data_key, &judging_list).map_err(|error| open_error(error, package_path))?)
+            Some(verify_expecting(&package, unwrapped, &judging_list, package_path)?)
         }
         _ => preliminary,
+    };
+    // A signature that does not verify with the key the judging list gives
+    // its key id is a reason to deny, naming both, and not damage.
+    let (verified, mut signed_by_other) = match judged {
+        Some(Verification::Expected(verified)) => (Some(verified), None),
+        Some(Verification::SignedByOther(other)) => {
+            let reason = selection.as_ref().ok().map(|(trust, _)| signed_by_other_reason(&other, trust));
+            (Some(other.package), reason)
+        }
+        None => (None, None),
     };
     let provenance = verified.as_ref().and_then(|v| v.provenance.as_ref());
     let package_community = provenance.and_then(|p| p.community.as_deref());
@@ -261,7 +272,9 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
             // Statements whose signature no key of the judging list verified
             // are claims: the decision saw none of them, so it may have
             // judged the package as unlabelled. It has rights all the same.
-            if let Some(claimed) = verified.as_ref().and_then(|v| v.claimed_profile.as_ref()) {
+            if let Some(reason) = signed_by_other.take() {
+                decision = decision.deny_also(reason);
+            } else if let Some(claimed) = verified.as_ref().and_then(|v| v.claimed_profile.as_ref()) {
                 let originator = &claimed.provenance.originator;
                 decision = decision.deny_also(Reason::new(
                     ReasonCode::OriginatorUnknown,
@@ -342,6 +355,26 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     pending.commit()?;
     println!("wrote {} ({} bytes)", output.display(), verified.plaintext_size());
     Ok(())
+}
+
+/// Builds the `signature_invalid` reason for a package whose signature does
+/// not verify with the key the judging list gives the key id it names.
+fn signed_by_other_reason(other: &SignedByOther, trust: &VerifiedTrustList) -> Reason {
+    let kid = other.package.originator_kid.as_deref().unwrap_or("(none)");
+    let holder = trust.signing_key(kid).map(|entry| entry.member.org.clone());
+    let named = match &holder {
+        Some(org) => format!("The package names signing key {kid}, which the trust list of {} gives to {org}", trust.community()),
+        None => format!("The package names signing key {kid}"),
+    };
+    let actual = match &other.embedded_thumbprint {
+        Some(thumbprint) => format!("its signature was made with another key ({thumbprint})"),
+        None => "its signature was made with another key".to_owned(),
+    };
+    Reason::new(
+        ReasonCode::SignatureInvalid,
+        format!("{named}, but {actual}: someone else signed it."),
+        format!("Do not trust its content; ask {} whether it sent this package.", holder.as_deref().unwrap_or("the sender")),
+    )
 }
 
 fn label_text(label: &HarmonizedLabel) -> String {
