@@ -24,6 +24,7 @@ use std::process::ExitCode;
 
 use valise_core::keys::{self, KeyFileError, PrivateKey, PublicKey};
 use zeroize::Zeroizing;
+use crate::terminal::errln;
 
 /// Environment variable that contains the key file passphrase.
 pub(crate) const PASSPHRASE_ENV: &str = "VALISE_PASSPHRASE";
@@ -73,9 +74,9 @@ pub(crate) fn exit(result: CliResult) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", error.message);
+            errln!("error: {}", error.message);
             for hint in &error.hints {
-                eprintln!("hint: {hint}");
+                errln!("hint: {hint}");
             }
             ExitCode::from(error.status)
         }

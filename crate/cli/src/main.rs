@@ -9,6 +9,7 @@ mod collector;
 mod key_files;
 mod outbox;
 mod state;
+mod terminal;
 
 use std::process::ExitCode;
 

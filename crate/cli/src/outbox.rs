@@ -31,6 +31,7 @@ use valise_core::events::{
 
 use crate::cmd::CliError;
 use crate::key_files::write_atomically;
+use crate::terminal::errln;
 
 /// Most events the outbox holds. When it is full, nothing more is queued, so
 /// a package whose rights require events does not open.
@@ -216,7 +217,7 @@ pub(crate) fn report_decision(
         Ok(reporter) => report_access(&reporter, policy, draft),
         Err(error) if policy.required => Err(error),
         Err(error) => {
-            eprintln!("warning: no access event was sent: {}", error.message);
+            errln!("warning: no access event was sent: {}", error.message);
             Ok(Delivery::default())
         }
     }
@@ -248,11 +249,11 @@ pub(crate) fn report_access(
     match reporter.record(url, draft) {
         Ok(_) => {}
         Err(error) if policy.required => return Err(error),
-        Err(error) => eprintln!("warning: the access event was not queued: {}", error.message),
+        Err(error) => errln!("warning: the access event was not queued: {}", error.message),
     }
     let delivery = deliver(&reporter.home);
     if delivery.queued > 0 {
-        eprintln!(
+        errln!(
             "note: {} access events are queued in {} and will be sent on the next run{}",
             delivery.queued,
             reporter.home.join("outbox").display(),
@@ -307,7 +308,7 @@ pub(crate) fn deliver(home: &Path) -> Delivery {
                 }
                 Sent::Rejected(message) => {
                     delivery.rejected += batch.len();
-                    eprintln!("warning: the collector {url} rejected {} access events: {message}", batch.len());
+                    errln!("warning: the collector {url} rejected {} access events: {message}", batch.len());
                     move_to_rejected(&outbox, batch.iter().map(|(path, _)| path.as_path()));
                     delivery.last_error = Some(message);
                 }

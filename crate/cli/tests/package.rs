@@ -416,3 +416,34 @@ fn seal_output_equal_to_input_rejected() {
     assert!(stderr(&output).contains("is the input file"), "{}", stderr(&output));
     assert_eq!(std::fs::read(dir.path().join("same.txt")).expect("read"), b"the document");
 }
+
+#[test]
+fn inspect_escapes_bidi_controls() {
+    let dir = setup();
+    let name = "invoice\u{202e}fdp.exe";
+    std::fs::write(dir.path().join(name), b"note").expect("write");
+    let sealed = valise(dir.path(), &[
+        "seal", name, "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--org", "cert\u{2067}a",
+        "--author", "Ana\u{200f}", "-o", "b.tdf",
+    ]);
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+
+    let shown = valise(dir.path(), &["inspect", "b.tdf", "--signer", "alice.pub.pem"]);
+    let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    assert!(text.contains("invoice\\u{202e}fdp.exe"), "{text}");
+    assert!(text.contains("cert\\u{2067}a"), "{text}");
+    assert!(text.contains("Ana\\u{200f}"), "{text}");
+    for control in ['\u{202e}', '\u{2067}', '\u{200f}'] {
+        assert!(!text.contains(control), "{control:?} in {text}");
+    }
+
+    // JSON output keeps the text as data: JSON escapes that decode to it.
+    let json = valise(dir.path(), &["inspect", "b.tdf", "--json"]);
+    let raw = String::from_utf8_lossy(&json.stdout).into_owned();
+    assert!(json.status.success(), "{}", stderr(&json));
+    assert!(!raw.contains('\u{202e}'), "{raw}");
+    assert!(raw.contains("invoice\\u202efdp.exe"), "{raw}");
+    let value: serde_json::Value = serde_json::from_str(&raw).expect("inspect --json is JSON");
+    assert!(value.to_string().contains(name), "{value}");
+}

@@ -175,3 +175,19 @@ fn init_rejects_a_pinned_community_id() {
     let old = exits(dir, 1, &["trust", "show", "old/trust.json"]);
     assert!(old.contains("pinned"), "{old}");
 }
+
+#[test]
+fn trust_show_escapes_bidi_controls() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    ok(dir, &["community", "init", "--name", "ISAC", "--id", "https://isac.example", "--out", "isac"]);
+    ok(dir, &[
+        "member", "add", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--name",
+        "ACME \u{202e}rewoP\u{202c} \u{2066}Grid\u{2069}", "--sector", "energy", "--country", "FR",
+    ]);
+    let shown = ok(dir, &["trust", "show", "isac/trust.json"]);
+    assert!(shown.contains("ACME \\u{202e}rewoP\\u{202c} \\u{2066}Grid\\u{2069}"), "{shown}");
+    for control in ['\u{202e}', '\u{202c}', '\u{2066}', '\u{2069}'] {
+        assert!(!shown.contains(control), "{control:?} in {shown}");
+    }
+}

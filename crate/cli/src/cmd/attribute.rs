@@ -6,6 +6,7 @@ use valise_core::attributes::{self, AttributeDefinition, AttributeRule};
 
 use crate::cmd::trust::edit_trust;
 use crate::cmd::CliError;
+use crate::terminal::outln;
 
 /// Subcommands of `valise attribute`.
 #[derive(Debug, clap::Subcommand)]
@@ -76,7 +77,7 @@ fn add(args: AddArgs) -> Result<(), CliError> {
         Ok(())
     })?;
     for value in &definition.values {
-        println!("  {}/value/{value}", attributes::definition_fqn(trust.community(), &name));
+        outln!("  {}/value/{value}", attributes::definition_fqn(trust.community(), &name));
     }
     Ok(())
 }

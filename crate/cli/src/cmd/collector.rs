@@ -16,6 +16,7 @@ use crate::collector::server::{router, Collector, Counters, Limits};
 use crate::collector::store::{Database, Store};
 use crate::cmd::CliError;
 use crate::state::State;
+use crate::terminal::outln;
 
 /// Arguments of `valise collector`.
 #[derive(Args)]
@@ -158,7 +159,7 @@ async fn serve_async(
         "collector started"
     );
     // Scripts and tests read the bound address (useful with port 0) here.
-    println!("listening on http://{address}");
+    outln!("listening on http://{address}");
 
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

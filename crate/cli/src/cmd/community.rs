@@ -10,6 +10,7 @@ use crate::cmd::trust::{now, write_trust};
 use crate::cmd::CliError;
 use crate::key_files;
 use crate::state::State;
+use crate::terminal::outln;
 
 /// Subcommands of `valise community`.
 #[derive(Debug, clap::Subcommand)]
@@ -99,11 +100,11 @@ fn init(args: &InitArgs) -> Result<(), CliError> {
     state.record(&list.community, list.version, now());
     state.save()?;
 
-    println!("created community {} ({})", list.name, list.community);
-    println!("root key      {}", root_path.display());
-    println!("trust list    {} (version 1, empty)", trust_path.display());
-    println!("root key fingerprint (RFC 7638): {fingerprint}");
-    println!("Publish this fingerprint to the members: readers pin it to verify the trust list.");
+    outln!("created community {} ({})", list.name, list.community);
+    outln!("root key      {}", root_path.display());
+    outln!("trust list    {} (version 1, empty)", trust_path.display());
+    outln!("root key fingerprint (RFC 7638): {fingerprint}");
+    outln!("Publish this fingerprint to the members: readers pin it to verify the trust list.");
     Ok(())
 }
 

@@ -25,6 +25,7 @@ use crate::cmd::trust::{load_trust, now, rfc3339};
 use crate::cmd::CliError;
 use crate::key_files;
 use crate::state::State;
+use crate::terminal::outln;
 
 /// Subcommands of `valise credential`.
 #[derive(Debug, clap::Subcommand)]
@@ -141,10 +142,10 @@ fn issue(args: &IssueArgs) -> Result<(), CliError> {
     state.record_list(&trust, issued);
     state.save()?;
 
-    println!("issued a credential for {} ({}) of {org}, valid until {}", args.name, args.person, rfc3339(credential.not_after));
-    println!("  key access key  {}", key_access_path.display());
-    println!("  signing key     {}", signing_path.display());
-    println!("  credential      {}", credential_path.display());
+    outln!("issued a credential for {} ({}) of {org}, valid until {}", args.name, args.person, rfc3339(credential.not_after));
+    outln!("  key access key  {}", key_access_path.display());
+    outln!("  signing key     {}", signing_path.display());
+    outln!("  credential      {}", credential_path.display());
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use crate::collector::store::{Database, EventFilter, Store, StoredEvent, MAX_QUERY_ROWS};
 use crate::cmd::CliError;
+use crate::terminal::{out, outln};
 
 /// Arguments of `valise events`.
 #[derive(Args)]
@@ -59,7 +60,7 @@ pub(crate) fn run(args: EventsArgs) -> Result<(), CliError> {
 fn send() -> Result<(), CliError> {
     let home = crate::outbox::valise_home()?;
     let delivery = crate::outbox::deliver(&home);
-    println!(
+    outln!(
         "sent {} access events, {} refused by the collector, {} still queued",
         delivery.sent, delivery.rejected, delivery.queued
     );
@@ -102,10 +103,10 @@ fn report(args: ReportArgs) -> Result<(), CliError> {
             for event in &events {
                 let line = serde_json::to_string(event)
                     .map_err(|e| CliError::refused(format!("cannot write JSON: {e}")))?;
-                println!("{line}");
+                println!("{}", crate::terminal::escape_json(&line));
             }
         }
-        ReportFormat::Table => print!("{}", render_report(&events, args.package.as_deref())),
+        ReportFormat::Table => out!("{}", render_report(&events, args.package.as_deref())),
     }
     Ok(())
 }

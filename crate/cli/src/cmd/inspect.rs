@@ -10,6 +10,7 @@ use valise_core::inspect::{inspect, Inspection, SignerState};
 use valise_core::open::{AssertionCheck, BindingStatus, Package};
 
 use super::{open_error, read_p256_public_key, CliError, CliResult};
+use crate::terminal::outln;
 
 /// Arguments of `valise inspect`.
 #[derive(Args, Debug)]
@@ -53,17 +54,17 @@ fn status_text(status: BindingStatus) -> &'static str {
 
 fn print_text(summary: &Inspection) {
     let or_none = |value: Option<&str>| value.unwrap_or("(none)").to_owned();
-    println!("package id:      {}", summary.package_id);
-    println!("schema version:  {}{}", or_none(summary.schema_version.as_deref()), if summary.legacy_encoding { " (legacy hex encodings)" } else { "" });
-    println!("media type:      {}", or_none(summary.media_type.as_deref()));
+    outln!("package id:      {}", summary.package_id);
+    outln!("schema version:  {}{}", or_none(summary.schema_version.as_deref()), if summary.legacy_encoding { " (legacy hex encodings)" } else { "" });
+    outln!("media type:      {}", or_none(summary.media_type.as_deref()));
     let payload = &summary.payload;
-    println!(
+    outln!(
         "payload:         {} bytes in {} segment(s) of up to {} bytes, segment hash {}",
         payload.plaintext_size, payload.segment_count, payload.segment_size_default, payload.segment_hash_alg
     );
-    println!("policy:          attributes [{}], dissem [{}]", summary.data_attributes.join(", "), summary.dissem.join(", "));
+    outln!("policy:          attributes [{}], dissem [{}]", summary.data_attributes.join(", "), summary.dissem.join(", "));
     for (index, object) in summary.key_access.iter().enumerate() {
-        println!(
+        outln!(
             "key access {index}:    type {}, kid {}, split {:?}, url {:?}",
             object.kind,
             or_none(object.kid.as_deref()),
@@ -72,7 +73,7 @@ fn print_text(summary: &Inspection) {
         );
     }
     for assertion in &summary.assertions {
-        println!(
+        outln!(
             "assertion:       {} ({}, {}), {} {}: {}",
             assertion.id,
             assertion.kind,
@@ -85,20 +86,20 @@ fn print_text(summary: &Inspection) {
     // Statements under a signature not verified are the package's claims.
     let claimed = summary.signer != SignerState::Verified;
     if claimed && (summary.label.is_some() || summary.rights.is_some() || summary.provenance.is_some()) {
-        println!("unverified claims (the signature was not checked with a key you trust):");
+        outln!("unverified claims (the signature was not checked with a key you trust):");
     }
     match &summary.label {
-        Some(label) => println!(
+        Some(label) => outln!(
             "{}{}{}",
             if claimed { "  label:         " } else { "label:           " },
             label.tlp,
             label.marking.as_ref().map(|m| format!(" (marking {} {})", m.system, m.value)).unwrap_or_default()
         ),
-        None if summary.signer == SignerState::Invalid => println!("label:           missing: the profile statements were removed or altered"),
-        None => println!("label:           none: unlabelled (view only)"),
+        None if summary.signer == SignerState::Invalid => outln!("label:           missing: the profile statements were removed or altered"),
+        None => outln!("label:           none: unlabelled (view only)"),
     }
     if let Some(rights) = &summary.rights {
-        println!(
+        outln!(
             "rights:          view, print {}, copy {}, forward {}, export {}, watermark {}, not before {}, not after {}, events {} (required {})",
             rights.print,
             rights.copy,
@@ -112,7 +113,7 @@ fn print_text(summary: &Inspection) {
         );
     }
     if let Some(provenance) = &summary.provenance {
-        println!(
+        outln!(
             "provenance:      org {:?}, author {}, created {}, file {}, community {}, recipients [{}]",
             provenance.originator.org,
             or_none(provenance.originator.author.as_deref()),
@@ -129,8 +130,8 @@ fn print_text(summary: &Inspection) {
         SignerState::Invalid => "INVALID: a binding does not verify or a profile statement is missing",
         SignerState::Unsigned => "none (stock OpenTDF file)",
     };
-    println!("signer:          {} {signer}", or_none(summary.signer_kid.as_deref()));
-    println!("root signature:  {}", summary.root_signature);
+    outln!("signer:          {} {signer}", or_none(summary.signer_kid.as_deref()));
+    outln!("root signature:  {}", summary.root_signature);
 }
 
 /// Runs `valise inspect`.
@@ -142,7 +143,7 @@ pub(crate) fn run(args: InspectArgs) -> CliResult {
     let summary = inspect(&package, &lookup).map_err(|e| open_error(e, &args.package))?;
     if args.json {
         let text = serde_json::to_string_pretty(&summary).map_err(|e| CliError::usage(format!("cannot format the summary: {e}")))?;
-        println!("{text}");
+        println!("{}", crate::terminal::escape_json(&text));
     } else {
         print_text(&summary);
     }

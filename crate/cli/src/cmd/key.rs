@@ -6,6 +6,7 @@ use valise_core::trust_list::RevokedKey;
 
 use crate::cmd::trust::{edit_trust, now};
 use crate::cmd::CliError;
+use crate::terminal::outln;
 
 /// Subcommands of `valise key`.
 #[derive(Debug, clap::Subcommand)]
@@ -58,9 +59,9 @@ fn revoke(args: &RevokeArgs) -> Result<(), CliError> {
         Ok(())
     })?;
     if member_key {
-        println!("revoked member key {}", args.kid);
+        outln!("revoked member key {}", args.kid);
     } else {
-        println!("revoked key {} (not a member key: recorded as a person's key)", args.kid);
+        outln!("revoked key {} (not a member key: recorded as a person's key)", args.kid);
     }
     Ok(())
 }

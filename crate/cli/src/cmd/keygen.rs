@@ -6,6 +6,7 @@ use clap::Args;
 use valise_core::keys;
 
 use super::{passphrase, CliError, CliResult, PASSPHRASE_ENV};
+use crate::terminal::outln;
 
 /// Arguments of `valise keygen`.
 #[derive(Args, Debug)]
@@ -58,8 +59,8 @@ pub(crate) fn run(args: KeygenArgs) -> CliResult {
         return Err(error);
     }
 
-    println!("private key: {}{}", key_path.display(), if args.no_encrypt { " (unencrypted)" } else { "" });
-    println!("public key:  {}", pub_path.display());
-    println!("key id:      {}", keys::jwk_thumbprint(&secret.public_key()));
+    outln!("private key: {}{}", key_path.display(), if args.no_encrypt { " (unencrypted)" } else { "" });
+    outln!("public key:  {}", pub_path.display());
+    outln!("key id:      {}", keys::jwk_thumbprint(&secret.public_key()));
     Ok(())
 }

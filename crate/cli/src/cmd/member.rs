@@ -12,6 +12,7 @@ use valise_core::trust_list::{self, Member, MemberStatus, TrustList};
 use crate::cmd::trust::edit_trust;
 use crate::cmd::CliError;
 use crate::key_files;
+use crate::terminal::outln;
 
 /// Subcommands of `valise member`.
 #[derive(Debug, clap::Subcommand)]
@@ -192,9 +193,9 @@ fn add(args: AddArgs) -> Result<(), CliError> {
         .map_err(|error| CliError::usage(format!("cannot create {}: {error}", keys_dir.display())))?;
     key_files::write_new_key(&signing_path, &signing, &passphrase)?;
     key_files::write_new_key(&key_access_path, &key_access, &passphrase)?;
-    println!("added {org}");
-    println!("  signing key     {} (kid {signing_kid})", signing_path.display());
-    println!("  key access key  {} (kid {key_access_kid})", key_access_path.display());
+    outln!("added {org}");
+    outln!("  signing key     {} (kid {signing_kid})", signing_path.display());
+    outln!("  key access key  {} (kid {key_access_kid})", key_access_path.display());
     Ok(())
 }
 
@@ -208,7 +209,7 @@ fn set_status(args: &SetStatusArgs) -> Result<(), CliError> {
         member_mut(list, &args.edit.org)?.status = status;
         Ok(())
     })?;
-    println!("{} is now {}", args.edit.org, status.as_str());
+    outln!("{} is now {}", args.edit.org, status.as_str());
     Ok(())
 }
 
@@ -236,6 +237,6 @@ fn map_label(args: &MapLabelArgs) -> Result<(), CliError> {
         member.label_mappings.push(mapping.clone());
         Ok(())
     })?;
-    println!("{}: {}:{} -> {}", args.edit.org, mapping.system, mapping.value, mapping.tlp);
+    outln!("{}: {}:{} -> {}", args.edit.org, mapping.system, mapping.value, mapping.tlp);
     Ok(())
 }

@@ -13,6 +13,7 @@ use valise_core::label;
 use valise_core::open::{BindingStatus, OpenError, Package, Unwrapped, VerifiedPackage};
 
 use super::{open_error, read_p256_public_key, read_private_key, CliError, CliResult, PendingOutput};
+use crate::terminal::errln;
 
 /// Arguments of `valise open`.
 #[derive(Args, Debug)]
@@ -86,30 +87,30 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
     }
     output.commit()?;
 
-    eprintln!("opened {} into {} ({} bytes)", args.package.display(), output_path.display(), verified.plaintext_size());
+    errln!("opened {} into {} ({} bytes)", args.package.display(), output_path.display(), verified.plaintext_size());
     match (&verified.label, &verified.rights, &verified.claimed_profile) {
         (Some(label), Some(rights), _) => {
-            eprintln!("label: {}", label.tlp);
-            eprintln!("rights: {}", rights_text(rights));
+            errln!("label: {}", label.tlp);
+            errln!("rights: {}", rights_text(rights));
         }
         // Not reached while check_release refuses unverified rights; kept
         // so that these claims are never printed as the label.
         (_, _, Some(claimed)) => {
-            eprintln!("unverified claims (the signature was not checked with a key you trust):");
-            eprintln!("  label: {}", claimed.label.tlp);
-            eprintln!("  rights: {}", rights_text(&claimed.rights));
+            errln!("unverified claims (the signature was not checked with a key you trust):");
+            errln!("  label: {}", claimed.label.tlp);
+            errln!("  rights: {}", rights_text(&claimed.rights));
         }
-        _ => eprintln!("label: none: an unlabelled stock OpenTDF file (view only)"),
+        _ => errln!("label: none: an unlabelled stock OpenTDF file (view only)"),
     }
     let state = super::inspect::signer_state(&verified.assertions, verified.has_profile);
     let kid = verified.originator_kid.as_deref().unwrap_or("");
     match state {
-        SignerState::Verified => eprintln!("signer: verified ({kid})"),
-        SignerState::Unverified => eprintln!(
+        SignerState::Verified => errln!("signer: verified ({kid})"),
+        SignerState::Unverified => errln!(
             "warning: signer unverified: the signature matches the key in the package ({kid}), but no trust list or --signer vouches for it"
         ),
-        SignerState::NotChecked => eprintln!("warning: signer not checked: no key for {kid}; pass --signer PUB.pem"),
-        SignerState::Unsigned | SignerState::Invalid => eprintln!("signer: none (content authenticated by the data key only)"),
+        SignerState::NotChecked => errln!("warning: signer not checked: no key for {kid}; pass --signer PUB.pem"),
+        SignerState::Unsigned | SignerState::Invalid => errln!("signer: none (content authenticated by the data key only)"),
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use valise_core::limits::DEFAULT_SEGMENT_BYTES;
 use valise_core::seal::{seal, Recipient, SealError, SealOptions, Signer};
 
 use super::{ensure_output_is_not_input, read_p256_public_key, read_private_key, CliError, CliResult, PendingOutput};
+use crate::terminal::errln;
 
 /// Arguments of `valise seal`.
 #[derive(Args, Debug)]
@@ -189,7 +190,7 @@ pub(crate) fn run(args: SealArgs) -> CliResult {
     })?;
     output.commit()?;
 
-    eprintln!("sealed {} ({} bytes, {} segments) as {}", args.input.display(), sealed.plaintext_size, sealed.segment_count, args.output.display());
-    eprintln!("label {}, {} recipient(s), package id {}", options.label.tlp, options.recipients.len(), sealed.package_id);
+    errln!("sealed {} ({} bytes, {} segments) as {}", args.input.display(), sealed.plaintext_size, sealed.segment_count, args.output.display());
+    errln!("label {}, {} recipient(s), package id {}", options.label.tlp, options.recipients.len(), sealed.package_id);
     Ok(())
 }

@@ -12,6 +12,7 @@ use valise_core::trust_list::{self, TrustAnchor, TrustList, TrustListError, Veri
 use crate::cmd::CliError;
 use crate::key_files;
 use crate::state::State;
+use crate::terminal::{errln, outln};
 
 /// Subcommands of `valise trust`.
 #[derive(Debug, clap::Subcommand)]
@@ -120,7 +121,7 @@ pub(crate) fn load_trust(
         }
     }
     if first_use {
-        eprintln!(
+        errln!(
             "warning: pinned root key {} for community {} on first use; compare it with the fingerprint the community operator published",
             verified.root_fingerprint(),
             verified.community()
@@ -166,7 +167,7 @@ pub(crate) fn edit_trust(
     state.community(verified.community()).root_fingerprint = Some(keys::jwk_thumbprint(&root.public_key()));
     state.record_list(&verified, now());
     state.save()?;
-    println!("trust list {} is now version {}", path.display(), verified.version());
+    outln!("trust list {} is now version {}", path.display(), verified.version());
     Ok(verified)
 }
 
@@ -183,20 +184,20 @@ fn show(args: &ShowArgs) -> Result<(), CliError> {
     let list = trust.list();
     let now = now();
 
-    println!("community    {} ({})", list.name, list.community);
-    println!("version      {}", list.version);
-    println!("issued       {}", rfc3339(list.issued));
+    outln!("community    {} ({})", list.name, list.community);
+    outln!("version      {}", list.version);
+    outln!("issued       {}", rfc3339(list.issued));
     let freshness = if trust.is_stale(now) { "  STALE: a newer list was due" } else { "" };
-    println!("next update  {}{freshness}", rfc3339(list.next_update));
-    println!("root key     {} (signature verified)", trust.root_fingerprint());
+    outln!("next update  {}{freshness}", rfc3339(list.next_update));
+    outln!("root key     {} (signature verified)", trust.root_fingerprint());
     if let Err(error) = trust.check_rollback(seen) {
-        println!("WARNING      {error}");
+        outln!("WARNING      {error}");
     }
 
-    println!();
-    println!("members ({})", list.members.len());
+    outln!();
+    outln!("members ({})", list.members.len());
     for member in &list.members {
-        println!(
+        outln!(
             "  {}  {}  sector {}  {}  {}",
             member.org,
             member.name,
@@ -208,24 +209,24 @@ fn show(args: &ShowArgs) -> Result<(), CliError> {
             for jwk in jwks {
                 let kid = jwk.get("kid").and_then(|kid| kid.as_str()).unwrap_or_default();
                 let revoked = if trust.revocation(kid).is_some() { " (revoked)" } else { "" };
-                println!("    {kind} key {kid}{revoked}");
+                outln!("    {kind} key {kid}{revoked}");
             }
         }
         for fqn in &member.attributes {
-            println!("    attribute {fqn}");
+            outln!("    attribute {fqn}");
         }
         if !member.clients.is_empty() {
-            println!("    clients {}", member.clients.join(", "));
+            outln!("    clients {}", member.clients.join(", "));
         }
         for mapping in &member.label_mappings {
-            println!("    marking {}:{} -> {}", mapping.system, mapping.value, mapping.tlp);
+            outln!("    marking {}:{} -> {}", mapping.system, mapping.value, mapping.tlp);
         }
     }
 
-    println!();
-    println!("attributes ({})", list.attributes.len());
+    outln!();
+    outln!("attributes ({})", list.attributes.len());
     for definition in &list.attributes {
-        println!(
+        outln!(
             "  {}/attr/{}  {}  {}",
             list.community,
             definition.name,
@@ -238,11 +239,11 @@ fn show(args: &ShowArgs) -> Result<(), CliError> {
         );
     }
 
-    println!();
-    println!("revoked keys ({})", list.revoked_keys.len());
+    outln!();
+    outln!("revoked keys ({})", list.revoked_keys.len());
     for revoked in &list.revoked_keys {
         let reason = revoked.reason.as_deref().map(|reason| format!("  {reason}")).unwrap_or_default();
-        println!("  {}  {}{reason}", revoked.kid, rfc3339(revoked.revoked));
+        outln!("  {}  {}{reason}", revoked.kid, rfc3339(revoked.revoked));
     }
 
     state.record_list(&trust, now);

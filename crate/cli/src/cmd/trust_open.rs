@@ -28,6 +28,7 @@ use crate::cmd::{open_error, read_private_key, CliError, CliResult, PendingOutpu
 use crate::key_files::read_p256_key;
 use crate::outbox;
 use crate::state::State;
+use crate::terminal::{errln, outln};
 
 /// Options of `valise open` that use the community trust list.
 #[derive(Args, Debug, Default)]
@@ -307,7 +308,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     if args.json {
         let json = serde_json::to_string_pretty(&decision)
             .map_err(|error| CliError::usage(format!("cannot encode the decision: {error}")))?;
-        println!("{json}");
+        println!("{}", crate::terminal::escape_json(&json));
     } else {
         print_decision(&decision, package_path);
     }
@@ -319,7 +320,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     let permit = match decision {
         Decision::Deny(reasons) => {
             if let Err(error) = outbox::report_decision(signer, events_policy.as_ref(), &event) {
-                eprintln!("warning: the refusal was not reported: {}", error.message);
+                errln!("warning: the refusal was not reported: {}", error.message);
             }
             return Err(CliError::refused(format!("access to {} denied ({} reason(s) above)", package_path.display(), reasons.len())));
         }
@@ -353,7 +354,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
         writer.flush().map_err(|error| CliError::usage(format!("cannot write {}: {error}", output.display())))?;
     }
     pending.commit()?;
-    println!("wrote {} ({} bytes)", output.display(), verified.plaintext_size());
+    outln!("wrote {} ({} bytes)", output.display(), verified.plaintext_size());
     Ok(())
 }
 
@@ -391,15 +392,15 @@ fn label_text(label: &HarmonizedLabel) -> String {
 
 fn print_reasons(reasons: &[Reason]) {
     for reason in reasons {
-        println!("  {}: {}", reason.code, reason.message);
-        println!("    next step: {}", reason.next_step);
+        outln!("  {}: {}", reason.code, reason.message);
+        outln!("    next step: {}", reason.next_step);
     }
 }
 
 fn print_permit(permit: &Permit) {
     match &permit.label {
-        Some(label) => println!("label: {}", label_text(label)),
-        None => println!("label: none (unlabelled)"),
+        Some(label) => outln!("label: {}", label_text(label)),
+        None => outln!("label: none (unlabelled)"),
     }
     let rights = &permit.rights;
     let mut allowed = vec!["view"];
@@ -415,20 +416,20 @@ fn print_permit(permit: &Permit) {
         ForwardScope::Community => "forward within the community".to_owned(),
         ForwardScope::Anyone => "forward to anyone".to_owned(),
     };
-    println!("rights: {}; {forward}", allowed.join(", "));
+    outln!("rights: {}; {forward}", allowed.join(", "));
     if let Some(watermark) = &permit.watermark {
-        println!("watermark: {watermark}");
+        outln!("watermark: {watermark}");
     }
     for obligation in &permit.obligations {
         match obligation {
-            Obligation::AccessEventsRequired { url } => println!("obligation: access events required ({url})"),
-            Obligation::AccessEventsRequested { url } => println!("obligation: access events requested ({url})"),
-            Obligation::OfflineLease { seconds } => println!("obligation: offline lease of {seconds} s"),
-            other => println!("obligation: {other:?}"),
+            Obligation::AccessEventsRequired { url } => outln!("obligation: access events required ({url})"),
+            Obligation::AccessEventsRequested { url } => outln!("obligation: access events requested ({url})"),
+            Obligation::OfflineLease { seconds } => outln!("obligation: offline lease of {seconds} s"),
+            other => outln!("obligation: {other:?}"),
         }
     }
     if !permit.warnings.is_empty() {
-        println!("warnings:");
+        outln!("warnings:");
         print_reasons(&permit.warnings);
     }
 }
@@ -436,12 +437,12 @@ fn print_permit(permit: &Permit) {
 fn print_decision(decision: &Decision, package: &Path) {
     match decision {
         Decision::Permit(permit) => {
-            println!("decision: permit ({})", package.display());
+            outln!("decision: permit ({})", package.display());
             print_permit(permit);
         }
         Decision::Deny(reasons) => {
-            println!("decision: deny ({})", package.display());
-            println!("reasons:");
+            outln!("decision: deny ({})", package.display());
+            outln!("reasons:");
             print_reasons(reasons);
         }
     }

@@ -25,6 +25,7 @@ use crate::cmd::credential::read_credential;
 use crate::cmd::trust::load_trust;
 use crate::cmd::CliError;
 use crate::state::State;
+use crate::terminal::errln;
 
 /// Options of `valise seal` that use the community trust list.
 #[derive(Args, Debug, Default)]
@@ -98,7 +99,7 @@ pub(crate) fn apply(args: &TrustSealArgs, options: &mut SealOptions) -> Result<(
 
     state.record_list(&trust, super::trust::now());
     state.save()?;
-    eprintln!(
+    errln!(
         "community {} (trust list version {}), originator {} ({})",
         trust.community(),
         trust.version(),
@@ -110,7 +111,7 @@ pub(crate) fn apply(args: &TrustSealArgs, options: &mut SealOptions) -> Result<(
             .key_access_key(&recipient.kid)
             .map(|entry| format!("organization {}", entry.member.org))
             .unwrap_or_else(|| "person or --to key".to_owned());
-        eprintln!("recipient {} ({owner})", recipient.kid);
+        errln!("recipient {} ({owner})", recipient.kid);
     }
     Ok(())
 }
@@ -171,7 +172,7 @@ fn apply_marking(trust: &VerifiedTrustList, text: &str, options: &mut SealOption
             .hint("ask the community operator to run `valise member map-label`")),
         Some(mapped) => {
             if mapped != options.label.tlp {
-                eprintln!(
+                errln!(
                     "warning: marking {text} maps to {mapped} but the label is {}; readers get the stricter {}",
                     options.label.tlp, harmonized.effective
                 );

@@ -1,0 +1,120 @@
+//! Terminal output that the text it shows cannot reorder or restyle.
+//!
+//! Names in trust lists, credentials, packages and access events are chosen
+//! by other people. A bidirectional control character (U+202E RIGHT-TO-LEFT
+//! OVERRIDE, say) in one of them reorders what the operator reads on the
+//! rest of the line, so `report<U+202E>fdp.exe` shows as `reportexe.pdf`.
+//! An ESC or C1 control starts a terminal escape sequence. Every line the
+//! CLI prints goes through [`escape`], which replaces these characters by a
+//! visible escape such as `\u{202e}`. JSON output goes through
+//! [`escape_json`], which writes the same characters as JSON escapes, so
+//! the document still parses to the original text.
+
+use std::borrow::Cow;
+
+/// Returns whether `character` must not reach a terminal as it is: the
+/// Unicode bidirectional formatting characters (embeddings, overrides,
+/// isolates and marks, Unicode Standard Annex #9), C0 controls other than
+/// line feed and tab, DEL and the C1 controls.
+fn is_unsafe(character: char) -> bool {
+    matches!(
+        character,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{7f}'..='\u{9f}'
+    ) || (character.is_ascii_control() && character != '\n' && character != '\t')
+}
+
+/// Replaces each unsafe character of `text` by `write_escape`'s output.
+fn replace_unsafe(text: &str, write_escape: impl Fn(&mut String, char)) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 16);
+    for character in text.chars() {
+        if is_unsafe(character) {
+            write_escape(&mut escaped, character);
+        } else {
+            escaped.push(character);
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+/// Returns `text` with bidirectional controls and terminal controls
+/// replaced by Rust-style escapes (`\u{202e}`). Line feeds and tabs stay.
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    replace_unsafe(text, |escaped, character| escaped.push_str(&format!("\\u{{{:x}}}", u32::from(character))))
+}
+
+/// Returns a serialized JSON document with the same characters as
+/// [`escape`] written as JSON escapes (`\u202e`). Outside strings a JSON
+/// document contains only ASCII structure and whitespace, and serde_json
+/// already escapes the C0 controls inside strings, so the characters
+/// replaced here are all inside strings and the result decodes to the same
+/// value.
+pub(crate) fn escape_json(json: &str) -> Cow<'_, str> {
+    replace_unsafe(json, |escaped, character| escaped.push_str(&format!("\\u{:04x}", u32::from(character))))
+}
+
+/// Prints a line to stdout through [`escape`].
+macro_rules! outln {
+    () => { ::std::println!() };
+    ($($arg:tt)*) => { ::std::println!("{}", $crate::terminal::escape(&::std::format!($($arg)*))) };
+}
+
+/// Prints to stdout through [`escape`], without a line feed.
+macro_rules! out {
+    ($($arg:tt)*) => { ::std::print!("{}", $crate::terminal::escape(&::std::format!($($arg)*))) };
+}
+
+/// Prints a line to stderr through [`escape`].
+macro_rules! errln {
+    () => { ::std::eprintln!() };
+    ($($arg:tt)*) => { ::std::eprintln!("{}", $crate::terminal::escape(&::std::format!($($arg)*))) };
+}
+
+pub(crate) use {errln, out, outln};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_controls_become_visible() {
+        let cases = [
+            ("report\u{202e}fdp.exe", "report\\u{202e}fdp.exe"),
+            ("\u{202a}a\u{202b}b\u{202c}c\u{202d}d", "\\u{202a}a\\u{202b}b\\u{202c}c\\u{202d}d"),
+            ("\u{2066}x\u{2067}y\u{2068}z\u{2069}", "\\u{2066}x\\u{2067}y\\u{2068}z\\u{2069}"),
+            ("\u{200e}left\u{200f}right\u{61c}", "\\u{200e}left\\u{200f}right\\u{61c}"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(escape(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn terminal_controls_become_visible() {
+        assert_eq!(escape("a\u{1b}[31mred"), "a\\u{1b}[31mred");
+        assert_eq!(escape("csi\u{9b}2J"), "csi\\u{9b}2J");
+        assert_eq!(escape("back\rover"), "back\\u{d}over");
+        assert_eq!(escape("del\u{7f}"), "del\\u{7f}");
+    }
+
+    #[test]
+    fn ordinary_text_is_borrowed() {
+        let text = "Énergie ISAC\tشبكة\nline two";
+        assert!(matches!(escape(text), Cow::Borrowed(_)));
+        assert_eq!(escape(text), text);
+    }
+
+    #[test]
+    fn json_escapes_decode_to_the_original() {
+        let value = serde_json::json!({ "name": "ACME\u{202e}rewop", "csi": "\u{9b}" });
+        let json = serde_json::to_string(&value).expect("encodes");
+        let escaped = escape_json(&json);
+        assert!(escaped.contains("ACME\\u202erewop"), "{escaped}");
+        assert!(!escaped.contains('\u{202e}'), "{escaped}");
+        assert!(!escaped.contains('\u{9b}'), "{escaped}");
+        let decoded: serde_json::Value = serde_json::from_str(&escaped).expect("still JSON");
+        assert_eq!(decoded, value);
+    }
+}
