@@ -50,14 +50,27 @@ fn goldens_open_to_their_plaintext() {
     let key = golden.join("golden-r1.pem");
     for (name, plaintext) in cases {
         let out = dir.path().join(format!("{name}.out"));
-        let output = valise(dir.path(), &["open", golden.join(name).to_str().expect("path"), "--key", key.to_str().expect("path"), "-o", out.to_str().expect("path")]);
+        let package = golden.join(name);
+        let open = ["open", package.to_str().expect("path"), "--key", key.to_str().expect("path"), "-o", out.to_str().expect("path")];
+
+        // Unlabelled means view only, as in the viewer: writing the
+        // plaintext needs the key holder's explicit request.
+        let refused = valise(dir.path(), &open);
+        assert_eq!(refused.status.code(), Some(1), "{name}: {}", stderr(&refused));
+        assert!(stderr(&refused).contains("unlabelled stock OpenTDF file"), "{name}: {}", stderr(&refused));
+        assert!(stderr(&refused).contains("hint: as the holder of its key, pass --export-unlabelled"), "{name}: {}", stderr(&refused));
+        assert!(!out.exists(), "{name}: written without --export-unlabelled");
+
+        let output = valise(dir.path(), &[&open[..], &["--export-unlabelled"]].concat());
         assert!(output.status.success(), "{name}: {}", stderr(&output));
         assert_eq!(std::fs::read(&out).expect("output"), plaintext, "{name}");
         assert!(stderr(&output).contains("unlabelled"), "{name}: {}", stderr(&output));
     }
     let xstext = golden.join("xstext-java-v0.7.5-94b161d53-DSP2.0.2_and_2.0.3.tdf");
     let out = dir.path().join("xstext.out");
-    let output = valise(dir.path(), &["open", xstext.to_str().expect("path"), "--key", key.to_str().expect("path"), "-o", out.to_str().expect("path")]);
+    let output = valise(dir.path(), &[
+        "open", xstext.to_str().expect("path"), "--key", key.to_str().expect("path"), "-o", out.to_str().expect("path"), "--export-unlabelled",
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(std::fs::read(&out).expect("output").len(), 102);
 }
@@ -124,6 +137,12 @@ fn open_without_signer_writes_nothing() {
     assert_eq!(opened.status.code(), Some(1), "{}", stderr(&opened));
     assert!(stderr(&opened).contains("signature was not verified"), "{}", stderr(&opened));
     assert!(stderr(&opened).contains("hint: pass --signer"), "{}", stderr(&opened));
+    assert_eq!(files(dir.path()), before, "nothing written");
+
+    // --export-unlabelled is for stock files: a Valise package keeps its rights.
+    let forced = valise(dir.path(), &["open", "n.tdf", "--key", "bob.key.pem", "--export-unlabelled", "-o", "note.out"]);
+    assert_eq!(forced.status.code(), Some(1), "{}", stderr(&forced));
+    assert!(stderr(&forced).contains("signature was not verified"), "{}", stderr(&forced));
     assert_eq!(files(dir.path()), before, "nothing written");
 }
 

@@ -191,3 +191,23 @@ fn trust_show_escapes_bidi_controls() {
         assert!(!shown.contains(control), "{control:?} in {shown}");
     }
 }
+
+/// An unlabelled stock file is view only under a trust list too, as in the
+/// viewer and in the form without a trust list.
+#[test]
+fn stock_file_view_only_with_trust() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    community(dir, "south", "https://south.example", "grid-south");
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/opentdf/golden");
+    let package = golden.join("key-management-no-split-golden.tdf");
+    let key = golden.join("golden-r1.pem");
+    let output = exits(dir, 1, &[
+        "open", package.to_str().expect("path"), "--trust", "south/trust.json", "--identity", "south/alice", "--key",
+        key.to_str().expect("path"), "-o", "out.txt",
+    ]);
+    assert!(output.contains("decision: permit"), "{output}");
+    assert!(output.contains("unlabelled"), "{output}");
+    assert!(output.contains("may be viewed but not exported"), "{output}");
+    assert!(!dir.join("out.txt").exists(), "written");
+}

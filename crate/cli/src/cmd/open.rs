@@ -34,6 +34,12 @@ pub(crate) struct OpenArgs {
     /// --trust, only when the decision grants the export right).
     #[arg(short = 'o', long = "output", value_name = "OUTPUT", required_unless_present = "trust")]
     pub(crate) output: Option<PathBuf>,
+    /// Write the plaintext of an unlabelled stock OpenTDF file (one without
+    /// the Valise label, rights and provenance) as its key holder. Without
+    /// it such a file is view only, as in the viewer. Packages of the
+    /// community profile keep their own rights.
+    #[arg(long, conflicts_with = "trust")]
+    pub(crate) export_unlabelled: bool,
     #[command(flatten)]
     pub(crate) trust: super::trust_open::TrustOpenArgs,
 }
@@ -76,7 +82,7 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
             .hint("if you expected that signer, pass its public key with --signer"));
         }
     };
-    check_release(&verified, super::trust::now(), output_path)?;
+    check_release(&verified, super::trust::now(), output_path, args.export_unlabelled)?;
 
     super::ensure_output_is_not_input(&args.package, output_path)?;
     let mut output = PendingOutput::create(output_path)?;
@@ -100,7 +106,7 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
             errln!("  label: {}", claimed.label.tlp);
             errln!("  rights: {}", rights_text(&claimed.rights));
         }
-        _ => errln!("label: none: an unlabelled stock OpenTDF file (view only)"),
+        _ => errln!("label: none: an unlabelled stock OpenTDF file (view only), written because --export-unlabelled was given"),
     }
     let state = super::inspect::signer_state(&verified.assertions, verified.has_profile);
     let kid = verified.originator_kid.as_deref().unwrap_or("");
@@ -224,16 +230,26 @@ fn rights_text(rights: &Rights) -> String {
 /// Decides whether the raw form (without a trust list) may write the
 /// plaintext of a package.
 ///
-/// A stock OpenTDF file carries no rights and is written as before. A
+/// A stock OpenTDF file carries no label or rights, so it is view only, as
+/// in the viewer and under a trust list: it is written only with
+/// `export_unlabelled`, the key holder's explicit request. A
 /// package of the community profile is written only when its rights are the
 /// originator's (verified with `--signer`) and allow it: export within the
 /// TLP ceiling (only TLP:CLEAR allows export), no marking (its TLP mapping
 /// is in the trust list), the validity window holding at `now`, and no
 /// required access events (this command sends none). The same rules as the
 /// decision point's, minus what needs a trust list.
-fn check_release(verified: &VerifiedPackage, now: OffsetDateTime, output: &Path) -> CliResult {
+fn check_release(verified: &VerifiedPackage, now: OffsetDateTime, output: &Path, export_unlabelled: bool) -> CliResult {
     if !verified.has_profile {
-        return Ok(());
+        if export_unlabelled {
+            return Ok(());
+        }
+        return Err(CliError::refused(format!(
+            "the package is an unlabelled stock OpenTDF file: without a Valise label or usage rights it is view only, so {} was not written",
+            output.display()
+        ))
+        .hint("as the holder of its key, pass --export-unlabelled to write its plaintext outside the community profile")
+        .hint("or view it in the Valise viewer"));
     }
     let not_written = |reason: String| {
         CliError::refused(format!("{reason}, so {} was not written", output.display()))
