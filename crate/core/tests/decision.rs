@@ -170,25 +170,40 @@ fn baseline() -> Case {
     }
 }
 
+impl Case {
+    /// Builds the decision input of this case for `trust` and `credential`.
+    fn input<'a>(&'a self, trust: &'a VerifiedTrustList, credential: Option<&'a VerifiedCredential>) -> DecisionInput<'a> {
+        DecisionInput {
+            package_id: "6c5e2c3e-0b7c-4a47-9c52-1f6a1c3d9e01",
+            community: self.community.as_deref(),
+            label: self.label.as_ref(),
+            rights: self.rights.as_ref(),
+            provenance: self.provenance.as_ref(),
+            originator_signature_valid: self.signature_valid,
+            originator_kid: self.originator_kid.as_deref(),
+            unwrapped_kid: self.unwrapped_kid.as_deref(),
+            data_attributes: &self.data_attributes,
+            dissem: &self.dissem,
+            trust,
+            credential,
+            now: self.now,
+            last_seen: self.last_seen,
+            stale_policy: self.stale_policy,
+            highest_trust_version_seen: self.highest_seen,
+        }
+    }
+}
+
 fn run(case: &Case, trust: &VerifiedTrustList, credential: Option<&VerifiedCredential>) -> Decision {
-    decide(&DecisionInput {
-        package_id: "6c5e2c3e-0b7c-4a47-9c52-1f6a1c3d9e01",
-        community: case.community.as_deref(),
-        label: case.label.as_ref(),
-        rights: case.rights.as_ref(),
-        provenance: case.provenance.as_ref(),
-        originator_signature_valid: case.signature_valid,
-        originator_kid: case.originator_kid.as_deref(),
-        unwrapped_kid: case.unwrapped_kid.as_deref(),
-        data_attributes: &case.data_attributes,
-        dissem: &case.dissem,
-        trust,
-        credential,
-        now: case.now,
-        last_seen: case.last_seen,
-        stale_policy: case.stale_policy,
-        highest_trust_version_seen: case.highest_seen,
-    })
+    decide(&case.input(trust, credential))
+}
+
+/// Returns the test community, its verified list and Bob's verified credential.
+fn world_with_bob() -> (World, VerifiedTrustList, VerifiedCredential) {
+    let world = World::new(COMMUNITY);
+    let trust = world.verified();
+    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    (world, trust, credential)
 }
 
 fn set_originator(case: &mut Case, org: &str, kid: &str) {
@@ -205,9 +220,7 @@ fn rights(case: &mut Case) -> &mut Rights {
 
 #[test]
 fn baseline_permits() {
-    let world = World::new(COMMUNITY);
-    let trust = world.verified();
-    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let (_, trust, credential) = world_with_bob();
     let decision = run(&baseline(), &trust, Some(&credential));
     let Decision::Permit(permit) = decision else {
         panic!("baseline should be permitted: {decision:?}");
@@ -228,9 +241,7 @@ fn baseline_permits() {
 /// exact codes expected.
 #[test]
 fn each_reason_code_has_a_case() {
-    let world = World::new(COMMUNITY);
-    let trust = world.verified();
-    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let (world, trust, credential) = world_with_bob();
 
     // Bank suspended in a newer list: Bob's credential no longer holds.
     let mut suspended_list = world.list.clone();
@@ -407,9 +418,7 @@ fn each_reason_code_has_a_case() {
 
 #[test]
 fn attribute_missing_names_attribute_and_value() {
-    let world = World::new(COMMUNITY);
-    let trust = world.verified();
-    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let (_, trust, credential) = world_with_bob();
     let mut case = baseline();
     case.data_attributes = vec![format!("{COMMUNITY}/attr/sector/value/energy")];
     let Decision::Deny(reasons) = run(&case, &trust, Some(&credential)) else {
@@ -511,9 +520,7 @@ fn rolled_back_list_is_refused() {
 
 #[test]
 fn red_permits_named_recipient_view_only() {
-    let world = World::new(COMMUNITY);
-    let trust = world.verified();
-    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let (_, trust, credential) = world_with_bob();
     let mut case = baseline();
     case.label = Some(Label { tlp: Tlp::Red, marking: None });
     let Decision::Permit(permit) = run(&case, &trust, Some(&credential)) else {
@@ -529,9 +536,7 @@ fn red_permits_named_recipient_view_only() {
 
 #[test]
 fn rights_narrow_but_never_widen() {
-    let world = World::new(COMMUNITY);
-    let trust = world.verified();
-    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let (_, trust, credential) = world_with_bob();
 
     let mut clear = baseline();
     clear.label = Some(Label { tlp: Tlp::Clear, marking: None });
@@ -566,9 +571,7 @@ fn rights_narrow_but_never_widen() {
 
 #[test]
 fn marking_mismatch_takes_stricter_and_shows_both() {
-    let world = World::new(COMMUNITY);
-    let trust = world.verified();
-    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let (_, trust, credential) = world_with_bob();
     let mut case = baseline();
     case.label = Some(Label {
         tlp: Tlp::Green,
@@ -618,9 +621,7 @@ fn stock_package_is_view_only_unlabelled() {
 
 #[test]
 fn key_of_another_reader_is_refused() {
-    let world = World::new(COMMUNITY);
-    let trust = world.verified();
-    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let (_, trust, credential) = world_with_bob();
     let mut case = baseline();
     case.unwrapped_kid = Some("acme-ka".into());
     case.provenance.as_mut().expect("provenance").recipients.push("acme-ka".into());
@@ -667,9 +668,7 @@ fn unlabelled_dissem_enforced() {
     // The profile assertions are not bound to the policy, so anyone can strip
     // them from a sealed package. The dissem list is covered by the policy
     // binding, so it must still restrict who opens the stripped copy.
-    let world = World::new(COMMUNITY);
-    let trust = world.verified();
-    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let (_, trust, credential) = world_with_bob();
     let mut case = baseline();
     case.community = None;
     case.label = None;
@@ -734,34 +733,10 @@ fn departed_org_key_rejected() {
 
 #[test]
 fn offline_lease_counts_from_the_last_online_fetch() {
-    let world = World::new(COMMUNITY);
-    let trust = world.verified();
-    let credential = world.issue(&world.bob_credential(), &trust).expect("valid credential");
+    let (_, trust, credential) = world_with_bob();
     let mut case = baseline();
     rights(&mut case).offline_lease_seconds = Some(3600);
-    let decide_at = |case: &Case, fetched: Option<OffsetDateTime>| {
-        decide_offline(
-            &DecisionInput {
-                package_id: "6c5e2c3e-0b7c-4a47-9c52-1f6a1c3d9e01",
-                community: case.community.as_deref(),
-                label: case.label.as_ref(),
-                rights: case.rights.as_ref(),
-                provenance: case.provenance.as_ref(),
-                originator_signature_valid: case.signature_valid,
-                originator_kid: case.originator_kid.as_deref(),
-                unwrapped_kid: case.unwrapped_kid.as_deref(),
-                data_attributes: &case.data_attributes,
-                dissem: &case.dissem,
-                trust: &trust,
-                credential: Some(&credential),
-                now: case.now,
-                last_seen: case.last_seen,
-                stale_policy: case.stale_policy,
-                highest_trust_version_seen: case.highest_seen,
-            },
-            fetched,
-        )
-    };
+    let decide_at = |case: &Case, fetched: Option<OffsetDateTime>| decide_offline(&case.input(&trust, Some(&credential)), fetched);
 
     let within = decide_at(&case, Some(NOW - Duration::minutes(59)));
     assert!(matches!(within, Decision::Permit(_)), "{within:?}");
