@@ -221,15 +221,19 @@ fn render_report(events: &[StoredEvent], package: Option<&str>) -> String {
     out
 }
 
-/// Writes rows as left-aligned columns separated by two spaces.
+/// Writes rows as left-aligned columns separated by two spaces. Cells are
+/// escaped for the terminal before the widths are measured, so a cell with
+/// a control character keeps its columns aligned.
 fn write_table<const N: usize>(out: &mut String, rows: &[[String; N]]) {
+    let rows: Vec<[String; N]> =
+        rows.iter().map(|row| row.clone().map(|cell| crate::terminal::escape(&cell).into_owned())).collect();
     let mut widths = [0usize; N];
-    for row in rows {
+    for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    for row in rows {
+    for row in &rows {
         let mut line = String::new();
         for (index, (cell, width)) in row.iter().zip(widths).enumerate() {
             if index + 1 == N {
@@ -263,6 +267,20 @@ mod tests {
             received: "2026-12-04T20:15:01.000000Z".into(),
             event: serde_json::Value::Null,
         }
+    }
+
+    #[test]
+    fn report_escapes_bidi_reader_names() {
+        let events = vec![event("opened", "alice", &[], "first"), event("denied", "eve\u{202e}ecila", &["not_recipient"], "first")];
+        let text = render_report(&events, None);
+        assert!(text.contains("acme/eve\\u{202e}ecila"), "{text}");
+        assert!(!text.contains('\u{202e}'), "{text}");
+
+        // The escape is measured with its cell, so the next column stays aligned.
+        let lines: Vec<&str> = text.lines().filter(|line| line.contains("acme/")).take(2).collect();
+        let event_column = |line: &str| line.find("opened").or_else(|| line.find("denied")).expect("an event kind");
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(event_column(lines[0]), event_column(lines[1]), "{text}");
     }
 
     #[test]
