@@ -209,5 +209,17 @@ fn stock_file_view_only_with_trust() {
     assert!(output.contains("decision: permit"), "{output}");
     assert!(output.contains("unlabelled"), "{output}");
     assert!(output.contains("may be viewed but not exported"), "{output}");
+    assert!(output.contains("--key KEY.pem --export-unlabelled"), "{output}");
     assert!(!dir.join("out.txt").exists(), "written");
+
+    // A labelled package without the export right gets no such hint.
+    std::fs::write(dir.join("note.txt"), "amber").expect("write input");
+    ok(dir, &[
+        "seal", "note.txt", "--trust", "south/trust.json", "--sign-key", "south/grid-south.sign.key.pem", "--label", "TLP:AMBER",
+        "--to-person", "south/alice.credential.jws", "-o", "amber.tdf",
+    ]);
+    let amber = exits(dir, 1, &["open", "amber.tdf", "--trust", "south/trust.json", "--identity", "south/alice", "-o", "amber.txt"]);
+    assert!(amber.contains("may be viewed but not exported"), "{amber}");
+    assert!(!amber.contains("--export-unlabelled"), "{amber}");
+    assert!(!dir.join("amber.txt").exists(), "written");
 }

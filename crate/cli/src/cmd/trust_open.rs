@@ -330,8 +330,14 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
         return Ok(());
     };
     if !permit.rights.export {
-        return Err(CliError::refused(format!("the package may be viewed but not exported, so {} was not written", output.display()))
-            .hint("open it in the Valise viewer, which enforces the rights"));
+        let error = CliError::refused(format!("the package may be viewed but not exported, so {} was not written", output.display()))
+            .hint("open it in the Valise viewer, which enforces the rights");
+        if permit.label.is_none() {
+            return Err(error.hint(
+                "for an unlabelled stock OpenTDF file, its key holder may write the plaintext without --trust: valise open PACKAGE --key KEY.pem --export-unlabelled -o OUTPUT",
+            ));
+        }
+        return Err(error);
     }
     // The plaintext is released only once its event is queued, when the
     // originator requires events.
