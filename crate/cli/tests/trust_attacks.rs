@@ -124,6 +124,14 @@ fn impersonated_signer_named_in_denial() {
     assert!(output.contains("gives to grid-south"), "{output}");
     assert!(output.contains(&keys::jwk_thumbprint(&attacker.public_key())), "{output}");
     assert!(!output.contains("integrity check failed"), "{output}");
+
+    // Under a trust list the list names the originator's key, so a
+    // --signer of the reader's choosing is a usage error, not ignored.
+    std::fs::write(dir.join("attacker.pub.pem"), keys::write_public_key_pem(&attacker.public_key())).expect("writes");
+    let conflict = exits(dir, 2, &[
+        "open", "forged.tdf", "--trust", "south/trust.json", "--identity", "south/alice", "--signer", "attacker.pub.pem",
+    ]);
+    assert!(conflict.contains("cannot be used with"), "{conflict}");
 }
 
 /// Rewrites a package's manifest with `change`, keeping its payload.
