@@ -1,7 +1,7 @@
 // The activity panel: every decision and enforcement event of this session,
 // newest first. When a package's rights name a collector, the same events
-// are also signed and queued in the outbox (www/src/events/reporter.js); the
-// entry then says whether that worked.
+// are also signed and queued in the outbox (www/src/events/reporter.js), and
+// the entry then shows whether queueing succeeded.
 import { h } from './dom.js';
 
 const SHORT_TYPE = /^org\.valise\.access\./;
