@@ -58,6 +58,14 @@ test('offline events queue, survive a reload, arrive once', async () => {
   assert.match(await page.locator('#outbox-list').textContent(), new RegExp(`2 to ${demo.collector.eventsUrl.replaceAll('.', '\\.')}`));
   assert.deepEqual(await queuedEvents(page), queued, 'the reload kept the same events');
 
+  // The outbox view is a labelled region whose button works from the keyboard.
+  const outbox = page.getByRole('region', { name: 'Outbox' });
+  assert.equal(await outbox.count(), 1);
+  await outbox.getByRole('button', { name: 'Send now' }).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#outbox-error').filter({ hasText: /network failure/ }).waitFor();
+  await waitForWaiting(page, 2);
+
   await context.setOffline(false);
   await waitForWaiting(page, 0);
   const stored = storedEvents(demo.db);

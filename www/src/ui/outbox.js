@@ -18,7 +18,7 @@ export function mountOutboxView({ reporter }) {
   const section = h(
     'section',
     { id: 'outbox', className: 'outbox', 'aria-labelledby': 'outbox-heading' },
-    h('h2', { id: 'outbox-heading' }, 'Outbox'),
+    h('h3', { id: 'outbox-heading' }, 'Outbox'),
     h('p', { className: 'hint' }, 'Signed access events for the originators of the packages you opened. They are kept in this browser until their collector confirms them.'),
     summary,
     list,
