@@ -273,8 +273,14 @@ export class App {
     }
   }
 
-  /** Records an enforcement event (print blocked, printed, ...) and queues its access event. */
+  /**
+   * Records an enforcement event (print blocked, printed, ...) and queues its
+   * access event.
+   */
   reportAction(context, metadata, event) {
+    // TODO: with events required, block a print or export whose event
+    // cannot be queued. The action has already happened when the
+    // enforcement code reports it, so the failure is only noted in the panel.
     const item = recordActivity({ ...event, packageId: metadata.packageId });
     const kind = item.dataset.type;
     this.events

@@ -113,7 +113,7 @@ export class EventReporter {
     const signer = this.#signer();
     if (!signer) {
       throw new EventQueueError(
-        'Your identity was unlocked without its signing key, so access events cannot be signed. Lock it and unlock it again with your signing key file (NAME.sign.key.pem).',
+        'Your identity was unlocked without its signing key, so access events cannot be signed. Lock it and import it again from its files, this time with the signing key file (NAME.sign.key.pem).',
       );
     }
     const draft = {
