@@ -1,10 +1,14 @@
 // The README's main command (`npm start`): installs what is missing, builds
 // the wasm module and the CLI in release mode, creates the demo community
-// in demo/, and serves the portal with the demo packages on 127.0.0.1.
+// in demo/, serves the portal with the demo packages on 127.0.0.1, and runs
+// the access-event collector (`valise collector serve`, SQLite in demo/)
+// next to it, which the demo packages name.
 //
-// Environment: PORT (default 8080) sets the port.
+// Environment: PORT (default 8080) sets the portal's port, EVENTS_PORT
+// (default 8787) the collector's.
 import { readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { startCollector } from './lib/collector.mjs';
 import { buildDemo, cliPath, demoFiles, demoMounts } from './lib/demo.mjs';
 import { contentSecurityPolicy, serveStatic } from './lib/serve.mjs';
 import { ROOT, ensureWasmToolchain, run } from './lib/setup.mjs';
@@ -12,6 +16,11 @@ import { ROOT, ensureWasmToolchain, run } from './lib/setup.mjs';
 const port = Number.parseInt(process.env.PORT ?? '8080', 10);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`error: PORT must be a port number, not ${process.env.PORT}`);
+  process.exit(2);
+}
+const eventsPort = Number.parseInt(process.env.EVENTS_PORT ?? '8787', 10);
+if (!Number.isInteger(eventsPort) || eventsPort < 1 || eventsPort > 65535 || eventsPort === port) {
+  console.error(`error: EVENTS_PORT must be a port number other than PORT, not ${process.env.EVENTS_PORT}`);
   process.exit(2);
 }
 
@@ -22,7 +31,9 @@ run('cargo', ['build', '-p', 'valise', '--release', '--locked']);
 const demoDir = join(ROOT, 'demo');
 rmSync(demoDir, { recursive: true, force: true });
 console.error('+ creating the demo community in demo/');
-const demo = buildDemo(demoDir, { cli: cliPath('release') });
+// The packages are sealed with the collector's address, so it is fixed
+// before the demo is built.
+const demo = buildDemo(demoDir, { cli: cliPath('release'), eventsUrl: `http://127.0.0.1:${eventsPort}/events` });
 
 const www = join(ROOT, 'www');
 // The origins allowed to frame the portal (its iframe mode) come from the
@@ -34,9 +45,26 @@ const portal = await serveStatic({
   port,
   csp: contentSecurityPolicy(join(www, 'index.html')),
   frameAncestors: served.embed?.allowedOrigins ?? [],
+  connectSources: served.events?.collectorOrigins ?? [],
 }).catch((error) => {
   console.error(`error: cannot listen on 127.0.0.1:${port}: ${error.message}`);
   console.error('hint: set PORT to a free port, e.g. PORT=8081 npm start');
+  process.exit(1);
+});
+
+const eventsDb = join(demoDir, 'events.db');
+const collector = await startCollector({
+  cli: cliPath('release'),
+  trust: join(demoDir, 'community', 'trust.json'),
+  rootFingerprint: demo.rootFingerprint,
+  db: eventsDb,
+  port: eventsPort,
+  allowOrigins: [new URL(portal.url).origin],
+  home: join(demoDir, '.valise-home'),
+}).catch(async (error) => {
+  console.error(`error: the access-event collector did not start: ${error.message}`);
+  console.error('hint: set EVENTS_PORT to a free port, e.g. EVENTS_PORT=8788 npm start');
+  await portal.close();
   process.exit(1);
 });
 
@@ -46,10 +74,16 @@ const lines = [
   '',
   'Demo identities (import the key file and the credential, then unlock):',
   ...demo.people.map((person) => `  ${person.name.padEnd(12)} ${relative(ROOT, join(demoDir, person.keyFile))}  ${relative(ROOT, join(demoDir, person.credentialFile))}`),
+  '  signing key for access events (optional): identities/NAME.sign.key.pem in the same folder',
   `  passphrase of every demo key: ${demo.passphrase}`,
   '',
   'Demo packages (open them from the portal, or with ?src=):',
   ...demo.packages.map((pkg) => `  ${portal.url}?src=demo/${pkg.path}  ${pkg.label}  ${pkg.document}`),
+  '',
+  `Access events go to the collector at ${collector.eventsUrl} (SQLite: ${relative(ROOT, eventsDb)}).`,
+  `Open the portal at ${portal.url} exactly: the collector accepts only that origin.`,
+  'List what arrived:',
+  `  ${relative(ROOT, cliPath('release'))} events report --db sqlite:${relative(ROOT, eventsDb)}`,
   '',
   'Press Ctrl+C to stop.',
 ];
@@ -57,7 +91,7 @@ console.log(lines.join('\n'));
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, async () => {
-    await portal.close();
+    await Promise.all([portal.close(), collector.close()]);
     process.exit(0);
   });
 }

@@ -72,6 +72,8 @@ export const DEMO_PACKAGES = [
     to: ['alice'],
     deny: [],
     watermark: true,
+    // With an events URL: the document opens only once its access event is queued.
+    eventsRequired: true,
     expect: { alice: 'permit', bob: 'not_recipient', carol: 'not_recipient' },
   },
   {
@@ -187,8 +189,11 @@ function issueCredentials(cli, outDir, { community, identities, trust, fingerpri
   return recipients;
 }
 
-/** Seals each demo package, signed by the originator organization. */
-function sealPackages(cli, outDir, { community, packages, recipients }) {
+/**
+ * Seals each demo package, signed by the originator organization. With
+ * `eventsUrl`, every package names that access-event collector.
+ */
+function sealPackages(cli, outDir, { community, packages, recipients, eventsUrl }) {
   // TODO: seal with `--trust` and `--to-org`/`--attr` once the CLI resolves
   // recipients and attributes from the trust list; until then each package
   // is sealed to the people's own key access keys, and no package requires
@@ -217,6 +222,9 @@ function sealPackages(cli, outDir, { community, packages, recipients }) {
     if (pkg.notAfter) {
       args.push('--not-after', pkg.notAfter);
     }
+    if (eventsUrl) {
+      args.push('--events-url', eventsUrl, ...(pkg.eventsRequired ? ['--events-required'] : []));
+    }
     valise(cli, args, outDir);
   }
 }
@@ -228,9 +236,11 @@ function sealPackages(cli, outDir, { community, packages, recipients }) {
  * - `packages/*.tdf`;
  * - `config.json`: the portal configuration pinning the root key;
  * - `demo.json`: people, packages and expected outcomes.
+ * With `eventsUrl` (a collector's `POST /events` URL), the packages name it
+ * and config.json lists its origin in `events.collectorOrigins`.
  * Returns the parsed `demo.json`.
  */
-export function buildDemo(outDir, { cli }) {
+export function buildDemo(outDir, { cli, eventsUrl = null }) {
   const community = join(outDir, 'community');
   const identities = join(outDir, 'identities');
   const packages = join(outDir, 'packages');
@@ -240,12 +250,15 @@ export function buildDemo(outDir, { cli }) {
 
   const { trust, fingerprint } = createCommunity(cli, outDir, community);
   const recipients = issueCredentials(cli, outDir, { community, identities, trust, fingerprint });
-  sealPackages(cli, outDir, { community, packages, recipients });
+  sealPackages(cli, outDir, { community, packages, recipients, eventsUrl });
 
   const config = JSON.parse(readFileSync(join(ROOT, 'www', 'config.json'), 'utf8'));
   config.communityName = COMMUNITY.name;
   config.rootKeyFingerprints = [fingerprint];
   config.trustListUrl = 'trust-list.jws';
+  if (eventsUrl) {
+    config.events = { ...config.events, collectorOrigins: [new URL(eventsUrl).origin] };
+  }
   writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   cpSync(join(DOCUMENTS, 'PROVENANCE.md'), join(outDir, 'PROVENANCE.md'));
 
@@ -256,8 +269,10 @@ export function buildDemo(outDir, { cli }) {
       ...person,
       keyFile: `identities/${person.id}.key.pem`,
       credentialFile: `identities/${person.id}.credential.jws`,
+      signKeyFile: `identities/${person.id}.sign.key.pem`,
     })),
     packages: DEMO_PACKAGES.map((pkg) => ({ ...pkg, path: `packages/${pkg.file}` })),
+    eventsUrl,
   };
   writeFileSync(join(outDir, 'demo.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;

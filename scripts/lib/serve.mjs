@@ -3,7 +3,9 @@
 // the security headers a member's web server should send (docs/hosting.md):
 // the Content-Security-Policy is read from the meta tag of www/index.html,
 // so the header and the page can never disagree, and the header adds what a
-// meta tag cannot carry (frame-ancestors).
+// meta tag cannot carry (frame-ancestors). The header also narrows the meta
+// tag's `connect-src`, which allows any HTTPS collector, to the portal's own
+// origin and the access-event collectors of config.json.
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
@@ -44,11 +46,16 @@ export function contentSecurityPolicy(indexHtml) {
 /**
  * Returns the headers sent with every response. `frameAncestors` lists the
  * origins that may frame the portal (the iframe mode); none by default.
+ * `connectSources` lists the access-event collector origins the page may
+ * send to (config.json `events.collectorOrigins`); with none, only the
+ * portal's own origin.
  */
-export function securityHeaders(csp, frameAncestors = []) {
+export function securityHeaders(csp, frameAncestors = [], connectSources = []) {
   const ancestors = frameAncestors.length > 0 ? `'self' ${frameAncestors.join(' ')}` : "'none'";
+  const connect = ["'self'", ...connectSources].join(' ');
+  const policy = csp.replace(/connect-src [^;]*/, `connect-src ${connect}`);
   return {
-    'Content-Security-Policy': `${csp}; frame-ancestors ${ancestors}`,
+    'Content-Security-Policy': `${policy}; frame-ancestors ${ancestors}`,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cross-Origin-Opener-Policy': 'same-origin',
@@ -64,14 +71,15 @@ export function securityHeaders(csp, frameAncestors = []) {
  * matching prefix wins. `files` maps exact URL paths to single files and
  * takes precedence, e.g. `{ '/config.json': 'demo/config.json' }`.
  * `frameAncestors` lists the origins allowed to frame the pages (the
- * config's `embed.allowedOrigins`). Resolves to `{ server, url, close() }`.
+ * config's `embed.allowedOrigins`), `connectSources` the collector origins
+ * (`events.collectorOrigins`). Resolves to `{ server, url, close() }`.
  */
-export function serveStatic({ mounts, files = {}, port = 0, csp, frameAncestors = [] }) {
+export function serveStatic({ mounts, files = {}, port = 0, csp, frameAncestors = [], connectSources = [] }) {
   const entries = Object.entries(mounts)
     .map(([prefix, folder]) => [prefix, resolve(folder)])
     .sort((a, b) => b[0].length - a[0].length);
   const singleFiles = new Map(Object.entries(files).map(([path, file]) => [path, resolve(file)]));
-  const headers = securityHeaders(csp, frameAncestors);
+  const headers = securityHeaders(csp, frameAncestors, connectSources);
 
   const server = createServer((request, response) => {
     for (const [name, value] of Object.entries(headers)) {

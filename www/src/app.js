@@ -1,15 +1,17 @@
 // The portal's controller: holds the session state (configuration, verified
 // trust list, unlocked identity, the package being opened) and moves between
 // the screens. It talks to the viewer module only through core.js.
-import { Identity, TrustList, openPackage } from './core.js';
-import { InternalError, KeyRequiredError, ValiseError } from './errors.js';
+import { EventSigner, Identity, TrustList, openPackage } from './core.js';
+import { AccessDeniedError, InternalError, KeyRequiredError, ValiseError } from './errors.js';
+import { EventReporter, rightsInForce } from './events/reporter.js';
 import { trustFetchedAt } from './offline.js';
 import { forgetIdentity, listIdentities, readCommunityState, recordCommunityState, saveIdentity } from './store.js';
-import { recordActivity } from './ui/activity.js';
+import { noteDelivery, recordActivity } from './ui/activity.js';
 import { drawDocumentScreen } from './ui/document.js';
 import { showFatal } from './ui/fatal.js';
 import { drawIdentityScreen, drawIdentityStatus } from './ui/identity.js';
 import { drawOpenScreen } from './ui/open.js';
+import { mountOutboxView } from './ui/outbox.js';
 import { drawRefusedScreen } from './ui/refused.js';
 import { showScreen } from './ui/screens.js';
 import { decryptWithProgress } from './worker/progress.js';
@@ -26,6 +28,9 @@ export class App {
     this.trustFetched = null;
     this.knownState = null;
     this.identity = null;
+    /** The unlocked access-event signing key, or null (see www/src/events/reporter.js). */
+    this.signer = null;
+    this.events = null;
     this.pending = null;
     this.closeDocument = null;
     window.addEventListener('pagehide', () => this.lock());
@@ -33,6 +38,8 @@ export class App {
 
   /** Loads the trust list, then shows the open screen or opens `?src=`. */
   async start() {
+    this.events = await EventReporter.open({ signer: () => this.signer });
+    mountOutboxView({ reporter: this.events });
     await this.loadTrustList();
     this.drawStatus();
     const source = new URLSearchParams(location.search).get('src');
@@ -104,7 +111,7 @@ export class App {
   }
 
   /** Unlocks an identity from a new key file or a remembered one, then resumes a pending open. */
-  async unlock({ keyPem, credential, passphrase, remember = false, storedId = null }) {
+  async unlock({ keyPem, signKeyPem = null, credential, passphrase, remember = false, storedId = null }) {
     if (!this.trustList) {
       throw this.trustError ?? new ValiseError('The community trust list is not loaded.');
     }
@@ -114,13 +121,24 @@ export class App {
         throw new ValiseError('This identity is no longer stored on this device.');
       }
       ({ keyPem, credential } = stored);
+      signKeyPem = stored.signKeyPem ?? null;
     }
     const identity = Identity.unlock({ keyPem, passphrase, credential, trustList: this.trustList });
+    let signer = null;
+    if (signKeyPem) {
+      try {
+        signer = EventSigner.unlock({ signKeyPem, passphrase, identity });
+      } catch (error) {
+        identity.lock();
+        throw error;
+      }
+    }
     this.lock();
     this.identity = identity;
+    this.signer = signer;
     if (remember && !storedId) {
       const { person, name, organization } = identity.summary;
-      await saveIdentity({ id: `${organization}/${person}`, name, organization, keyPem, credential });
+      await saveIdentity({ id: `${organization}/${person}`, name, organization, keyPem, signKeyPem, credential });
     }
     this.drawStatus();
     const pending = this.pending;
@@ -137,6 +155,8 @@ export class App {
     this.closeDocument?.();
     this.closeDocument = null;
     document.getElementById('screen-document').replaceChildren();
+    this.signer?.lock();
+    this.signer = null;
     if (this.identity) {
       this.identity.lock();
       this.identity = null;
@@ -193,12 +213,15 @@ export class App {
       await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version, seenAt: now });
       const plaintext = await decryptWithProgress(opened);
       const metadata = opened.metadata;
-      recordActivity({ type: 'opened', packageId: metadata.packageId, detail: name });
+      const eventContext = opened.eventContext();
+      // With events required the document is shown only once its opened
+      // event is durable in the outbox; reportOpened throws otherwise.
+      await this.reportOpened(eventContext, metadata, name, plaintext);
       showScreen('document');
       this.closeDocument = await drawDocumentScreen({
         metadata: { ...metadata, fileName: metadata.fileName ?? name },
         plaintext,
-        onEvent: (event) => recordActivity({ ...event, packageId: metadata.packageId }),
+        onEvent: (event) => this.reportAction(eventContext, metadata, event),
         onClose: () => {
           this.closeDocument?.();
           this.closeDocument = null;
@@ -223,9 +246,70 @@ export class App {
     }
   }
 
+  /**
+   * Queues the `opened` event of a permitted package and records it in the
+   * activity panel. When the rights require events and the event cannot be
+   * queued, zeroes the plaintext and throws the EventQueueError, so the
+   * document is refused.
+   */
+  async reportOpened(context, metadata, name, plaintext) {
+    const event = { kind: 'opened', reasons: metadata.warnings.map((warning) => warning.code), rights: rightsInForce(metadata.rights) };
+    let result = null;
+    let failure = null;
+    try {
+      result = await this.events.report(context, event);
+    } catch (error) {
+      failure = error;
+    }
+    if (failure && (context.eventsRequired || failure instanceof InternalError)) {
+      plaintext?.fill?.(0);
+      throw failure;
+    }
+    const item = recordActivity({ type: 'opened', packageId: metadata.packageId, detail: name });
+    if (failure) {
+      noteDelivery(item, { queued: false, reason: failure.message });
+    } else if (result.queued) {
+      noteDelivery(item, { queued: true });
+    }
+  }
+
+  /**
+   * Records an enforcement event (print blocked, printed, ...) and queues its
+   * access event.
+   */
+  reportAction(context, metadata, event) {
+    // TODO: with events required, block a print or export whose event
+    // cannot be queued. The action has already happened when the
+    // enforcement code reports it, so the failure is only noted in the panel.
+    const item = recordActivity({ ...event, packageId: metadata.packageId });
+    const kind = item.dataset.type;
+    this.events
+      .report(context, { kind, rights: rightsInForce(metadata.rights) })
+      .then((result) => {
+        if (result.queued) {
+          noteDelivery(item, { queued: true });
+        }
+      })
+      .catch((error) => noteDelivery(item, { queued: false, reason: error.message }));
+  }
+
   refuse(error, name) {
     document.getElementById('screen-document').replaceChildren();
-    recordActivity({ type: 'denied', detail: `${name}: ${error.message}` });
+    const item = recordActivity({ type: 'denied', detail: `${name}: ${error.message}` });
+    // Only a denial of a verified package names a collector. A package that
+    // could not be read or verified has no trustworthy rights, so nothing is
+    // reported; the panel entry is all that remains.
+    if (error instanceof AccessDeniedError && error.event && this.events) {
+      const reasons = error.reasons.map((reason) => reason.code);
+      this.events
+        .report(error.event, { kind: 'denied', reasons })
+        .then((result) => {
+          if (result.queued) {
+            noteDelivery(item, { queued: true });
+          }
+        })
+        .catch((error) => noteDelivery(item, { queued: false, reason: error.message }));
+    }
     drawRefusedScreen({
       error,
       fileName: name,

@@ -1,6 +1,7 @@
 // Loads and checks the portal's config.json: the community root key
 // fingerprints this portal trusts, where the trust list is, whether a stale
-// trust list means warn or deny, and where access events go.
+// trust list means warn or deny, and which access-event collectors the
+// portal's Content-Security-Policy lets it reach.
 
 /** The configuration, validated. Throws a sentence naming the bad field. */
 export async function loadConfig(url = new URL('../config.json', import.meta.url)) {
@@ -34,8 +35,9 @@ export function validateConfig(config, base = new URL('../', import.meta.url)) {
     fail('stale', '"warn" or "deny"');
   }
   const events = config.events ?? {};
-  if (events.sink !== undefined && !['panel', 'endpoint'].includes(events.sink)) {
-    fail('events.sink', '"panel" or "endpoint"');
+  const collectorOrigins = events.collectorOrigins ?? [];
+  if (!Array.isArray(collectorOrigins) || collectorOrigins.some((origin) => typeof origin !== 'string' || !isOrigin(origin))) {
+    fail('events.collectorOrigins', 'a list of origins such as "https://events.member.example" (scheme, host and port only)');
   }
   const embed = config.embed ?? {};
   const allowedOrigins = embed.allowedOrigins ?? [];
@@ -47,11 +49,16 @@ export function validateConfig(config, base = new URL('../', import.meta.url)) {
     rootKeyFingerprints: fingerprints,
     trustListUrl: new URL(config.trustListUrl, base).href,
     stale,
-    events: {
-      sink: events.sink ?? 'panel',
-      batchSize: Number.isInteger(events.batchSize) ? events.batchSize : 20,
-      retrySeconds: Array.isArray(events.retrySeconds) ? events.retrySeconds : [1, 5, 30, 120],
-    },
+    events: { collectorOrigins },
     embed: { allowedOrigins },
   };
+}
+
+/** Tells whether a text is exactly an origin (scheme, host and port). */
+function isOrigin(text) {
+  try {
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
 }

@@ -162,6 +162,55 @@ export class Identity {
 }
 
 /**
+ * The reader's access-event signing key, the one the credential names. It
+ * lives only inside the module's memory and is zeroized by `lock()`.
+ */
+export class EventSigner {
+  #handle;
+
+  constructor(handle) {
+    this.#handle = handle;
+  }
+
+  /**
+   * Decrypts the signing key file (NAME.sign.key.pem) with the passphrase
+   * and checks it against the unlocked identity's credential. Throws
+   * PassphraseError or KeyMismatchError.
+   */
+  static unlock({ signKeyPem, passphrase, identity }) {
+    const passphraseBytes = new TextEncoder().encode(passphrase);
+    try {
+      return new EventSigner(call(() => wasm.EventSigner.unlock(signKeyPem, passphraseBytes, identity.handle)));
+    } finally {
+      passphraseBytes.fill(0);
+    }
+  }
+
+  /**
+   * Signs an access event. `draft` is `{ kind, packageId, decision, reasons,
+   * rights, label, originator }`; `chain` is the stored `{ agent, seq,
+   * prevHash }` or null. Returns `{ id, kind, event, chain }`, where `event`
+   * is the signed JSON and `chain` the state to store with it.
+   */
+  sign(draft, chain, now = new Date()) {
+    if (this.#handle === null) {
+      throw new KeyRequiredError('The event signing key is locked: unlock your identity again.');
+    }
+    return call(() => this.#handle.sign(draft, chain ?? null, now.getTime()));
+  }
+
+  /** Zeroizes the signing key and releases the handle. */
+  lock() {
+    if (this.#handle !== null) {
+      const handle = this.#handle;
+      this.#handle = null;
+      call(() => handle.lock());
+      handle.free();
+    }
+  }
+}
+
+/**
  * Parses, verifies and decides on a package. Resolves to an OpenedPackage
  * on Permit; throws KeyRequiredError, KeyMismatchError,
  * MalformedPackageError, IntegrityError, AccessDeniedError (with reasons) or
@@ -251,6 +300,14 @@ export class OpenedPackage {
    */
   async decrypt() {
     return call(() => this.#handle.decryptAll());
+  }
+
+  /**
+   * Returns the package's access-event facts: `{ packageId, label,
+   * originator, eventsUrl, eventsRequired }`.
+   */
+  eventContext() {
+    return call(() => this.#handle.eventContext());
   }
 
   /** Releases the handle and zeroizes the data key it holds. */

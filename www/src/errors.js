@@ -13,6 +13,8 @@ export class ValiseError extends Error {
     this.details = options.details ?? null;
     /** `[{ code, message, nextStep }]` from the decision point, in its order; may be empty. */
     this.reasons = options.reasons ?? [];
+    /** On a denial of a verified package: its access-event facts (see OpenedPackage.eventContext). */
+    this.event = options.event ?? null;
   }
 }
 
@@ -59,7 +61,7 @@ export function errorFromTagged(tagged) {
       details: JSON.stringify(tagged),
     });
   }
-  return new Class(String(tagged.message ?? tagged.kind), { reasons: tagged.reasons ?? [] });
+  return new Class(String(tagged.message ?? tagged.kind), { reasons: tagged.reasons ?? [], event: tagged.event ?? null });
 }
 
 /** Tells whether a thrown value is a tagged error object from the module. */

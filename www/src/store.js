@@ -48,11 +48,12 @@ export function isEncryptedPem(pem) {
 }
 
 /**
- * Saves an identity: `{ id, name, organization, keyPem, credential }`.
- * Throws unless `keyPem` is an ENCRYPTED PRIVATE KEY.
+ * Saves an identity: `{ id, name, organization, keyPem, signKeyPem?, credential }`.
+ * Throws unless `keyPem` and `signKeyPem` (the access-event signing key,
+ * when given) are ENCRYPTED PRIVATE KEYs.
  */
 export async function saveIdentity(identity) {
-  if (!isEncryptedPem(identity.keyPem)) {
+  if (!isEncryptedPem(identity.keyPem) || (identity.signKeyPem && !isEncryptedPem(identity.signKeyPem))) {
     throw new TypeError('only passphrase-encrypted key files are stored');
   }
   const record = {
@@ -60,6 +61,7 @@ export async function saveIdentity(identity) {
     name: identity.name,
     organization: identity.organization,
     keyPem: identity.keyPem.trim(),
+    signKeyPem: identity.signKeyPem ? identity.signKeyPem.trim() : null,
     credential: identity.credential.trim(),
     savedAt: new Date().toISOString(),
   };

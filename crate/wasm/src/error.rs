@@ -53,12 +53,16 @@ pub(crate) struct BindingError {
     /// The denial reasons (only for `AccessDenied`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) reasons: Vec<ReasonView>,
+    /// The verified package's event facts, on a denial after the package's
+    /// signatures verified, so the portal can report the denial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) event: Option<Box<crate::events::EventContext>>,
 }
 
 impl BindingError {
     /// Creates an error of the given kind with a message and no reasons.
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), reasons: Vec::new() }
+        Self { kind, message: message.into(), reasons: Vec::new(), event: None }
     }
 
     /// Creates an `AccessDenied` error carrying the decision point's reasons.
@@ -68,7 +72,7 @@ impl BindingError {
             [only] => only.message.clone(),
             [first, ..] => format!("{} (and {} more reasons)", first.message, reasons.len() - 1),
         };
-        Self { kind: ErrorKind::AccessDenied, message, reasons }
+        Self { kind: ErrorKind::AccessDenied, message, reasons, event: None }
     }
 }
 

@@ -77,7 +77,7 @@ impl Identity {
 }
 
 /// Maps a key file failure to the error thrown to JavaScript.
-fn key_file_error(error: &KeyFileError) -> BindingError {
+pub(crate) fn key_file_error(error: &KeyFileError) -> BindingError {
     match error {
         KeyFileError::WrongPassphrase => BindingError::new(ErrorKind::Passphrase, "The passphrase is wrong. Type it again; it is case-sensitive."),
         KeyFileError::PassphraseRequired => BindingError::new(ErrorKind::Passphrase, "This key file needs its passphrase."),

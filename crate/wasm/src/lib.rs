@@ -4,6 +4,7 @@
 //! `www/src/errors.js` turns into a named JavaScript error class.
 
 mod error;
+mod events;
 mod identity;
 mod package;
 mod panic;
@@ -15,6 +16,7 @@ mod webcrypto;
 
 use wasm_bindgen::prelude::*;
 
+pub use events::EventSigner;
 pub use identity::Identity;
 pub use package::{OpenedPackage, Package};
 pub use stream::SegmentChecker;

@@ -243,7 +243,11 @@ impl Package {
         };
         let permit = match decision::decide_offline(&input, trust_fetched) {
             Decision::Permit(permit) => permit,
-            Decision::Deny(reasons) => return Err(BindingError::denied(reasons.iter().map(ReasonView::from).collect())),
+            Decision::Deny(reasons) => {
+                let mut failure = BindingError::denied(reasons.iter().map(ReasonView::from).collect());
+                failure.event = Some(Box::new(crate::events::event_context(&verified)));
+                return Err(failure);
+            }
         };
         let metadata = opened_metadata(&verified, &permit, trust, unwrapped.kid.clone());
         let stream = crate::stream::Streaming::new(&self.inner, &verified, &unwrapped.data_key);

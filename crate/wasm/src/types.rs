@@ -10,6 +10,8 @@ export interface BindingError {
   kind: "KeyRequired" | "KeyMismatch" | "MalformedPackage" | "Integrity" | "AccessDenied" | "Unsupported" | "Passphrase" | "Internal";
   message: string;
   reasons?: Reason[];
+  /** On a denial after the package verified: its event facts. */
+  event?: EventContext;
 }
 
 /** One reason of a denial or a warning, as the decision point states it. */
@@ -97,5 +99,39 @@ export interface OpenedMetadata {
   keyId: string | null;
   plaintextSize: number;
   segmentCount: number;
+}
+/** The event facts of a verified package; `eventsUrl` is the collector its rights name. */
+export interface EventContext {
+  packageId: string;
+  label: { tlp: string; marking: string | null } | null;
+  originator: { org: string; kid: string | null } | null;
+  eventsUrl: string | null;
+  eventsRequired: boolean;
+}
+
+/** An access event to sign; `kind` is the last part of the CloudEvents type. */
+export interface EventDraftInput {
+  kind: "opened" | "denied" | "print_blocked" | "printed" | "copy_blocked" | "exported" | "forwarded" | "watermark_removed" | "expired";
+  packageId: string;
+  decision: "permit" | "deny";
+  reasons?: string[];
+  rights: { view: boolean; print: boolean; copy: boolean; forward: boolean; export: boolean; watermark: boolean } | null;
+  label: { tlp: string; marking: string | null } | null;
+  originator: { org: string; kid: string | null } | null;
+}
+
+/** The chain state of this browser profile, as the outbox stores it. */
+export interface EventChain {
+  agent: string;
+  seq: number;
+  prevHash: string;
+}
+
+/** A signed event: `event` is its canonical JSON; store `chain` with it. */
+export interface SignedEvent {
+  id: string;
+  kind: EventDraftInput["kind"];
+  event: string;
+  chain: EventChain;
 }
 "#;

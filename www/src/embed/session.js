@@ -69,6 +69,11 @@ export class EmbedSession {
       now,
     });
     try {
+      // TODO: queue access events from the embedded viewer too. Until then
+      // it shows no package whose rights require them.
+      if (opened.metadata.rights.eventsRequired) {
+        throw new ValiseError('This package may only be shown by a viewer that reports access to its originator, which the embedded viewer does not do yet. Open it in the Valise portal.');
+      }
       await recordCommunityState(community, { trustVersion: this.trustList.summary.version, seenAt: now.toISOString() });
       const plaintext = await opened.decrypt();
       return { metadata: opened.metadata, plaintext };

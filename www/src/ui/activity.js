@@ -1,13 +1,15 @@
 // The activity panel: every decision and enforcement event of this session,
-// newest first. Access events are also meant for the originator's event
-// sink; until that delivery exists the panel is where they go.
+// newest first. When a package's rights name a collector, the same events
+// are also signed and queued in the outbox (www/src/events/reporter.js), and
+// the entry then shows whether queueing succeeded.
 import { h } from './dom.js';
 
 const SHORT_TYPE = /^org\.valise\.access\./;
 
 /**
  * Records an event `{ type, packageId?, detail? }`. `type` is a CloudEvents
- * type such as `org.valise.access.print_blocked`, or its last part.
+ * type such as `org.valise.access.print_blocked`, or its last part. Returns
+ * the list item, so `noteDelivery` can add what became of its access event.
  */
 export function recordActivity(event) {
   const list = document.getElementById('activity-list');
@@ -26,6 +28,16 @@ export function recordActivity(event) {
   );
   list.prepend(item);
   document.dispatchEvent(new CustomEvent('valise-activity', { detail: { ...event, type, at: at.toISOString() } }));
+  return item;
+}
+
+/**
+ * Adds to an activity entry what became of its access event: `queued`
+ * (signed and in the outbox) or `failed` with the reason.
+ */
+export function noteDelivery(item, { queued, reason = null }) {
+  item.dataset.delivery = queued ? 'queued' : 'failed';
+  item.append(h('span', { className: 'activity-delivery' }, queued ? ' (access event queued for the originator)' : ` (not reported to the originator: ${reason})`));
 }
 
 const DESCRIPTIONS = {

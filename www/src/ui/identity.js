@@ -64,6 +64,7 @@ function rememberedList(remembered, onUnlock, onForget) {
 
 function importForm(onUnlock) {
   const keyFile = h('input', { type: 'file', id: 'key-file', accept: '.pem,application/x-pem-file', required: true, 'aria-describedby': 'key-file-hint' });
+  const signKeyFile = h('input', { type: 'file', id: 'sign-key-file', accept: '.pem,application/x-pem-file', 'aria-describedby': 'sign-key-file-hint' });
   const credentialFile = h('input', { type: 'file', id: 'credential-file', accept: '.jws,.jwt,.txt,.json', required: true, 'aria-describedby': 'credential-file-hint' });
   const passphrase = h('input', { type: 'password', id: 'passphrase', autocomplete: 'current-password', required: true });
   const remember = h('input', { type: 'checkbox', id: 'remember', checked: true });
@@ -76,7 +77,8 @@ function importForm(onUnlock) {
         event.preventDefault();
         submit(form, error, async () => {
           const [keyPem, credential] = await Promise.all([textOf(keyFile, 'key file'), textOf(credentialFile, 'credential')]);
-          await onUnlock({ keyPem, credential, passphrase: passphrase.value, remember: remember.checked });
+          const signKeyPem = signKeyFile.files?.[0] ? await signKeyFile.files[0].text() : null;
+          await onUnlock({ keyPem, signKeyPem, credential, passphrase: passphrase.value, remember: remember.checked });
           passphrase.value = '';
         });
       },
@@ -84,6 +86,9 @@ function importForm(onUnlock) {
     h('label', { for: 'key-file' }, 'Key file (encrypted PEM)'),
     keyFile,
     h('p', { className: 'hint', id: 'key-file-hint' }, 'The NAME.key.pem file your organization issued to you.'),
+    h('label', { for: 'sign-key-file' }, 'Signing key file (encrypted PEM, optional)'),
+    signKeyFile,
+    h('p', { className: 'hint', id: 'sign-key-file-hint' }, 'NAME.sign.key.pem signs the access events sent to originators. Without it, packages whose rights require access events do not open.'),
     h('label', { for: 'credential-file' }, 'Credential'),
     credentialFile,
     h('p', { className: 'hint', id: 'credential-file-hint' }, 'The credential your organization signed for you (NAME.credential.jws).'),

@@ -1,0 +1,120 @@
+// Helpers of the portal's access-event tests: a demo community whose
+// packages name a real collector (`valise collector serve`, SQLite in the
+// demo folder, on 127.0.0.1), the portal serving it, and readers of what
+// the collector stored.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startCollector } from '../../../scripts/lib/collector.mjs';
+import { buildDemo, cliPath } from '../../../scripts/lib/demo.mjs';
+import { waitForOutcome } from '../lib/demo.mjs';
+import { startPortal } from '../lib/server.mjs';
+
+/**
+ * Builds a demo community whose packages name a collector on a free port,
+ * serves the portal for it and starts the collector, which accepts the
+ * portal's origin. Resolves to `{ dir, manifest, portal, collector, db, close() }`.
+ */
+export async function startEventsDemo() {
+  const dir = mkdtempSync(join(tmpdir(), 'valise-events-demo-'));
+  const cli = cliPath('debug');
+  const port = await freePort();
+  const manifest = buildDemo(dir, { cli, eventsUrl: `http://127.0.0.1:${port}/events` });
+  const portal = await startPortal({ demoDir: dir });
+  const db = join(dir, 'events.db');
+  const collector = await startCollector({
+    cli,
+    trust: join(dir, 'community', 'trust.json'),
+    rootFingerprint: manifest.rootFingerprint,
+    db,
+    port,
+    allowOrigins: [new URL(portal.url).origin],
+    home: join(dir, 'collector-home'),
+  });
+  return {
+    dir,
+    manifest,
+    portal,
+    collector,
+    db,
+    close: async () => {
+      await collector.close();
+      await portal.close();
+    },
+  };
+}
+
+/**
+ * Imports and unlocks a demo person's identity with its signing key file,
+ * through the identity screen.
+ */
+export async function importIdentityWithSigningKey(page, dir, person) {
+  if (await page.locator('#screen-identity').isHidden()) {
+    await page.locator('#choose-identity').click();
+  }
+  await page.locator('#key-file').setInputFiles(join(dir, 'identities', `${person}.key.pem`));
+  await page.locator('#sign-key-file').setInputFiles(join(dir, 'identities', `${person}.sign.key.pem`));
+  await page.locator('#credential-file').setInputFiles(join(dir, 'identities', `${person}.credential.jws`));
+  await page.locator('#passphrase').fill(JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')).passphrase);
+  await page.locator('#remember').setChecked(false);
+  await page.locator('#import-identity button[type="submit"]').click();
+  await page.locator('#screen-open').waitFor({ state: 'visible' });
+}
+
+/** Runs `valise events report --db sqlite:DB` with extra arguments; returns its stdout. */
+export function eventsReport(db, extra = []) {
+  const result = spawnSync(cliPath('debug'), ['events', 'report', '--db', `sqlite:${db}`, ...extra], { encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`valise events report failed (status ${result.status}):\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/** Returns the stored events as `valise events report --format json` prints them, one object per event. */
+export function storedEvents(db) {
+  return eventsReport(db, ['--format', 'json'])
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line));
+}
+
+/** Returns the number of waiting events the portal's outbox view shows. */
+export async function waitingCount(page) {
+  const waiting = await page.locator('#outbox').getAttribute('data-waiting');
+  return Number(waiting);
+}
+
+/** Waits until the outbox view shows `count` waiting events. */
+export async function waitForWaiting(page, count, timeout = 30_000) {
+  await page.waitForFunction((expected) => document.getElementById('outbox')?.dataset.waiting === String(expected), count, { timeout });
+}
+
+/** Returns the `{ id, type }` of every event in the outbox's IndexedDB queue. */
+export function queuedEvents(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const opening = indexedDB.open('valise-events');
+        opening.onerror = () => reject(opening.error);
+        opening.onsuccess = () => {
+          const read = opening.result.transaction('queue', 'readonly').objectStore('queue').getAll();
+          read.onerror = () => reject(read.error);
+          read.onsuccess = () => {
+            opening.result.close();
+            resolve(read.result.map((entry) => JSON.parse(entry.event)).map((event) => ({ id: event.id, type: event.type })));
+          };
+        };
+      }),
+  );
+}
+
+/**
+ * Waits for the outcome of an open ("document", "refused", "identity" or
+ * "fatal"); for "fatal" the error panel's text follows, so a failing
+ * assertion shows it.
+ */
+export async function outcomeOf(page) {
+  const outcome = await waitForOutcome(page);
+  return outcome === 'fatal' ? `fatal: ${await page.locator('#fatal').innerText()}` : outcome;
+}
