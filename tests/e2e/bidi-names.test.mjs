@@ -27,6 +27,24 @@ const MARKING = `EVIL:Inter${RLO}nal`;
 // The override makes this name display as "invoice-exe.csv", although it ends in ".exe".
 const FILE_NAME = `invoice-${RLO}vsc.exe`;
 const CSV = `indicator,comment\n${RLO}exe.txt,"looks like txt ${RLO}cod"\nexample[.]com,plain\n`;
+const INDICATOR_NAME = `Dropper ${RLO}fdp.exe`;
+const STIX = JSON.stringify({
+  type: 'bundle',
+  id: 'bundle--6f0e8a52-3f5c-4c1e-9a57-0a1f3b2c4d5e',
+  objects: [
+    {
+      type: 'indicator',
+      spec_version: '2.1',
+      id: 'indicator--1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+      created: '2026-01-01T00:00:00.000Z',
+      modified: '2026-01-01T00:00:00.000Z',
+      name: INDICATOR_NAME,
+      pattern: `[file:name = 'invoice${RLO}fdp.exe']`,
+      pattern_type: 'stix',
+      valid_from: '2026-01-01T00:00:00Z',
+    },
+  ],
+});
 
 let dir;
 let portal;
@@ -60,21 +78,24 @@ function buildCommunity() {
   const identity = join(dir, 'identities', 'mallory');
   valise(['credential', 'issue', '--trust', trust, '--org-key', join(community, 'evil-bank.sign.key.pem'), '--person', 'mallory', '--name', READER_NAME, '--valid-for', '30', `--root-fingerprint=${fingerprint}`, '--out', identity]);
 
-  const document = join(dir, FILE_NAME);
-  writeFileSync(document, CSV);
-  valise([
-    'seal', document,
-    '--trust', trust,
-    `--root-fingerprint=${fingerprint}`,
-    '--sign-key', join(community, 'evil-bank.sign.key.pem'),
-    '--author', AUTHOR,
-    '--label', 'TLP:AMBER',
-    '--marking', MARKING,
-    '--media-type', 'text/csv',
-    '--to-person', `${identity}.credential.jws`,
-    '--watermark',
-    '-o', join(dir, 'packages', 'bidi.tdf'),
-  ]);
+  const seal = (document, mediaType, output) =>
+    valise([
+      'seal', document,
+      '--trust', trust,
+      `--root-fingerprint=${fingerprint}`,
+      '--sign-key', join(community, 'evil-bank.sign.key.pem'),
+      '--author', AUTHOR,
+      '--label', 'TLP:AMBER',
+      '--marking', MARKING,
+      '--media-type', mediaType,
+      '--to-person', `${identity}.credential.jws`,
+      '--watermark',
+      '-o', join(dir, 'packages', output),
+    ]);
+  writeFileSync(join(dir, FILE_NAME), CSV);
+  seal(join(dir, FILE_NAME), 'text/csv', 'bidi.tdf');
+  writeFileSync(join(dir, 'bundle.json'), STIX);
+  seal(join(dir, 'bundle.json'), 'application/stix+json', 'bidi-stix.tdf');
 
   const config = JSON.parse(readFileSync(join(ROOT, 'www', 'config.json'), 'utf8'));
   config.rootKeyFingerprints = [fingerprint];
@@ -96,18 +117,23 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('bidi controls are shown and isolated', async () => {
-  const { context, page } = await newPage(browser);
+/** Opens the portal in a new context and unlocks the test reader. */
+async function unlockReader() {
+  const session = await newPage(browser);
+  const { page } = session;
   await page.goto(portal.url);
   await waitForPortal(page);
-
   await page.locator('#choose-identity').click();
   await page.locator('#key-file').setInputFiles(join(dir, 'identities', 'mallory.key.pem'));
   await page.locator('#credential-file').setInputFiles(join(dir, 'identities', 'mallory.credential.jws'));
   await page.locator('#passphrase').fill(PASSPHRASE);
   await page.locator('#import-identity button[type="submit"]').click();
   await page.locator('#lock-identity').waitFor();
+  return session;
+}
 
+test('bidi controls are shown and isolated', async () => {
+  const { context, page } = await unlockReader();
   const status = await page.locator('#identity-name bdi').allTextContents();
   // The status line names the organization by its id.
   assert.deepEqual(status, [READER_NAME.replace(RLO, TOKEN), 'evil-bank'], 'the reader name is isolated and revealed');
@@ -135,5 +161,19 @@ test('bidi controls are shown and isolated', async () => {
 
   const text = await page.evaluate(() => document.body.innerText);
   assert.ok(!text.includes(RLO), 'no raw override is left in the page text');
+  await context.close();
+});
+
+test('STIX fields reveal bidi controls', async () => {
+  const { context, page } = await unlockReader();
+  await openPackageFile(page, join(dir, 'packages', 'bidi-stix.tdf'));
+  assert.equal(await waitForOutcome(page), 'document');
+  const report = page.locator('#document-content .valise-render');
+  await report.locator('[data-stix-id]').first().waitFor();
+
+  const text = await report.innerText();
+  assert.ok(text.includes(INDICATOR_NAME.replace(RLO, TOKEN)), `the indicator name is revealed: ${text}`);
+  assert.ok(text.includes(`invoice${TOKEN}fdp.exe`), 'the pattern is revealed');
+  assert.ok(!text.includes(RLO), 'no raw override is left in the report');
   await context.close();
 });

@@ -92,7 +92,7 @@ test('printed pages carry banner at top and bottom', async () => {
     });
     return { promise, resolve, reject };
   };
-  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const { OPS, getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
   const loading = getDocument({ data: new Uint8Array(pdf), isEvalSupported: false });
   const printout = await loading.promise;
   assert.ok(printout.numPages >= 3, `the indicator list prints on several pages (${printout.numPages})`);
@@ -105,5 +105,12 @@ test('printed pages carry banner at top and bottom', async () => {
     assert.ok(labels.some((y) => y > height * 0.85), `page ${number} has the label at its top`);
     assert.ok(labels.some((y) => y < height * 0.15), `page ${number} has the label at its bottom`);
   }
+
+  // A middle page contains no banner of the page itself, so a black fill there
+  // is the margin label's background, printed with background graphics off.
+  const middle = await printout.getPage(2);
+  const operators = await middle.getOperatorList();
+  const fills = operators.fnArray.flatMap((operator, index) => (operator === OPS.setFillRGBColor ? operators.argsArray[index] : []));
+  assert.ok(fills.includes('#000000'), `the label background prints in black (fill colours: ${[...new Set(fills)]})`);
   await loading.destroy();
 });

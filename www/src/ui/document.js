@@ -45,6 +45,9 @@ export async function drawDocumentScreen({ metadata, plaintext, onEvent, onClose
     onEvent: report,
     onExport: rights.export ? (file) => exportFile(file, report) : undefined,
   });
+  if (rendered?.kind === 'stix' || rendered?.kind === 'misp') {
+    revealBidiInText(content.querySelector('.valise-render'));
+  }
   return () => {
     releaseBannerSpace();
     releasePrintLabel();
@@ -145,6 +148,25 @@ function setPrintLabel(label) {
  */
 function cssString(text) {
   return `"${text.replace(/[\u0000-\u001f\u007f"\\]/g, (char) => `\\${char.codePointAt(0).toString(16)} `)}"`;
+}
+
+/**
+ * Replaces the bidi controls in every text node under `root` with visible
+ * tokens. Used for STIX and MISP reports, whose fields are names and
+ * indicators. Prose documents (text, Markdown, PDF) keep their marks, which
+ * right-to-left languages need.
+ */
+function revealBidiInText(root) {
+  if (!root) {
+    return;
+  }
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const revealed = revealBidi(node.data);
+    if (revealed !== node.data) {
+      node.data = revealed;
+    }
+  }
 }
 
 /** Returns the originator's marking as "SYSTEM: VALUE", or null. */
