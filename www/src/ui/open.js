@@ -69,7 +69,9 @@ export function drawOpenScreen({ identitySummary, trustSummary, trustError, onBy
     dropZone,
     h('div', { id: 'demo-packages', hidden: true }),
   );
-  showDemoPackages(section.querySelector('#demo-packages'), onOpenUrl);
+  // The list is an extra for demo portals: a failure there leaves the open
+  // screen working and is only logged.
+  showDemoPackages(section.querySelector('#demo-packages'), onOpenUrl).catch((error) => console.warn('The demo package list could not be shown:', error));
 }
 
 /**
