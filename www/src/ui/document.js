@@ -29,6 +29,18 @@ export async function drawDocumentScreen({ metadata, plaintext, onEvent, onClose
 
   const releaseBannerSpace = reserveBannerSpace(section);
   const releasePrintLabel = setPrintLabel(metadata.label);
+  try {
+    return await drawContent({ metadata, plaintext, onEvent, content, releaseBannerSpace, releasePrintLabel });
+  } catch (error) {
+    // No other screen may keep this document's label in its printed margins.
+    releaseBannerSpace();
+    releasePrintLabel();
+    throw error;
+  }
+}
+
+/** Renders the plaintext into `content` under enforcement; returns the teardown function. */
+async function drawContent({ metadata, plaintext, onEvent, content, releaseBannerSpace, releasePrintLabel }) {
   const rights = metadata.rights;
   // The watermark names the reader and the organization, so bidi controls
   // in those names are shown as tokens there too.
