@@ -109,6 +109,29 @@ export const DEMO_PACKAGES = [
   },
 ];
 
+/**
+ * Demo packages sealed through the trust list for an attribute-defined
+ * audience. `attributes` maps attribute names to the value a reader must
+ * hold. `toOrgs` adds the organizations' key access keys, for readers who open
+ * with the organization's key (the CLI's `--key ORG.key.pem`). `marking` is
+ * the originator's own marking, which must be in its label mapping.
+ */
+export const ATTRIBUTE_PACKAGES = [
+  {
+    file: 'advisory-clearance.tdf',
+    document: 'advisory.md',
+    mediaType: 'text/markdown',
+    label: 'TLP:AMBER',
+    marking: 'ALPHA:Internal',
+    attributes: { clearance: 'medium' },
+    to: ['alice', 'bob', 'carol'],
+    toOrgs: ['alpha-cert', 'beta-bank'],
+    deny: ['export'],
+    watermark: true,
+    expect: { alice: 'permit', bob: 'attribute_missing', carol: 'permit' },
+  },
+];
+
 /** Returns the FQN of an attribute value in the demo community. */
 export function attributeFqn(name, value) {
   return `${COMMUNITY.id}/attr/${name}/value/${value}`;
@@ -194,10 +217,9 @@ function issueCredentials(cli, outDir, { community, identities, trust, fingerpri
  * `eventsUrl`, every package names that access-event collector.
  */
 function sealPackages(cli, outDir, { community, packages, recipients, eventsUrl }) {
-  // TODO: seal with `--trust` and `--to-org`/`--attr` once the CLI resolves
-  // recipients and attributes from the trust list; until then each package
-  // is sealed to the people's own key access keys, and no package requires
-  // an attribute.
+  // These packages are sealed to the people's own key access keys and
+  // require no attribute; `sealAttributePackages` seals the others through
+  // the trust list.
   for (const pkg of DEMO_PACKAGES) {
     const args = [
       'seal', join(DOCUMENTS, pkg.document),
@@ -230,12 +252,74 @@ function sealPackages(cli, outDir, { community, packages, recipients, eventsUrl 
 }
 
 /**
+ * Seals each attribute package through the trust list: the originator, the
+ * community, the attribute values and the marking are resolved and checked
+ * against it. The people's credentials name their key access keys, so each
+ * person can open the package in the browser with their own identity, and
+ * the decision point then judges their attributes.
+ */
+function sealAttributePackages(cli, outDir, { community, identities, packages, trust, fingerprint, eventsUrl }) {
+  for (const pkg of ATTRIBUTE_PACKAGES) {
+    const args = [
+      'seal', join(DOCUMENTS, pkg.document),
+      '--trust', trust,
+      `--root-fingerprint=${fingerprint}`,
+      '--sign-key', join(community, `${ORIGINATOR.org}.sign.key.pem`),
+      '--author', ORIGINATOR.author,
+      '--label', pkg.label,
+      '--marking', pkg.marking,
+      '--media-type', pkg.mediaType,
+      '-o', join(packages, pkg.file),
+    ];
+    for (const [name, value] of Object.entries(pkg.attributes)) {
+      args.push('--attr', attributeFqn(name, value));
+    }
+    for (const person of pkg.to) {
+      args.push('--to-person', join(identities, `${person}.credential.jws`));
+    }
+    for (const org of pkg.toOrgs) {
+      args.push('--to-org', org);
+    }
+    if (pkg.deny.length > 0) {
+      args.push('--deny', pkg.deny.join(','));
+    }
+    if (pkg.watermark) {
+      args.push('--watermark');
+    }
+    if (eventsUrl) {
+      args.push('--events-url', eventsUrl, ...(pkg.eventsRequired ? ['--events-required'] : []));
+    }
+    valise(cli, args, outDir);
+  }
+}
+
+/**
+ * Writes `index.json`, the list of demo packages the portal's open screen
+ * shows: file, path, label, marking and document name. The portal shows the
+ * list only when this file is served at `demo/index.json`.
+ */
+function writeDemoIndex(outDir, packages) {
+  const index = {
+    packages: packages.map((pkg) => ({
+      file: pkg.file,
+      path: pkg.path,
+      label: pkg.label,
+      marking: pkg.marking ?? null,
+      title: pkg.file,
+      summary: pkg.document,
+    })),
+  };
+  writeFileSync(join(outDir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+}
+
+/**
  * Builds the demo community into `outDir`:
  * - `community/`: trust list, root key, organization keys;
  * - `identities/NAME.key.pem`, `NAME.credential.jws` (and `NAME.pub.pem`);
  * - `packages/*.tdf`;
  * - `config.json`: the portal configuration pinning the root key;
- * - `demo.json`: people, packages and expected outcomes.
+ * - `demo.json`: people, packages and expected outcomes;
+ * - `index.json`: the package list the portal shows at `demo/index.json`.
  * With `eventsUrl` (a collector's `POST /events` URL), the packages name it
  * and config.json lists its origin in `events.collectorOrigins`.
  * Returns the parsed `demo.json`.
@@ -251,6 +335,7 @@ export function buildDemo(outDir, { cli, eventsUrl = null }) {
   const { trust, fingerprint } = createCommunity(cli, outDir, community);
   const recipients = issueCredentials(cli, outDir, { community, identities, trust, fingerprint });
   sealPackages(cli, outDir, { community, packages, recipients, eventsUrl });
+  sealAttributePackages(cli, outDir, { community, identities, packages, trust, fingerprint, eventsUrl });
 
   const config = JSON.parse(readFileSync(join(ROOT, 'www', 'config.json'), 'utf8'));
   config.communityName = COMMUNITY.name;
@@ -271,10 +356,11 @@ export function buildDemo(outDir, { cli, eventsUrl = null }) {
       credentialFile: `identities/${person.id}.credential.jws`,
       signKeyFile: `identities/${person.id}.sign.key.pem`,
     })),
-    packages: DEMO_PACKAGES.map((pkg) => ({ ...pkg, path: `packages/${pkg.file}` })),
+    packages: [...DEMO_PACKAGES, ...ATTRIBUTE_PACKAGES].map((pkg) => ({ ...pkg, path: `packages/${pkg.file}` })),
     eventsUrl,
   };
   writeFileSync(join(outDir, 'demo.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeDemoIndex(outDir, manifest.packages);
   return manifest;
 }
 
@@ -294,5 +380,6 @@ export function demoFiles(outDir) {
   return {
     '/config.json': join(outDir, 'config.json'),
     '/trust-list.jws': join(outDir, 'community', 'trust.json'),
+    '/demo/index.json': join(outDir, 'index.json'),
   };
 }

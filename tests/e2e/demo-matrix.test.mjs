@@ -1,7 +1,9 @@
 // Every demo package opened as every demo person: each is permitted or
 // refused exactly as the demo community's expectations say, a permitted
-// package shows its label banner at top and bottom and its rights, and a
-// refusal shows the decision point's reason code with a next step.
+// package shows its label banner (with the originator's marking, if any) at
+// top and bottom and its rights, and a refusal shows the decision point's
+// reason code with a next step. The packages sealed for an attribute-defined
+// audience refuse a person without the attribute with `attribute_missing`.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -60,7 +62,13 @@ for (const person of manifest.people) {
           const banners = page.locator('.tlp-banner');
           assert.equal(await banners.count(), 2, 'a banner at top and bottom');
           for (const banner of await banners.all()) {
-            assert.match(await banner.innerText(), new RegExp(pkg.label.replace('+', '\\+')));
+            const text = await banner.innerText();
+            assert.ok(text.includes(pkg.label), `the banner shows ${pkg.label}: ${text}`);
+            if (pkg.marking) {
+              // The CLI takes SYSTEM:VALUE; the banner shows "SYSTEM: VALUE".
+              const [system, value] = pkg.marking.split(':');
+              assert.ok(text.includes(`${system}: ${value}`), `the banner shows the originator's marking ${pkg.marking}: ${text}`);
+            }
           }
           for (const right of ['print', 'copy', 'export']) {
             const allowed = await page.locator(`#rights-list [data-right="${right}"]`).getAttribute('data-allowed');

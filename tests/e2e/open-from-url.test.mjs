@@ -1,29 +1,14 @@
 // `?src=URL` opens a package from the portal's origin: the portal asks for
 // an identity first, then opens the package it was waiting for.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, waitForPortal } from './lib/browser.mjs';
-import { demoCommunity, importIdentity, waitForOutcome } from './lib/demo.mjs';
-import { startPortal } from './lib/server.mjs';
+import { test } from 'node:test';
+import { importIdentity, waitForOutcome } from './lib/demo.mjs';
+import { usePortal } from './lib/portal-session.mjs';
 
-const { dir } = demoCommunity();
-let portal;
-let browser;
-
-before(async () => {
-  portal = await startPortal({ demoDir: dir });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await portal?.close();
-});
+const { dir, openPortal } = usePortal();
 
 test('src parameter opens after unlock', async () => {
-  const { context, page } = await newPage(browser);
-  await page.goto(`${portal.url}?src=demo/packages/apt1-stix.tdf`);
-  await waitForPortal(page);
+  const { context, page } = await openPortal('?src=demo/packages/apt1-stix.tdf');
   assert.equal(await waitForOutcome(page), 'identity', 'the portal asks for an identity first');
   assert.match(await page.locator('#screen-identity').innerText(), /Unlock an identity to open apt1-stix\.tdf/);
 
@@ -35,9 +20,7 @@ test('src parameter opens after unlock', async () => {
 });
 
 test('src outside http is refused', async () => {
-  const { context, page } = await newPage(browser);
-  await page.goto(`${portal.url}?src=${encodeURIComponent('file:///etc/passwd')}`);
-  await waitForPortal(page);
+  const { context, page } = await openPortal(`?src=${encodeURIComponent('file:///etc/passwd')}`);
   assert.equal(await waitForOutcome(page), 'refused');
   assert.match(await page.locator('#screen-refused').innerText(), /Only http and https addresses can be opened/);
   await context.close();

@@ -2,29 +2,14 @@
 // message that says the two do not belong together; nothing is unlocked.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, waitForPortal } from './lib/browser.mjs';
-import { DEMO_PASSPHRASE, demoCommunity } from './lib/demo.mjs';
-import { startPortal } from './lib/server.mjs';
+import { test } from 'node:test';
+import { DEMO_PASSPHRASE } from './lib/demo.mjs';
+import { usePortal } from './lib/portal-session.mjs';
 
-const { dir } = demoCommunity();
-let portal;
-let browser;
-
-before(async () => {
-  portal = await startPortal({ demoDir: dir });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await portal?.close();
-});
+const { dir, openPortal } = usePortal();
 
 test('credential of another person is rejected', async () => {
-  const { context, page } = await newPage(browser);
-  await page.goto(portal.url);
-  await waitForPortal(page);
+  const { context, page } = await openPortal();
   await page.locator('#choose-identity').click();
   await page.locator('#key-file').setInputFiles(join(dir, 'identities', 'alice.key.pem'));
   await page.locator('#credential-file').setInputFiles(join(dir, 'identities', 'bob.credential.jws'));

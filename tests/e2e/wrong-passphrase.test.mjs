@@ -1,29 +1,14 @@
 // A wrong passphrase is reported on the identity screen as such, the
 // identity stays locked, and the right one unlocks it afterwards.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, waitForPortal } from './lib/browser.mjs';
-import { demoCommunity, importIdentity } from './lib/demo.mjs';
-import { startPortal } from './lib/server.mjs';
+import { test } from 'node:test';
+import { importIdentity } from './lib/demo.mjs';
+import { usePortal } from './lib/portal-session.mjs';
 
-const { dir } = demoCommunity();
-let portal;
-let browser;
-
-before(async () => {
-  portal = await startPortal({ demoDir: dir });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await portal?.close();
-});
+const { dir, openPortal } = usePortal();
 
 test('wrong passphrase keeps identity locked', async () => {
-  const { context, page } = await newPage(browser);
-  await page.goto(portal.url);
-  await waitForPortal(page);
+  const { context, page } = await openPortal();
 
   await importIdentity(page, dir, 'alice', { passphrase: 'not the passphrase' });
   const error = page.locator('#import-identity .form-error');

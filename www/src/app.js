@@ -89,6 +89,7 @@ export class App {
       trustSummary: this.trustList?.summary ?? null,
       trustError: this.trustError,
       onBytes: (bytes, name) => this.open(bytes, name),
+      onOpenUrl: (source) => this.openFromUrl(source),
     });
     showScreen('open');
   }

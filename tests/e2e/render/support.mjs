@@ -118,6 +118,13 @@ export async function startServer() {
   return { origin, requests, missing, close: () => new Promise((done) => server.close(done)) };
 }
 
+/**
+ * Chromium's host resolver answers "not found" for every name but
+ * 127.0.0.1, so a request that a hostile document gets past every other
+ * guard still cannot leave the machine, not even as a DNS query.
+ */
+export const HOST_RESOLVER_RULES = '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1';
+
 /** Launches Debian's Chromium headless. */
 export async function launchBrowser() {
   if (!existsSync(CHROMIUM)) {
@@ -125,19 +132,42 @@ export async function launchBrowser() {
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', HOST_RESOLVER_RULES],
   });
 }
+
+/** Failure texts of a request that a Content-Security-Policy blocked inside the browser. */
+const BLOCKED_BY_POLICY = new Set([
+  // A frame navigation blocked by frame-src.
+  'net::ERR_BLOCKED_BY_CSP',
+  // A subresource (an image, a style sheet) blocked by the renderer's
+  // policy check: Chromium 156 reports no error text and the blocked reason
+  // "csp", which Playwright 1.65 passes on as the failure text.
+  'csp',
+]);
 
 /**
  * Opens the test page in a new context and records what a hostile document
  * could do: dialogs, requests to any origin but the test server, page errors
  * and console messages.
+ *
+ * `foreignRequests` lists the foreign requests the page started that no
+ * Content-Security-Policy blocked. `attemptedRequests` lists those that
+ * reached the network layer. A route aborts each of them, so none is sent,
+ * and a request that a policy blocked never gets that far.
  */
 export async function openTestPage(browser, origin, contextOptions = {}) {
   const context = await browser.newContext(contextOptions);
+  const observed = { dialogs: [], foreignRequests: [], attemptedRequests: [], popups: [], errors: [], console: [] };
+  const isForeign = (url) => !url.startsWith(origin + '/') && !/^(data|blob|about):/.test(url);
+  await context.route(
+    (url) => isForeign(url.href),
+    (route) => {
+      observed.attemptedRequests.push(route.request().url());
+      return route.abort('blockedbyclient');
+    },
+  );
   const page = await context.newPage();
-  const observed = { dialogs: [], foreignRequests: [], popups: [], errors: [], console: [] };
   page.on('dialog', async (dialog) => {
     observed.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
     await dialog.dismiss().catch(() => {});
@@ -148,11 +178,11 @@ export async function openTestPage(browser, origin, contextOptions = {}) {
       observed.foreignRequests.push(url);
     }
   });
-  // Chromium may report a frame navigation as a request before it applies the
-  // frame's Content-Security-Policy and cancels it. A request that the policy
-  // blocked never left the browser, so it does not count as a leak.
+  // Chromium may report a request before its policy check cancels it: a
+  // frame navigation, or now and then an image of a sandboxed srcdoc frame. A request that a policy blocked never left the browser, so
+  // it does not count as a leak.
   context.on('requestfailed', (request) => {
-    if (request.failure()?.errorText === 'net::ERR_BLOCKED_BY_CSP') {
+    if (BLOCKED_BY_POLICY.has(request.failure()?.errorText)) {
       const index = observed.foreignRequests.indexOf(request.url());
       if (index !== -1) observed.foreignRequests.splice(index, 1);
     }

@@ -9,6 +9,10 @@ const RULES = `
 .valise-table-scroll { overflow-x: auto; }
 .valise-table { border-collapse: collapse; }
 .valise-table th, .valise-table td { border: 1px solid #bbb; padding: 0.2rem 0.45rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+/* Each field of a document is a bidi isolate, so a bidi control in it cannot
+   reorder its neighbours. csv.js reveals the controls themselves, and the
+   document screen does so for STIX and MISP reports. */
+.valise-table th, .valise-table td, .valise-table caption, .valise-render dd, .valise-render li, .valise-tag, .valise-stix-pattern, .valise-render h3, .valise-render h4 { unicode-bidi: isolate; }
 .valise-tags { list-style: none; display: flex; flex-wrap: wrap; gap: 0.25rem; margin: 0; padding: 0; }
 .valise-tag { border: 1px solid #888; border-radius: 0.6rem; padding: 0 0.45rem; font-size: 0.85em; }
 .valise-stix-pattern { overflow-wrap: anywhere; }

@@ -2,6 +2,7 @@
 // package and what was verified, the effective rights with an honest mark of
 // how each is enforced, then the content drawn by the renderers, with the
 // enforcement of print, copy, export and watermark around it.
+import { isolate, revealBidi } from '../bidi.js';
 import { tlpBanner } from '../tlp.js';
 import { CONTROL_KINDS, formatTime, rightsRows } from '../rights.js';
 import { h, replaceChildren } from './dom.js';
@@ -18,7 +19,7 @@ export async function drawDocumentScreen({ metadata, plaintext, onEvent, onClose
   replaceChildren(
     section,
     banner(metadata, 'top'),
-    h('h2', { id: 'document-heading' }, metadata.fileName ?? 'Protected report'),
+    h('h2', { id: 'document-heading' }, metadata.fileName ? isolate(metadata.fileName) : 'Protected report'),
     h('div', { className: 'form-actions' }, h('button', { type: 'button', className: 'secondary', onClick: onClose }, 'Close this document')),
     warnings(metadata.warnings),
     h('div', { className: 'document-meta' }, originatorPanel(metadata), labelPanel(metadata), rightsPanel(metadata.rights)),
@@ -26,8 +27,24 @@ export async function drawDocumentScreen({ metadata, plaintext, onEvent, onClose
     banner(metadata, 'bottom'),
   );
 
+  const releaseBannerSpace = reserveBannerSpace(section);
+  const releasePrintLabel = setPrintLabel(metadata.label);
+  try {
+    return await drawContent({ metadata, plaintext, onEvent, content, releaseBannerSpace, releasePrintLabel });
+  } catch (error) {
+    // No other screen may keep this document's label in its printed margins.
+    releaseBannerSpace();
+    releasePrintLabel();
+    throw error;
+  }
+}
+
+/** Renders the plaintext into `content` under enforcement; returns the teardown function. */
+async function drawContent({ metadata, plaintext, onEvent, content, releaseBannerSpace, releasePrintLabel }) {
   const rights = metadata.rights;
-  const watermark = metadata.watermark ?? null;
+  // The watermark names the reader and the organization, so bidi controls
+  // in those names are shown as tokens there too.
+  const watermark = revealBidi(metadata.watermark ?? null);
   const report = (kind, detail) => onEvent({ type: kind, detail: typeof detail === 'string' ? detail : undefined });
   const [renderModule, enforceModule] = await Promise.all([import('../render/index.js'), import('../enforce/index.js')]);
   const enforcement = enforceModule.enforce({ root: content, rights, watermark, onEvent: report });
@@ -40,7 +57,12 @@ export async function drawDocumentScreen({ metadata, plaintext, onEvent, onClose
     onEvent: report,
     onExport: rights.export ? (file) => exportFile(file, report) : undefined,
   });
+  if (rendered?.kind === 'stix' || rendered?.kind === 'misp') {
+    revealBidiInText(content.querySelector('.valise-render'));
+  }
   return () => {
+    releaseBannerSpace();
+    releasePrintLabel();
     rendered?.destroy?.();
     enforcement?.release?.();
     content.replaceChildren();
@@ -58,15 +80,110 @@ function exportFile({ bytes, fileName, mediaType }, report) {
   report('exported', fileName);
 }
 
+/**
+ * Builds the label banner. The style sheet makes both banners sticky, so they
+ * stay in view while the document scrolls, and `reserveBannerSpace` keeps
+ * focused content clear of them. Printed pages carry the label in their
+ * margins instead (`setPrintLabel`).
+ */
 function banner(metadata, position) {
   const { text, className } = tlpBanner(metadata.label);
-  const marking = metadata.label?.marking;
+  const marking = markingText(metadata.label?.marking);
   return h(
     'div',
-    { className: `tlp-banner ${className}`, role: position === 'top' ? 'banner' : 'note', 'data-position': position, 'aria-label': `Handling label ${text}` },
+    {
+      className: `tlp-banner ${className}`,
+      // The top banner is a landmark, so screen-reader users can jump to the label.
+      role: position === 'top' ? 'region' : 'note',
+      'data-position': position,
+      'aria-label': `Handling label ${text}${marking ? `, originator marking ${revealBidi(marking)}` : ''}`,
+    },
     h('span', { className: 'tlp-text' }, text),
-    marking ? h('span', { className: 'marking' }, `${marking.system}: ${marking.value}`) : null,
+    marking ? h('span', { className: 'marking' }, isolate(marking)) : null,
   );
+}
+
+/**
+ * Keeps the page's scroll padding equal to the heights of the sticky
+ * banners (the CSS variables --banner-top and --banner-bottom), so the
+ * browser scrolls a focused element clear of them. The heights change when
+ * the window narrows or the text is enlarged. Returns a function that stops
+ * tracking and removes the variables.
+ */
+function reserveBannerSpace(section) {
+  const root = document.documentElement;
+  const banners = [...section.querySelectorAll(':scope > .tlp-banner')];
+  const measure = () => {
+    for (const node of banners) {
+      root.style.setProperty(`--banner-${node.dataset.position}`, `${node.getBoundingClientRect().height}px`);
+    }
+  };
+  const observer = new ResizeObserver(measure);
+  banners.forEach((node) => observer.observe(node));
+  measure();
+  return () => {
+    observer.disconnect();
+    root.style.removeProperty('--banner-top');
+    root.style.removeProperty('--banner-bottom');
+  };
+}
+
+/** Text colours of the TLP 2.0 labels, as in the portal style sheet. */
+const PRINT_COLORS = {
+  'tlp-red': '#ff2b2b',
+  'tlp-amber': '#ffc000',
+  'tlp-amber-strict': '#ffc000',
+  'tlp-green': '#33ff00',
+  'tlp-clear': '#ffffff',
+  'tlp-none': '#ffffff',
+};
+
+/**
+ * Sets the label that the style sheet prints in the top and bottom margin
+ * of every page. Returns a function that removes it.
+ */
+function setPrintLabel(label) {
+  const root = document.documentElement;
+  const { text, className } = tlpBanner(label);
+  const marking = markingText(label?.marking);
+  root.style.setProperty('--valise-print-label', cssString(marking ? `${text}   ${revealBidi(marking)}` : text));
+  root.style.setProperty('--valise-print-color', PRINT_COLORS[className] ?? '#ffffff');
+  return () => {
+    root.style.removeProperty('--valise-print-label');
+    root.style.removeProperty('--valise-print-color');
+  };
+}
+
+/**
+ * Quotes text as a CSS string. Quotes, backslashes and control characters
+ * become hexadecimal escapes, so a marking cannot end the string.
+ */
+function cssString(text) {
+  return `"${text.replace(/[\u0000-\u001f\u007f"\\]/g, (char) => `\\${char.codePointAt(0).toString(16)} `)}"`;
+}
+
+/**
+ * Replaces the bidi controls in every text node under `root` with visible
+ * tokens. Used for STIX and MISP reports, whose fields are names and
+ * indicators. Prose documents (text, Markdown, PDF) keep their marks, which
+ * right-to-left languages need.
+ */
+function revealBidiInText(root) {
+  if (!root) {
+    return;
+  }
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const revealed = revealBidi(node.data);
+    if (revealed !== node.data) {
+      node.data = revealed;
+    }
+  }
+}
+
+/** Returns the originator's marking as "SYSTEM: VALUE", or null. */
+function markingText(marking) {
+  return marking ? `${marking.system}: ${marking.value}` : null;
 }
 
 function warnings(list) {
@@ -77,12 +194,17 @@ function warnings(list) {
     'div',
     { className: 'warnings', role: 'status' },
     h('strong', {}, 'Warnings'),
-    h('ul', {}, list.map((warning) => h('li', { 'data-code': warning.code }, `${warning.message} ${warning.nextStep ?? ''}`))),
+    h('ul', {}, list.map((warning) => h('li', { 'data-code': warning.code }, isolate(`${warning.message} ${warning.nextStep ?? ''}`.trim())))),
   );
 }
 
+/** Builds a definition list; each value is untrusted text, shown isolated. */
 function definitionList(entries) {
-  return h('dl', {}, entries.filter(([, value]) => value !== null && value !== undefined && value !== '').flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
+  return h(
+    'dl',
+    {},
+    entries.filter(([, value]) => value !== null && value !== undefined && value !== '').flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, isolate(value))]),
+  );
 }
 
 function originatorPanel(metadata) {
@@ -104,21 +226,20 @@ function originatorPanel(metadata) {
       { className: 'rights verified' },
       h('li', {}, verified.originatorSignature ? 'Signed by the originator' : 'No originator signature (unlabelled package)', h('span', { className: 'control-kind' }, 'cryptographic')),
       h('li', {}, verified.contentDigests ? 'Content matches what the originator signed' : 'Content checked by its encryption tags only', h('span', { className: 'control-kind' }, 'cryptographic')),
-      h('li', {}, `Opened with your key ${metadata.keyId ?? ''}`.trim(), h('span', { className: 'control-kind' }, 'cryptographic')),
+      h('li', {}, h('span', {}, 'Opened with your key ', isolate(metadata.keyId)), h('span', { className: 'control-kind' }, 'cryptographic')),
     ),
   );
 }
 
 function labelPanel(metadata) {
   const { text } = tlpBanner(metadata.label);
-  const marking = metadata.label?.marking;
   return h(
     'section',
     { 'aria-labelledby': 'label-heading' },
     h('h3', { id: 'label-heading' }, 'Handling'),
     definitionList([
       ['Label', text],
-      ['Originator marking', marking ? `${marking.system}: ${marking.value}` : null],
+      ['Originator marking', markingText(metadata.label?.marking)],
       ['Media type', metadata.mediaType],
     ]),
   );

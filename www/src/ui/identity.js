@@ -1,6 +1,7 @@
 // The identity screen: import a key file and its credential, unlock with the
 // passphrase, and pick a remembered identity. Remembered identities are kept
 // only in their passphrase-encrypted form.
+import { isolate } from '../bidi.js';
 import { h, replaceChildren } from './dom.js';
 
 /**
@@ -15,7 +16,7 @@ export function drawIdentityScreen({ remembered, pendingName, onUnlock, onForget
   const section = document.getElementById('screen-identity');
   const children = [
     h('h2', { id: 'identity-heading' }, 'Your identity'),
-    pendingName ? h('p', { className: 'notice' }, `Unlock an identity to open ${pendingName}.`) : null,
+    pendingName ? h('p', { className: 'notice' }, 'Unlock an identity to open ', isolate(pendingName), '.') : null,
   ];
   if (remembered.length > 0) {
     children.push(h('h3', {}, 'Remembered on this device'), rememberedList(remembered, onUnlock, onForget));
@@ -46,14 +47,14 @@ function rememberedList(remembered, onUnlock, onForget) {
             passphrase.value = '';
           },
         },
-        h('strong', {}, `${identity.name} (${identity.organization})`),
-        h('label', { for: fieldId }, `Passphrase for ${identity.name}`),
+        h('strong', {}, isolate(identity.name), ' (', isolate(identity.organization), ')'),
+        h('label', { for: fieldId }, 'Passphrase for ', isolate(identity.name)),
         passphrase,
         h(
           'div',
           { className: 'form-actions' },
           h('button', { type: 'submit' }, 'Unlock'),
-          h('button', { type: 'button', className: 'secondary', onClick: () => onForget(identity.id) }, `Forget ${identity.name}`),
+          h('button', { type: 'button', className: 'secondary', onClick: () => onForget(identity.id) }, 'Forget ', isolate(identity.name)),
         ),
         error,
       );
@@ -67,7 +68,8 @@ function importForm(onUnlock) {
   const signKeyFile = h('input', { type: 'file', id: 'sign-key-file', accept: '.pem,application/x-pem-file', 'aria-describedby': 'sign-key-file-hint' });
   const credentialFile = h('input', { type: 'file', id: 'credential-file', accept: '.jws,.jwt,.txt,.json', required: true, 'aria-describedby': 'credential-file-hint' });
   const passphrase = h('input', { type: 'password', id: 'passphrase', autocomplete: 'current-password', required: true });
-  const remember = h('input', { type: 'checkbox', id: 'remember', checked: true });
+  // Remembering writes the encrypted key to IndexedDB, so it stays an explicit choice.
+  const remember = h('input', { type: 'checkbox', id: 'remember', checked: false });
   const error = h('p', { className: 'form-error', role: 'alert' });
   const form = h(
     'form',
@@ -128,7 +130,7 @@ export function drawIdentityStatus({ summary, onLock, onChoose }) {
   if (summary) {
     replaceChildren(
       status,
-      h('span', { id: 'identity-name' }, `Unlocked: ${summary.name} (${summary.organization}) `),
+      h('span', { id: 'identity-name' }, 'Unlocked: ', isolate(summary.name), ' (', isolate(summary.organization), ') '),
       h('button', { type: 'button', className: 'secondary', id: 'lock-identity', onClick: onLock }, 'Lock'),
     );
   } else {

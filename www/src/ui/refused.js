@@ -7,6 +7,7 @@ import {
   MalformedPackageError,
   UnsupportedError,
 } from '../errors.js';
+import { isolate } from '../bidi.js';
 import { h, replaceChildren } from './dom.js';
 
 /** Title and next step per error class, for errors that carry no reasons. */
@@ -27,7 +28,7 @@ export function drawRefusedScreen({ error, fileName, onOpenAnother, onChangeIden
   replaceChildren(
     section,
     h('h2', { id: 'refused-heading' }, title),
-    fileName ? h('p', { className: 'hint' }, `File: ${fileName}`) : null,
+    fileName ? h('p', { className: 'hint' }, 'File: ', isolate(fileName)) : null,
     h(
       'div',
       { className: 'refusal', 'data-error': error.name },
@@ -39,13 +40,14 @@ export function drawRefusedScreen({ error, fileName, onOpenAnother, onChangeIden
               h(
                 'li',
                 { 'data-code': reason.code },
-                h('span', { className: 'reason-message' }, reason.message),
-                h('span', { className: 'next-step' }, `Next step: ${reason.nextStep}`),
+                // Reasons quote names from the package and the trust list.
+                h('span', { className: 'reason-message' }, isolate(reason.message)),
+                h('span', { className: 'next-step' }, 'Next step: ', isolate(reason.nextStep)),
                 h('span', { className: 'reason-code' }, `(${reason.code})`),
               ),
             ),
           )
-        : [h('p', { className: 'reason-message' }, error.message), h('p', { className: 'next-step' }, `Next step: ${nextStep}`)],
+        : [h('p', { className: 'reason-message' }, isolate(error.message)), h('p', { className: 'next-step' }, `Next step: ${nextStep}`)],
     ),
     h(
       'div',

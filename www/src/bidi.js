@@ -1,0 +1,40 @@
+// Unicode bidirectional control characters in untrusted text. An originator,
+// a reader or a document can put them in a name, a file name or a CSV cell
+// so the text reads differently than it is: "report\u202Efdp.exe" shows as
+// "reportexe.pdf". The viewer shows each such character as a visible token
+// and sets each untrusted string in its own bidi isolate, so it can neither
+// reorder itself unseen nor the text around it.
+
+/**
+ * The bidi formatting characters of the Unicode Bidirectional Algorithm
+ * (UAX #9): embeddings and overrides U+202A to U+202E, isolates U+2066 to
+ * U+2069, and the marks U+200E, U+200F and U+061C.
+ */
+export const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * Returns `text` with each bidi control character replaced by a visible
+ * token such as "⟨U+202E⟩". Values that are not strings are converted with
+ * `String` first; `null` and `undefined` stay as they are.
+ */
+export function revealBidi(text) {
+  if (text === null || text === undefined) {
+    return text;
+  }
+  return String(text).replace(BIDI_CONTROLS, (char) => `⟨U+${char.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
+}
+
+/**
+ * Creates a `<bdi>` element holding `text` with its bidi controls revealed,
+ * or returns `null` for `null`, `undefined` and the empty string. `<bdi>`
+ * isolates the text and takes its direction from its own first strong
+ * character, so a right-to-left name still reads correctly.
+ */
+export function isolate(text, doc = document) {
+  if (text === null || text === undefined || text === '') {
+    return null;
+  }
+  const node = doc.createElement('bdi');
+  node.textContent = revealBidi(text);
+  return node;
+}
