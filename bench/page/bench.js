@@ -79,7 +79,7 @@ async function openMain(url, { consume = false } = {}) {
  * update to find the longest gap, and how late the main thread runs a
  * 10 ms timer meanwhile (its responsiveness).
  */
-async function openWorker(url, { inFlight = 4, consume = false } = {}) {
+async function openWorker(url, { inFlight = 4, consume = false, plaintextDigest = 'page' } = {}) {
   const bytes = await packageBytes(url, consume);
   let lateness = 0;
   let ticking = true;
@@ -95,7 +95,7 @@ async function openWorker(url, { inFlight = 4, consume = false } = {}) {
   const started = performance.now();
   const opened = openPackage(bytes, context());
   const openedMs = performance.now() - started;
-  const stream = await opened.decryptStream({ inFlight });
+  const stream = await opened.decryptStream({ inFlight, plaintextDigest });
   if (stream === null) {
     throw new Error('streaming is not available for this package');
   }
@@ -110,7 +110,8 @@ async function openWorker(url, { inFlight = 4, consume = false } = {}) {
     gap = Math.max(gap, updates[index] - updates[index - 1]);
   }
   opened.close();
-  return { ms: ended - started, openedMs, size: stream.size, maxGapMs: gap, updates: updates.length - 2, mainThreadLatenessMs: lateness };
+  const firstUpdateMs = updates.length > 2 ? updates[1] - started : null;
+  return { ms: ended - started, openedMs, firstUpdateMs, workerPrepareMs: stream.workerTiming?.prepareMs, workerDigestMs: stream.workerTiming?.digestMs, size: stream.size, maxGapMs: gap, updates: updates.length - 2, mainThreadLatenessMs: lateness };
 }
 
 /**
@@ -239,15 +240,32 @@ async function pdfFirstPaint(url, mode) {
   let opened = null;
   let stream = null;
   let source;
+  // Steps of the stream path, in milliseconds from the start: the open on
+  // the main thread, the worker started, pdf.js's first range request and
+  // the last segment verified.
+  const steps = {};
+  const since = () => performance.now() - started;
   if (mode === 'plain') {
     source = { data: bytes };
   } else {
     opened = openPackage(bytes, context());
+    steps.openedMs = since();
     if (mode === 'main') {
       source = { data: await opened.decrypt() };
     } else {
       stream = await opened.decryptStream();
+      steps.streamStartedMs = since();
+      stream.onProgress((verified, total) => {
+        if (verified === total) {
+          steps.verifiedMs = since();
+        }
+      });
       const range = pdfRangeTransport(state.pdfjs, stream);
+      const request = range.requestDataRange;
+      range.requestDataRange = (begin, end) => {
+        steps.firstRequestMs ??= since();
+        request(begin, end);
+      };
       if (globalThis.benchTrace) {
         const request = range.requestDataRange;
         range.requestDataRange = (begin, end) => {
@@ -268,7 +286,7 @@ async function pdfFirstPaint(url, mode) {
   }
   await task.destroy();
   opened?.close();
-  return { ms, allMs };
+  return { ms, allMs, ...steps };
 }
 
 window.bench = { setup, openMain, openWorker, openWorkerTampered, subtleBaseline, openpgpBaseline, pdfFirstPaint, fetchBytes: async (url) => (await fetchBytes(url)).length };
