@@ -298,12 +298,17 @@ async function repeated(page, fn, args) {
 
 /**
  * Peak resident memory of the renderers (the page, its workers and pdf.js's
- * worker live there) while `fn` fetches and opens a package, over the
- * document size. Each renderer's peak is reset first; the idle ones add
- * nothing.
+ * worker live there) while `fn` opens a package already fetched into the
+ * page, over the document size: the open starts from the bytes in memory,
+ * as M4 does. The "fetch only" row measures the fetch itself (`fn` is
+ * fetchBytes, nothing fetched before). Each renderer's peak is reset
+ * first; the idle ones add nothing.
  */
 async function peakMemory(browser, url, setup, marker, fn, packageUrl, size, fnOptions = {}) {
   const { context, page } = await newBenchPage(browser, url, setup);
+  if (fn !== 'fetchBytes') {
+    await measure(page, 'fetchBytes', [packageUrl]);
+  }
   await page.evaluate(() => globalThis.gc?.());
   const pids = renderersOf(marker);
   const before = new Map();
@@ -454,7 +459,9 @@ async function benchmark(work) {
       ['open', SIZES.open.at(-1), packages[`open-${SIZES.open.at(-1)}`], SIZES.open.at(-1)],
       ['pdf', largest, `/data/large-${largest}.tdf`, statSync(join(data, `large-${largest}.pdf`)).size],
     ]) {
+      // "fetch only" is the baseline every path pays: the page fetching the package into an ArrayBuffer.
       for (const [path, fn, fnOptions] of [
+        ['fetch only', 'fetchBytes', {}],
         ['openMain', 'openMain', {}],
         ['openWorker', 'openWorker', {}],
         ['openWorker, digest in worker', 'openWorker', { plaintextDigest: 'worker' }],
