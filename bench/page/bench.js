@@ -79,7 +79,7 @@ async function openMain(url, { consume = false } = {}) {
  * update to find the longest gap, and how late the main thread runs a
  * 10 ms timer meanwhile (its responsiveness).
  */
-async function openWorker(url, { inFlight = 4, consume = false, plaintextDigest = 'page' } = {}) {
+async function openWorker(url, { inFlight, consume = false, plaintextDigest = 'page' } = {}) {
   const bytes = await packageBytes(url, consume);
   let lateness = 0;
   let ticking = true;
@@ -162,6 +162,46 @@ async function subtleBaseline({ size, segmentSize, inFlight = 4, runs = 3 }) {
     times.push(performance.now() - started);
   }
   return { ms: median(times), times };
+}
+
+/**
+ * Measures whether two workers beat one on this machine: the same segments decrypted
+ * and hashed (the WebCrypto work of the streaming path) by one worker, two
+ * at a time, or split between two workers, one at a time each. The timer
+ * starts before the segments are posted, so both include the copy to the
+ * workers. Runs alternate; returns the median of each.
+ */
+async function twoWorkersBaseline({ size, segmentSize, runs = 3 }) {
+  const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  const segments = [];
+  for (let offset = 0; offset < size; offset += segmentSize) {
+    const plaintext = new Uint8Array(Math.min(segmentSize, size - offset));
+    for (let filled = 0; filled < plaintext.length; filled += 65536) {
+      crypto.getRandomValues(plaintext.subarray(filled, Math.min(plaintext.length, filled + 65536)));
+    }
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    segments.push({ iv, data: new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, plaintext)) });
+  }
+  const workers = [0, 1].map(() => new Worker(new URL('subtle-worker.js', import.meta.url)));
+  const job = (worker, part, inFlight) =>
+    new Promise((resolve) => {
+      worker.addEventListener('message', () => resolve(), { once: true });
+      worker.postMessage({ key, segments: part, inFlight });
+    });
+  const one = [];
+  const two = [];
+  for (let run = 0; run < runs; run += 1) {
+    let started = performance.now();
+    await job(workers[0], segments, 2);
+    one.push(performance.now() - started);
+    started = performance.now();
+    await Promise.all([0, 1].map((half) => job(workers[half], segments.filter((_, index) => index % 2 === half), 1)));
+    two.push(performance.now() - started);
+  }
+  for (const worker of workers) {
+    worker.terminate();
+  }
+  return { ms: median(one), twoWorkersMs: median(two), one, two };
 }
 
 /** OpenPGP.js decrypting a binary message of `size` bytes encrypted to a P-256 key. */
@@ -289,5 +329,5 @@ async function pdfFirstPaint(url, mode) {
   return { ms, allMs, ...steps };
 }
 
-window.bench = { setup, openMain, openWorker, openWorkerTampered, subtleBaseline, openpgpBaseline, pdfFirstPaint, fetchBytes: async (url) => (await fetchBytes(url)).length };
+window.bench = { setup, openMain, openWorker, openWorkerTampered, subtleBaseline, twoWorkersBaseline, openpgpBaseline, pdfFirstPaint, fetchBytes: async (url) => (await fetchBytes(url)).length };
 document.getElementById('status').textContent = 'ready';

@@ -224,9 +224,10 @@ export class OpenedPackage {
    * `plaintextDigest` selects where the whole plaintext is hashed: 'page'
    * (crypto.subtle.digest once the worker is done, the faster here) or
    * 'worker' (the module's SHA-256, in segment order as segments pass,
-   * which avoids WebCrypto's copy of the whole plaintext).
+   * which avoids WebCrypto's copy of the whole plaintext). `inFlight`
+   * segments decrypt at once (default SEGMENTS_IN_FLIGHT of stream.js).
    */
-  async decryptStream({ inFlight = 4, copy = false, plaintextDigest = 'page' } = {}) {
+  async decryptStream({ inFlight, copy = false, plaintextDigest = 'page' } = {}) {
     if (typeof Worker === 'undefined' || this.#bytes === null) {
       return null;
     }

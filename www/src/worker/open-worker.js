@@ -30,7 +30,7 @@ const job = {
   key: null,
   encrypted: null,
   checker: null,
-  inFlight: 4,
+  inFlight: 2,
   running: 0,
   started: new Set(),
   priority: [],
@@ -189,7 +189,7 @@ async function start({ module, plan, key, buffer, byteOffset = 0, byteLength, in
     job.key = key;
     job.encrypted = new Uint8Array(buffer, byteOffset, byteLength ?? buffer.byteLength - byteOffset);
     job.checker = new SegmentChecker(plan);
-    job.inFlight = Math.max(1, inFlight ?? 4);
+    job.inFlight = Math.max(1, inFlight ?? 2);
     let offset = 0;
     for (const segment of plan.segments) {
       job.offsets.push(offset);

@@ -157,6 +157,13 @@ export class StreamedPlaintext {
   }
 }
 
+/**
+ * Segments the worker decrypts at once by default. One queued segment keeps
+ * WebCrypto busy while the worker handles the previous result; four were
+ * slower than one or two on a 2-core machine (docs/benchmarks.md).
+ */
+export const SEGMENTS_IN_FLIGHT = 2;
+
 /** Packages from this size on stream through the worker; openPackage prepares one for them. */
 export const STREAM_FROM_BYTES = 8 * 1024 * 1024;
 
@@ -171,7 +178,7 @@ function newWorker(module) {
 /**
  * Starts a decryption worker ahead of the next startStream, so loading its
  * script and instantiating `module` (a compiled WebAssembly.Module, or null
- * to fetch it) overlap with work on the main thread. The worker holds no
+ * to fetch it) overlap with work on the main thread. The worker receives no
  * package until startStream passes one. Calling it again while a prepared
  * worker waits does nothing.
  */
@@ -189,7 +196,7 @@ export function prepareStreamWorker(module = null) {
  * given, checks the whole plaintext again on the page once the worker is
  * done, and rejects on a mismatch. Returns a StreamedPlaintext.
  */
-export function startStream({ plan, key, bytes, verifyPlaintext = null, module = null, inFlight = 4, copy = false }) {
+export function startStream({ plan, key, bytes, verifyPlaintext = null, module = null, inFlight = SEGMENTS_IN_FLIGHT, copy = false }) {
   const worker = spare ?? newWorker(module);
   spare = null;
   const stream = new StreamedPlaintext(worker, plan, verifyPlaintext);
