@@ -245,15 +245,14 @@ export class OpenedPackage {
     const handle = this.#handle;
     const onPage = plaintextDigest === 'page';
     // Either the worker checks the whole-plaintext digest before it reports
-    // done, or, without the digest in its plan, the page checks it after.
+    // done, or the page checks it after (startStream tells the worker which).
     const verifyPlaintext = onPage
       ? async (plaintext) => {
           const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', plaintext));
           call(() => handle.checkPlaintextDigest(digest));
         }
       : null;
-    const workerPlan = onPage ? { ...plan, plaintextSha256: null } : plan;
-    const stream = startStream({ plan: workerPlan, key, bytes: this.#bytes, verifyPlaintext, module: init.__wbindgen_wasm_module ?? null, inFlight, copy });
+    const stream = startStream({ plan, key, bytes: this.#bytes, verifyPlaintext, module: init.__wbindgen_wasm_module ?? null, inFlight, copy });
     this.#bytes = null;
     stream.done.catch(() => {});
     return stream;

@@ -193,6 +193,15 @@ impl SegmentChecker {
         self.plaintext_digest.is_some()
     }
 
+    /// Leaves the whole-plaintext digest to the page, which then hashes the
+    /// assembled plaintext and calls `OpenedPackage.checkPlaintextDigest`:
+    /// `finish` no longer checks it and `addPlaintext` is not needed. Every
+    /// segment must still match its signed SHA-256 in `checkSegment`.
+    #[wasm_bindgen(js_name = leavePlaintextDigestToPage)]
+    pub fn leave_plaintext_digest_to_page(&mut self) {
+        self.plaintext_digest = None;
+    }
+
     /// Feeds the plaintext of segment `index`, which must have passed
     /// `checkSegment`, into the whole-plaintext SHA-256. Segments must come in
     /// order: `index` is the number of segments fed so far.
@@ -404,6 +413,21 @@ mod tests {
         checker.add_plaintext_inner(1, &plaintext[12..]).expect("plaintext 1");
         let error = checker.finish_inner().expect_err("altered plaintext");
         assert!(matches!(error.kind, ErrorKind::Integrity), "{}", error.message);
+    }
+
+    #[test]
+    fn page_digest_still_requires_segment_digests() {
+        let encrypted = [[7u8; 40], [9u8; 40]];
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        checker.leave_plaintext_digest_to_page();
+        assert!(!checker.needs_plaintext());
+        assert!(checker.needs_digest(), "segment digests stay required");
+        assert!(checker.check_inner(0, 40.0, &encrypted[0][24..], None, 12.0).is_err(), "a segment without its digest");
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        checker.leave_plaintext_digest_to_page();
+        check(&mut checker, 0, &encrypted[0], 12.0).expect("segment 0");
+        check(&mut checker, 1, &encrypted[1], 12.0).expect("segment 1");
+        checker.finish_inner().expect("finish without feeding the plaintext");
     }
 
     #[test]

@@ -7,16 +7,16 @@
 // segment hash and SHA-256 with the verified manifest and the originator's
 // signed provenance, and only then posts the plaintext, transferring its
 // buffer. Segments the page asks for (pdf.js reading the end of a file
-// first) go ahead of the others. When the plan carries the signed
-// whole-plaintext digest, the checker hashes the plaintext in segment order
-// as segments pass, and the worker posts 'done' only after it matched;
-// otherwise the page checks that digest itself.
+// first) go ahead of the others. Unless the page checks the whole-plaintext
+// digest itself (plaintextDigestOnPage), the checker hashes the plaintext in
+// segment order as segments pass, and the worker posts 'done' only after it
+// matched the signed one.
 //
 // A page may start the worker ahead of time ('prepare'), so compiling its
 // glue and instantiating the module overlap with the open on the main thread.
 //
 // Messages in:  { type: 'prepare', module }
-//               { type: 'start', module, plan, key, buffer, byteOffset, inFlight }
+//               { type: 'start', module, plan, key, buffer, byteOffset, inFlight, plaintextDigestOnPage }
 //               { type: 'prioritize', indexes }
 // Messages out: { type: 'segment', index, offset, data }   (data: ArrayBuffer)
 //               { type: 'progress', verifiedBytes, totalBytes }
@@ -182,13 +182,17 @@ function complete() {
   }
 }
 
-async function start({ module, plan, key, buffer, byteOffset = 0, byteLength, inFlight }) {
+async function start({ module, plan, key, buffer, byteOffset = 0, byteLength, inFlight, plaintextDigestOnPage = false }) {
   try {
     await prepare(module);
     job.plan = plan;
     job.key = key;
     job.encrypted = new Uint8Array(buffer, byteOffset, byteLength ?? buffer.byteLength - byteOffset);
     job.checker = new SegmentChecker(plan);
+    if (plaintextDigestOnPage) {
+      // Each segment's signed SHA-256 is still checked; only the whole-plaintext one moves to the page.
+      job.checker.leavePlaintextDigestToPage();
+    }
     job.inFlight = Math.max(1, inFlight ?? 2);
     let offset = 0;
     for (const segment of plan.segments) {

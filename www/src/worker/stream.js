@@ -215,6 +215,7 @@ export function startStream({ plan, key, bytes, verifyPlaintext = null, module =
       byteOffset: source.byteOffset,
       byteLength: source.byteLength,
       inFlight,
+      plaintextDigestOnPage: verifyPlaintext !== null,
     },
     [source.buffer],
   );
