@@ -129,7 +129,7 @@ struct OpenedMetadata {
 impl Package {
     /// Parses package bytes (a ZTDF ZIP archive). The module keeps a
     /// reference to `bytes` and copies only the ZIP directory and the
-    /// manifest; `decryptAll` later reads the payload from the same array,
+    /// manifest. `decryptAll` later reads the payload from the same array,
     /// so the page must not change or transfer it before then.
     ///
     /// # Errors

@@ -8,12 +8,12 @@
 //! non-extractable WebCrypto key (`webcrypto.rs`). The worker runs its own
 //! instance of this module and, for every segment, asks a
 //! [`SegmentChecker`] to compare its size, GMAC segment hash and SHA-256
-//! with the signed values before it releases the plaintext. The checker also
-//! hashes the plaintext in segment order as it goes (`addPlaintext`), and
-//! `finish` compares that SHA-256 with the signed whole-plaintext digest, so
-//! the worker reports `done` only after the whole document matched.
-//! `OpenedPackage.checkPlaintextDigest` stays for a page that hashes the
-//! plaintext itself.
+//! with the signed values before it releases the plaintext. The signed
+//! whole-plaintext digest is checked in one of two places. The page can hash
+//! the assembled plaintext and call `OpenedPackage.checkPlaintextDigest`
+//! (after `leavePlaintextDigestToPage`). Otherwise the checker hashes the
+//! plaintext in segment order as it goes (`addPlaintext`), and `finish`
+//! compares that SHA-256 with the signed one.
 //!
 //! Packages whose segment hashes are HMACs under the data key (`HS256`)
 //! have no plan: the checker would need the key, so they take the
