@@ -24,12 +24,33 @@ import { CHROMIUM_PATH, ROOT, ensureChromium, output, run } from './lib/setup.mj
 
 const MiB = 1024 * 1024;
 const { values: options } = parseArgs({
-  options: { smoke: { type: 'boolean', default: false }, 'skip-build': { type: 'boolean', default: false }, out: { type: 'string' } },
+  options: {
+    smoke: { type: 'boolean', default: false },
+    'skip-build': { type: 'boolean', default: false },
+    out: { type: 'string' },
+    only: { type: 'string' },
+    'open-mib': { type: 'string' },
+    'pdf-mib': { type: 'string' },
+  },
 });
+/** Groups of figures to measure; `--only open,pdf` runs a subset while iterating and writes no table. */
+const GROUPS = ['cold', 'open', 'pdf', 'progress', 'memory', 'cli'];
+const only = options.only ? new Set(options.only.split(',')) : new Set(GROUPS);
+for (const group of only) {
+  if (!GROUPS.includes(group)) {
+    throw new Error(`--only: unknown group ${group}; expected some of ${GROUPS.join(', ')}`);
+  }
+}
 const smoke = options.smoke || process.env.BENCH_SMOKE === '1';
 const SIZES = smoke
   ? { open: [1 * MiB, 4 * MiB], pdf: [1 * MiB, 3 * MiB], cli: 4 * MiB, runs: 1 }
   : { open: [16 * MiB, 64 * MiB], pdf: [10 * MiB, 100 * MiB], cli: 64 * MiB, runs: 3 };
+// `--open-mib 16` and `--pdf-mib 10,100` replace the package sizes (in MiB) while iterating.
+for (const [option, key] of [['open-mib', 'open'], ['pdf-mib', 'pdf']]) {
+  if (options[option]) {
+    SIZES[key] = options[option].split(',').map((text) => Number(text) * MiB);
+  }
+}
 const PERSON = 'alice';
 const SEGMENT_SIZE = 2 * MiB;
 
@@ -277,12 +298,17 @@ async function repeated(page, fn, args) {
 
 /**
  * Peak resident memory of the renderers (the page, its workers and pdf.js's
- * worker live there) while `fn` fetches and opens a package, over the
- * document size. Each renderer's peak is reset first; the idle ones add
- * nothing.
+ * worker live there) while `fn` opens a package already fetched into the
+ * page, over the document size: the open starts from the bytes in memory,
+ * as M4 does. The "fetch only" row measures the fetch itself (`fn` is
+ * fetchBytes, nothing fetched before). Each renderer's peak is reset
+ * first; the idle ones add nothing.
  */
-async function peakMemory(browser, url, setup, marker, fn, packageUrl, size) {
+async function peakMemory(browser, url, setup, marker, fn, packageUrl, size, fnOptions = {}) {
   const { context, page } = await newBenchPage(browser, url, setup);
+  if (fn !== 'fetchBytes') {
+    await measure(page, 'fetchBytes', [packageUrl]);
+  }
   await page.evaluate(() => globalThis.gc?.());
   const pids = renderersOf(marker);
   const before = new Map();
@@ -290,7 +316,7 @@ async function peakMemory(browser, url, setup, marker, fn, packageUrl, size) {
     writeFileSync(`/proc/${pid}/clear_refs`, '5');
     before.set(pid, status(pid, 'VmRSS'));
   }
-  await measure(page, fn, [packageUrl, { consume: true }]);
+  await measure(page, fn, [packageUrl, { ...fnOptions, consume: true }]);
   let extra = 0;
   for (const pid of pids) {
     extra += Math.max(0, status(pid, 'VmHWM') - before.get(pid));
@@ -320,7 +346,7 @@ async function benchmark(work) {
   execFileSync('mkdir', ['-p', data]);
 
   const packages = {};
-  for (const size of SIZES.open) {
+  for (const size of only.has('open') || only.has('memory') ? SIZES.open : []) {
     const input = join(data, `random-${size}.bin`);
     writeRandom(input, size);
     sealTo(cli, demo, input, join(data, `random-${size}.tdf`), 'application/octet-stream');
@@ -328,12 +354,12 @@ async function benchmark(work) {
     packages[`open-${size}`] = `/data/random-${size}.tdf`;
   }
   const pdfPages = {};
-  for (const size of SIZES.pdf) {
+  for (const size of only.has('pdf') || only.has('progress') || only.has('memory') ? SIZES.pdf : []) {
     const pdf = join(data, `large-${size}.pdf`);
     pdfPages[size] = writeLargePdf(pdf, size);
     sealTo(cli, demo, pdf, join(data, `large-${size}.tdf`), 'application/pdf');
   }
-  const cliResult = cliFigures(cli, demo, data);
+  const cliResult = only.has('cli') ? cliFigures(cli, demo, data) : null;
 
   const server = await serveBench({
     '/www/': join(ROOT, 'www'),
@@ -360,43 +386,51 @@ async function benchmark(work) {
   try {
     // M10: cold start in a fresh context: compile and instantiate the
     // module, then open the demo PDF and paint its first page.
-    const cold = await newBenchPage(browser, server.url, setup);
-    const coldPaint = await measure(cold.page, 'pdfFirstPaint', ['/demo/packages/wiper-alert.tdf', 'stream']);
-    figures.coldStart = {
-      loadCoreMs: cold.ready.loadCoreMs,
-      unlockMs: cold.ready.unlockMs,
-      firstPageMs: coldPaint.ms,
-      share: cold.ready.loadCoreMs / (cold.ready.loadCoreMs + coldPaint.ms),
-    };
-    await cold.context.close();
+    if (only.has('cold')) {
+      const cold = await newBenchPage(browser, server.url, setup);
+      const coldPaint = await measure(cold.page, 'pdfFirstPaint', ['/demo/packages/wiper-alert.tdf', 'stream']);
+      figures.coldStart = {
+        loadCoreMs: cold.ready.loadCoreMs,
+        unlockMs: cold.ready.unlockMs,
+        firstPageMs: coldPaint.ms,
+        share: cold.ready.loadCoreMs / (cold.ready.loadCoreMs + coldPaint.ms),
+      };
+      await cold.context.close();
+    }
 
     const { page, context, errors } = await newBenchPage(browser, server.url, setup);
     // The streaming path must refuse an altered segment before anything is timed.
-    const tampered = await measure(page, 'openWorkerTampered', [packages[`open-${SIZES.open.at(-1)}`]]);
+    const tampered = await measure(page, 'openWorkerTampered', [packages[`open-${SIZES.open.at(-1)}`] ?? `/data/large-${SIZES.pdf.at(-1)}.tdf`]);
     if (tampered.error !== 'IntegrityError' || !tampered.zeroed) {
       throw new Error(`streaming an altered package ended with ${JSON.stringify(tampered)}, expected IntegrityError`);
     }
     figures.open = [];
-    for (const size of SIZES.open) {
+    for (const size of only.has('open') ? SIZES.open : []) {
       const url = packages[`open-${size}`];
       const main = await repeated(page, 'openMain', [url]);
       const worker = await repeated(page, 'openWorker', [url]);
       const worker1 = await repeated(page, 'openWorker', [url, { inFlight: 1 }]);
+      const fourInFlight = await repeated(page, 'openWorker', [url, { inFlight: 4 }]);
+      const digestInWorker = await repeated(page, 'openWorker', [url, { plaintextDigest: 'worker' }]);
       const subtle = await repeated(page, 'subtleBaseline', [{ size, segmentSize: SEGMENT_SIZE, inFlight: 4, runs: 1 }]);
       const openpgp = await repeated(page, 'openpgpBaseline', [{ size, runs: 1 }]);
+      const twoWorkers = await measure(page, 'twoWorkersBaseline', [{ size, segmentSize: SEGMENT_SIZE, runs: 5 }]);
       figures.open.push({
         size,
         main,
         worker,
         workerOneInFlight: worker1,
+        workerFourInFlight: fourInFlight,
+        workerDigestInWorker: digestInWorker,
         subtle,
         openpgp,
+        twoWorkers,
         m1: { main: subtle.warm.ms / main.warm.ms, worker: subtle.warm.ms / worker.warm.ms, workerCold: subtle.cold.ms / worker.cold.ms },
         m2: { main: openpgp.warm.ms / main.warm.ms, worker: openpgp.warm.ms / worker.warm.ms },
       });
     }
     figures.pdf = [];
-    for (const size of SIZES.pdf) {
+    for (const size of only.has('pdf') ? SIZES.pdf : []) {
       const url = `/data/large-${size}.tdf`;
       const plain = await repeated(page, 'pdfFirstPaint', [`/data/large-${size}.pdf`, 'plain']);
       const main = await repeated(page, 'pdfFirstPaint', [url, 'main']);
@@ -412,8 +446,10 @@ async function benchmark(work) {
     }
     // M11: progress while opening the largest PDF package in the worker.
     const largest = SIZES.pdf.at(-1);
-    const progress = await repeated(page, 'openWorker', [`/data/large-${largest}.tdf`]);
-    figures.progress = { size: largest, ...progress, m11: progress.warm.maxGapMs / progress.warm.ms };
+    if (only.has('progress')) {
+      const progress = await repeated(page, 'openWorker', [`/data/large-${largest}.tdf`]);
+      figures.progress = { size: largest, ...progress, m11: progress.warm.maxGapMs / progress.warm.ms };
+    }
     if (errors.length > 0) {
       throw new Error(`the bench page reported errors:\n${errors.join('\n')}`);
     }
@@ -421,12 +457,18 @@ async function benchmark(work) {
 
     // M5: peak memory of the renderer, each in a fresh context.
     figures.memory = [];
-    for (const [label, size, url, plaintextSize] of [
+    for (const [label, size, url, plaintextSize] of !only.has('memory') ? [] : [
       ['open', SIZES.open.at(-1), packages[`open-${SIZES.open.at(-1)}`], SIZES.open.at(-1)],
       ['pdf', largest, `/data/large-${largest}.tdf`, statSync(join(data, `large-${largest}.pdf`)).size],
     ]) {
-      for (const fn of ['openMain', 'openWorker']) {
-        figures.memory.push({ what: label, size, path: fn, ...(await peakMemory(browser, server.url, setup, marker, fn, url, plaintextSize)) });
+      // "fetch only" is the baseline every path pays: the page fetching the package into an ArrayBuffer.
+      for (const [path, fn, fnOptions] of [
+        ['fetch only', 'fetchBytes', {}],
+        ['openMain', 'openMain', {}],
+        ['openWorker', 'openWorker', {}],
+        ['openWorker, digest in worker', 'openWorker', { plaintextDigest: 'worker' }],
+      ]) {
+        figures.memory.push({ what: label, size, path, ...(await peakMemory(browser, server.url, setup, marker, fn, url, plaintextSize, fnOptions)) });
       }
     }
   } finally {
@@ -438,6 +480,11 @@ async function benchmark(work) {
   results.machine.loadAverageAtEnd = loadavg().map((value) => Number(value.toFixed(2)));
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);
 
+  if (only.size < GROUPS.length) {
+    // A partial run is for iterating: it prints its figures and keeps the record of the last full run.
+    console.log(JSON.stringify(figures, null, 2));
+    return;
+  }
   const out = options.out ?? (smoke ? join(work, 'results.json') : join(ROOT, 'bench', 'results.json'));
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   printTable(results);
@@ -452,6 +499,14 @@ function printTable({ machine: info, figures, cliProfile }) {
     row(`M1 open ${mib(entry.size)}, worker (warm)`, ms(entry.worker.warm.ms), `subtle ${ms(entry.subtle.warm.ms)}`, entry.m1.worker, '>= 0.9');
     row(`M1 open ${mib(entry.size)}, worker (cold)`, ms(entry.worker.cold.ms), `subtle ${ms(entry.subtle.cold.ms)}`, entry.m1.workerCold, '>= 0.9');
     row(`M1 open ${mib(entry.size)}, main thread wasm`, ms(entry.main.warm.ms), `subtle ${ms(entry.subtle.warm.ms)}`, entry.m1.main, '>= 0.9');
+    for (const [variant, result] of [
+      ['1 in flight', entry.workerOneInFlight],
+      ['4 in flight', entry.workerFourInFlight],
+      ['digest in worker', entry.workerDigestInWorker],
+    ]) {
+      row(`M1 open ${mib(entry.size)}, worker, ${variant} (warm)`, ms(result.warm.ms), `subtle ${ms(entry.subtle.warm.ms)}`, entry.subtle.warm.ms / result.warm.ms, '>= 0.9');
+    }
+    row(`WebCrypto work of ${mib(entry.size)} in two workers`, ms(entry.twoWorkers.twoWorkersMs), `one worker ${ms(entry.twoWorkers.ms)}`, entry.twoWorkers.ms / entry.twoWorkers.twoWorkersMs, '> 1 helps');
     row(`M2 open ${mib(entry.size)} vs OpenPGP.js`, ms(entry.worker.warm.ms), `openpgp ${ms(entry.openpgp.warm.ms)}`, entry.m2.worker, '>= 1.2');
   }
   for (const entry of figures.pdf) {

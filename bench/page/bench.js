@@ -79,7 +79,7 @@ async function openMain(url, { consume = false } = {}) {
  * update to find the longest gap, and how late the main thread runs a
  * 10 ms timer meanwhile (its responsiveness).
  */
-async function openWorker(url, { inFlight = 4, consume = false } = {}) {
+async function openWorker(url, { inFlight, consume = false, plaintextDigest = 'page' } = {}) {
   const bytes = await packageBytes(url, consume);
   let lateness = 0;
   let ticking = true;
@@ -95,7 +95,7 @@ async function openWorker(url, { inFlight = 4, consume = false } = {}) {
   const started = performance.now();
   const opened = openPackage(bytes, context());
   const openedMs = performance.now() - started;
-  const stream = await opened.decryptStream({ inFlight });
+  const stream = await opened.decryptStream({ inFlight, plaintextDigest });
   if (stream === null) {
     throw new Error('streaming is not available for this package');
   }
@@ -110,7 +110,8 @@ async function openWorker(url, { inFlight = 4, consume = false } = {}) {
     gap = Math.max(gap, updates[index] - updates[index - 1]);
   }
   opened.close();
-  return { ms: ended - started, openedMs, size: stream.size, maxGapMs: gap, updates: updates.length - 2, mainThreadLatenessMs: lateness };
+  const firstUpdateMs = updates.length > 2 ? updates[1] - started : null;
+  return { ms: ended - started, openedMs, firstUpdateMs, workerPrepareMs: stream.workerTiming?.prepareMs, workerDigestMs: stream.workerTiming?.digestMs, size: stream.size, maxGapMs: gap, updates: updates.length - 2, mainThreadLatenessMs: lateness };
 }
 
 /**
@@ -161,6 +162,46 @@ async function subtleBaseline({ size, segmentSize, inFlight = 4, runs = 3 }) {
     times.push(performance.now() - started);
   }
   return { ms: median(times), times };
+}
+
+/**
+ * Measures whether two workers beat one on this machine: the same segments decrypted
+ * and hashed (the WebCrypto work of the streaming path) by one worker, two
+ * at a time, or split between two workers, one at a time each. The timer
+ * starts before the segments are posted, so both include the copy to the
+ * workers. Runs alternate; returns the median of each.
+ */
+async function twoWorkersBaseline({ size, segmentSize, runs = 3 }) {
+  const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  const segments = [];
+  for (let offset = 0; offset < size; offset += segmentSize) {
+    const plaintext = new Uint8Array(Math.min(segmentSize, size - offset));
+    for (let filled = 0; filled < plaintext.length; filled += 65536) {
+      crypto.getRandomValues(plaintext.subarray(filled, Math.min(plaintext.length, filled + 65536)));
+    }
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    segments.push({ iv, data: new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, plaintext)) });
+  }
+  const workers = [0, 1].map(() => new Worker(new URL('subtle-worker.js', import.meta.url)));
+  const job = (worker, part, inFlight) =>
+    new Promise((resolve) => {
+      worker.addEventListener('message', () => resolve(), { once: true });
+      worker.postMessage({ key, segments: part, inFlight });
+    });
+  const one = [];
+  const two = [];
+  for (let run = 0; run < runs; run += 1) {
+    let started = performance.now();
+    await job(workers[0], segments, 2);
+    one.push(performance.now() - started);
+    started = performance.now();
+    await Promise.all([0, 1].map((half) => job(workers[half], segments.filter((_, index) => index % 2 === half), 1)));
+    two.push(performance.now() - started);
+  }
+  for (const worker of workers) {
+    worker.terminate();
+  }
+  return { ms: median(one), twoWorkersMs: median(two), one, two };
 }
 
 /** OpenPGP.js decrypting a binary message of `size` bytes encrypted to a P-256 key. */
@@ -239,15 +280,32 @@ async function pdfFirstPaint(url, mode) {
   let opened = null;
   let stream = null;
   let source;
+  // Steps of the stream path, in milliseconds from the start: the open on
+  // the main thread, the worker started, pdf.js's first range request and
+  // the last segment verified.
+  const steps = {};
+  const since = () => performance.now() - started;
   if (mode === 'plain') {
     source = { data: bytes };
   } else {
     opened = openPackage(bytes, context());
+    steps.openedMs = since();
     if (mode === 'main') {
       source = { data: await opened.decrypt() };
     } else {
       stream = await opened.decryptStream();
+      steps.streamStartedMs = since();
+      stream.onProgress((verified, total) => {
+        if (verified === total) {
+          steps.verifiedMs = since();
+        }
+      });
       const range = pdfRangeTransport(state.pdfjs, stream);
+      const request = range.requestDataRange;
+      range.requestDataRange = (begin, end) => {
+        steps.firstRequestMs ??= since();
+        request(begin, end);
+      };
       if (globalThis.benchTrace) {
         const request = range.requestDataRange;
         range.requestDataRange = (begin, end) => {
@@ -268,8 +326,8 @@ async function pdfFirstPaint(url, mode) {
   }
   await task.destroy();
   opened?.close();
-  return { ms, allMs };
+  return { ms, allMs, ...steps };
 }
 
-window.bench = { setup, openMain, openWorker, openWorkerTampered, subtleBaseline, openpgpBaseline, pdfFirstPaint, fetchBytes: async (url) => (await fetchBytes(url)).length };
+window.bench = { setup, openMain, openWorker, openWorkerTampered, subtleBaseline, twoWorkersBaseline, openpgpBaseline, pdfFirstPaint, fetchBytes: async (url) => (await fetchBytes(url)).length };
 document.getElementById('status').textContent = 'ready';

@@ -4,7 +4,7 @@
 // InternalError carrying the panic message instead of a blank page.
 import init, * as wasm from '../pkg/valise_wasm.js';
 import { InternalError, KeyRequiredError, ValiseError, errorFromTagged, isTaggedError } from './errors.js';
-import { startStream } from './worker/stream.js';
+import { STREAM_FROM_BYTES, prepareStreamWorker, startStream } from './worker/stream.js';
 
 const state = {
   ready: null,
@@ -221,6 +221,10 @@ export class EventSigner {
  * which the package's offline lease counts.
  */
 export function openPackage(bytes, { identity, trustList, stale, lastSeen = null, highestTrustVersionSeen = null, now = new Date(), trustFetched = null }) {
+  if (bytes.byteLength >= STREAM_FROM_BYTES) {
+    // Starts the decryption worker now, so it loads while this thread opens the package.
+    prepareStreamWorker(init.__wbindgen_wasm_module ?? null);
+  }
   const parsed = call(() => wasm.Package.parse(bytes));
   try {
     if (!identity || identity.locked) {
@@ -266,8 +270,13 @@ export class OpenedPackage {
    * buffer is detached) unless `copy` is true. Resolves to a StreamedPlaintext (www/src/worker/stream.js), or to
    * null where streaming is not possible (no Worker or crypto.subtle, or a
    * package with HMAC segment hashes): the caller then uses decrypt().
+   * `plaintextDigest` selects where the whole plaintext is hashed: 'page'
+   * (crypto.subtle.digest once the worker is done, the faster here) or
+   * 'worker' (the module's SHA-256, in segment order as segments pass,
+   * which avoids WebCrypto's copy of the whole plaintext). `inFlight`
+   * segments decrypt at once (default SEGMENTS_IN_FLIGHT of stream.js).
    */
-  async decryptStream({ inFlight = 4, copy = false } = {}) {
+  async decryptStream({ inFlight, copy = false, plaintextDigest = 'page' } = {}) {
     if (typeof Worker === 'undefined' || this.#bytes === null) {
       return null;
     }
@@ -283,10 +292,15 @@ export class OpenedPackage {
       throw toValiseError(thrown);
     }
     const handle = this.#handle;
-    const verifyPlaintext = async (plaintext) => {
-      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', plaintext));
-      call(() => handle.checkPlaintextDigest(digest));
-    };
+    const onPage = plaintextDigest === 'page';
+    // Either the worker checks the whole-plaintext digest before it reports
+    // done, or the page checks it after (startStream tells the worker which).
+    const verifyPlaintext = onPage
+      ? async (plaintext) => {
+          const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', plaintext));
+          call(() => handle.checkPlaintextDigest(digest));
+        }
+      : null;
     const stream = startStream({ plan, key, bytes: this.#bytes, verifyPlaintext, module: init.__wbindgen_wasm_module ?? null, inFlight, copy });
     this.#bytes = null;
     stream.done.catch(() => {});

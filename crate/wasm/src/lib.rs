@@ -3,6 +3,7 @@
 //! own module. Failing exports throw the tagged object of `error.rs`, which
 //! `www/src/errors.js` turns into a named JavaScript error class.
 
+mod archive;
 mod error;
 mod events;
 mod identity;

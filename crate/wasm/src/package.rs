@@ -5,8 +5,7 @@
 //! the reader's key, verify every signature under it, ask the decision
 //! point, and only on Permit hand out a handle that can decrypt.
 
-use std::io::Cursor;
-
+use js_sys::Uint8Array;
 use serde::Serialize;
 use time::OffsetDateTime;
 use valise_core::assertions::{Marking, Provenance};
@@ -17,6 +16,7 @@ use valise_core::trust_list::StalePolicy;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
+use crate::archive::ArchiveReader;
 use crate::error::{open_error, to_js, BindingError, BindingResult, ErrorKind, ReasonView};
 use crate::identity::Identity;
 use crate::trust::TrustList;
@@ -25,7 +25,8 @@ use crate::trust::TrustList;
 #[wasm_bindgen]
 pub struct Package {
     inner: CorePackage,
-    bytes: Vec<u8>,
+    /// The page's archive, read in place (`archive.rs`).
+    archive: Uint8Array,
 }
 
 /// Options of [`Package::open`], from JavaScript.
@@ -126,16 +127,18 @@ struct OpenedMetadata {
 
 #[wasm_bindgen]
 impl Package {
-    /// Parses package bytes (a ZTDF ZIP archive). The bytes are copied into
-    /// the module.
+    /// Parses package bytes (a ZTDF ZIP archive). The module keeps a
+    /// reference to `bytes` and copies only the ZIP directory and the
+    /// manifest. `decryptAll` later reads the payload from the same array,
+    /// so the page must not change or transfer it before then.
     ///
     /// # Errors
     ///
     /// `MalformedPackage` naming what is wrong; `Unsupported` for features
     /// the viewer does not implement.
-    pub fn parse(bytes: Vec<u8>) -> Result<Package, JsValue> {
-        let inner = CorePackage::parse_bytes(&bytes).map_err(|error| open_error(&error))?;
-        Ok(Package { inner, bytes })
+    pub fn parse(bytes: Uint8Array) -> Result<Package, JsValue> {
+        let inner = CorePackage::parse(&mut ArchiveReader::new(&bytes)).map_err(|error| open_error(&error))?;
+        Ok(Package { inner, archive: bytes })
     }
 
     /// Returns `{ packageId, keyIds, mediaType }`, unverified.
@@ -251,7 +254,8 @@ impl Package {
         };
         let metadata = opened_metadata(&verified, &permit, trust, unwrapped.kid.clone());
         let stream = crate::stream::Streaming::new(&self.inner, &verified, &unwrapped.data_key);
-        Ok(OpenedPackage { verified, bytes: Zeroizing::new(std::mem::take(&mut self.bytes)), metadata, stream })
+        let archive = std::mem::replace(&mut self.archive, Uint8Array::new_with_length(0));
+        Ok(OpenedPackage { verified, archive, metadata, stream })
     }
 }
 
@@ -315,7 +319,8 @@ fn opened_metadata(verified: &VerifiedPackage, permit: &Permit, trust: &TrustLis
 #[wasm_bindgen]
 pub struct OpenedPackage {
     pub(crate) verified: VerifiedPackage,
-    bytes: Zeroizing<Vec<u8>>,
+    /// The page's archive; empty once its buffer went to the decryption worker.
+    archive: Uint8Array,
     metadata: OpenedMetadata,
     /// The plan and key of the streaming path (`stream.rs`, `webcrypto.rs`).
     pub(crate) stream: Option<crate::stream::Streaming>,
@@ -335,16 +340,30 @@ impl OpenedPackage {
     ///
     /// # Errors
     ///
-    /// `Integrity` on any mismatch; nothing is returned then.
+    /// `Integrity` on any mismatch; nothing is returned then. `Internal`
+    /// when the package bytes went to the decryption worker
+    /// (`decryptStream` transfers them).
     #[wasm_bindgen(js_name = decryptAll)]
     pub fn decrypt_all(&self) -> Result<Vec<u8>, JsValue> {
-        // TODO: release segment by segment so the first page paints before
-        // the last segment is read; decrypt_segment supports it, but the
-        // whole-plaintext digest is only known at the end.
+        // NOTE: this is the path of a page without a Worker or WebCrypto; it
+        // returns nothing before the whole-plaintext digest matched, so
+        // pdf.js cannot start on the first pages here as it can on the stream.
+        let (payload_offset, payload_size) = self.verified.payload_range();
+        let payload_end = payload_offset.saturating_add(payload_size);
+        if u64::from(self.archive.length()) < payload_end {
+            return Err(BindingError::new(
+                ErrorKind::Internal,
+                format!(
+                    "the package bytes hold {} of {payload_end} bytes: they were transferred to the decryption worker or changed",
+                    self.archive.length()
+                ),
+            )
+            .into());
+        }
         let capacity = usize::try_from(self.verified.plaintext_size()).unwrap_or(0);
         let mut plaintext = Zeroizing::new(Vec::with_capacity(capacity));
         self.verified
-            .decrypt_to(&mut Cursor::new(&self.bytes[..]), &mut *plaintext)
+            .decrypt_to(&mut ArchiveReader::new(&self.archive), &mut *plaintext)
             .map_err(|error| open_error(&error))?;
         Ok(std::mem::take(&mut *plaintext))
     }

@@ -8,15 +8,19 @@
 //! non-extractable WebCrypto key (`webcrypto.rs`). The worker runs its own
 //! instance of this module and, for every segment, asks a
 //! [`SegmentChecker`] to compare its size, GMAC segment hash and SHA-256
-//! with the signed values before it releases the plaintext; the page checks
-//! the whole-plaintext digest with `OpenedPackage.checkPlaintextDigest` once
-//! every segment arrived.
+//! with the signed values before it releases the plaintext. The signed
+//! whole-plaintext digest is checked in one of two places. The page can hash
+//! the assembled plaintext and call `OpenedPackage.checkPlaintextDigest`
+//! (after `leavePlaintextDigestToPage`). Otherwise the checker hashes the
+//! plaintext in segment order as it goes (`addPlaintext`), and `finish`
+//! compares that SHA-256 with the signed one.
 //!
 //! Packages whose segment hashes are HMACs under the data key (`HS256`)
 //! have no plan: the checker would need the key, so they take the
 //! whole-payload path of `OpenedPackage.decryptAll`.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use valise_core::key_access::DataKey;
 use valise_core::open::{Package as CorePackage, VerifiedPackage};
@@ -131,6 +135,11 @@ pub struct SegmentChecker {
     plan: StreamPlan,
     hashes: Vec<Vec<u8>>,
     digests: Option<Vec<[u8; 32]>>,
+    /// The signed SHA-256 of the whole plaintext, when the provenance has one.
+    plaintext_digest: Option<[u8; 32]>,
+    /// SHA-256 of the plaintext of segments `0..hashed`, fed in order.
+    plaintext_hasher: Sha256,
+    hashed: usize,
     passed: Vec<bool>,
     failed: bool,
 }
@@ -177,12 +186,43 @@ impl SegmentChecker {
         Ok(self.check_inner(index, encrypted_size, tag, sha256.as_deref(), plaintext_size)?)
     }
 
-    /// Checks that every segment passed.
+    /// Whether `finish` checks the whole-plaintext digest, which needs every
+    /// segment's plaintext passed to `addPlaintext` in order.
+    #[wasm_bindgen(getter, js_name = needsPlaintext)]
+    pub fn needs_plaintext(&self) -> bool {
+        self.plaintext_digest.is_some()
+    }
+
+    /// Leaves the whole-plaintext digest to the page, which then hashes the
+    /// assembled plaintext and calls `OpenedPackage.checkPlaintextDigest`:
+    /// `finish` no longer checks it and `addPlaintext` is not needed. Every
+    /// segment must still match its signed SHA-256 in `checkSegment`.
+    #[wasm_bindgen(js_name = leavePlaintextDigestToPage)]
+    pub fn leave_plaintext_digest_to_page(&mut self) {
+        self.plaintext_digest = None;
+    }
+
+    /// Feeds the plaintext of segment `index`, which must have passed
+    /// `checkSegment`, into the whole-plaintext SHA-256. Segments must come in
+    /// order: `index` is the number of segments fed so far.
     ///
     /// # Errors
     ///
-    /// `Integrity` naming the first segment that did not.
-    pub fn finish(&self) -> Result<(), JsValue> {
+    /// `Internal` when `index` is out of order or the segment has not passed.
+    #[wasm_bindgen(js_name = addPlaintext)]
+    pub fn add_plaintext(&mut self, index: usize, plaintext: &[u8]) -> Result<(), JsValue> {
+        Ok(self.add_plaintext_inner(index, plaintext)?)
+    }
+
+    /// Checks that every segment passed and, when the provenance signs one,
+    /// that the plaintext fed to `addPlaintext` matches the whole-plaintext
+    /// digest.
+    ///
+    /// # Errors
+    ///
+    /// `Integrity` naming the first segment that did not pass, or saying the
+    /// whole plaintext does not match.
+    pub fn finish(&mut self) -> Result<(), JsValue> {
         Ok(self.finish_inner()?)
     }
 }
@@ -203,8 +243,27 @@ impl SegmentChecker {
             ),
             None => None,
         };
+        let plaintext_digest = match plan.plaintext_sha256.as_deref() {
+            Some(text) => Some(
+                <[u8; 32]>::try_from(decode_hex(text, "plaintext digest")?)
+                    .map_err(|_| BindingError::new(ErrorKind::Internal, "plaintext digest in the stream plan is not 32 bytes"))?,
+            ),
+            None => None,
+        };
         let passed = vec![false; plan.segments.len()];
-        Ok(SegmentChecker { plan, hashes, digests, passed, failed: false })
+        Ok(SegmentChecker { plan, hashes, digests, plaintext_digest, plaintext_hasher: Sha256::new(), hashed: 0, passed, failed: false })
+    }
+
+    fn add_plaintext_inner(&mut self, index: usize, plaintext: &[u8]) -> BindingResult<()> {
+        if index != self.hashed {
+            return Err(BindingError::new(ErrorKind::Internal, format!("segment {index} was fed out of order, expected segment {}", self.hashed)));
+        }
+        if !self.passed.get(index).copied().unwrap_or(false) {
+            return Err(BindingError::new(ErrorKind::Internal, format!("segment {index} was fed before it passed its checks")));
+        }
+        self.plaintext_hasher.update(plaintext);
+        self.hashed += 1;
+        Ok(())
     }
 
     fn fail(&mut self, what: &str, index: usize) -> BindingError {
@@ -247,13 +306,28 @@ impl SegmentChecker {
         Ok(())
     }
 
-    fn finish_inner(&self) -> BindingResult<()> {
+    fn finish_inner(&mut self) -> BindingResult<()> {
         if self.failed {
             return Err(integrity("earlier", 0));
         }
-        match self.passed.iter().position(|passed| !passed) {
-            Some(index) => Err(integrity("completeness", index)),
-            None => Ok(()),
+        if let Some(index) = self.passed.iter().position(|passed| !passed) {
+            return Err(integrity("completeness", index));
+        }
+        let Some(expected) = self.plaintext_digest else {
+            return Ok(());
+        };
+        if self.hashed != self.plan.segments.len() {
+            return Err(BindingError::new(
+                ErrorKind::Internal,
+                format!("only {} of {} segments were fed to the whole-plaintext digest", self.hashed, self.plan.segments.len()),
+            ));
+        }
+        let actual = self.plaintext_hasher.clone().finalize();
+        if bool::from(expected[..].ct_eq(&actual[..])) {
+            Ok(())
+        } else {
+            self.failed = true;
+            Err(BindingError::new(ErrorKind::Integrity, "The package was altered or damaged: the whole plaintext does not match the signed digest."))
         }
     }
 }
@@ -286,6 +360,11 @@ mod tests {
 
     use super::*;
 
+    /// The whole-plaintext digest the plans below sign: 24 bytes of 0xAB.
+    fn signed_plaintext() -> [u8; 24] {
+        [0xAB; 24]
+    }
+
     fn plan(encrypted: &[&[u8]], plaintext_sizes: &[u64]) -> StreamPlan {
         StreamPlan {
             segments: encrypted
@@ -300,7 +379,7 @@ mod tests {
                 })
                 .collect(),
             plaintext_size: plaintext_sizes.iter().sum(),
-            plaintext_sha256: Some(hex::encode([0u8; 32])),
+            plaintext_sha256: Some(hex::encode(Sha256::digest(signed_plaintext()))),
         }
     }
 
@@ -316,7 +395,52 @@ mod tests {
         assert!(checker.finish_inner().is_err(), "nothing checked yet");
         check(&mut checker, 1, &encrypted[1], 12.0).expect("segment 1");
         check(&mut checker, 0, &encrypted[0], 12.0).expect("segment 0");
+        let plaintext = signed_plaintext();
+        checker.add_plaintext_inner(0, &plaintext[..12]).expect("plaintext 0");
+        checker.add_plaintext_inner(1, &plaintext[12..]).expect("plaintext 1");
         checker.finish_inner().expect("finish");
+    }
+
+    #[test]
+    fn rejects_plaintext_that_differs_from_signed_digest() {
+        let encrypted = [[7u8; 40], [9u8; 40]];
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        check(&mut checker, 0, &encrypted[0], 12.0).expect("segment 0");
+        check(&mut checker, 1, &encrypted[1], 12.0).expect("segment 1");
+        let mut plaintext = signed_plaintext();
+        plaintext[20] ^= 1;
+        checker.add_plaintext_inner(0, &plaintext[..12]).expect("plaintext 0");
+        checker.add_plaintext_inner(1, &plaintext[12..]).expect("plaintext 1");
+        let error = checker.finish_inner().expect_err("altered plaintext");
+        assert!(matches!(error.kind, ErrorKind::Integrity), "{}", error.message);
+    }
+
+    #[test]
+    fn page_digest_still_requires_segment_digests() {
+        let encrypted = [[7u8; 40], [9u8; 40]];
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        checker.leave_plaintext_digest_to_page();
+        assert!(!checker.needs_plaintext());
+        assert!(checker.needs_digest(), "segment digests stay required");
+        assert!(checker.check_inner(0, 40.0, &encrypted[0][24..], None, 12.0).is_err(), "a segment without its digest");
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        checker.leave_plaintext_digest_to_page();
+        check(&mut checker, 0, &encrypted[0], 12.0).expect("segment 0");
+        check(&mut checker, 1, &encrypted[1], 12.0).expect("segment 1");
+        checker.finish_inner().expect("finish without feeding the plaintext");
+    }
+
+    #[test]
+    fn rejects_plaintext_out_of_order_or_unchecked() {
+        let encrypted = [[7u8; 40], [9u8; 40]];
+        let mut checker = SegmentChecker::from_plan(plan(&[&encrypted[0], &encrypted[1]], &[12, 12])).expect("plan");
+        let plaintext = signed_plaintext();
+        assert!(checker.add_plaintext_inner(0, &plaintext[..12]).is_err(), "segment 0 has not passed");
+        check(&mut checker, 0, &encrypted[0], 12.0).expect("segment 0");
+        check(&mut checker, 1, &encrypted[1], 12.0).expect("segment 1");
+        assert!(checker.add_plaintext_inner(1, &plaintext[12..]).is_err(), "segment 1 before segment 0");
+        checker.add_plaintext_inner(0, &plaintext[..12]).expect("plaintext 0");
+        assert!(checker.finish_inner().is_err(), "segment 1 was never fed");
     }
 
     #[test]

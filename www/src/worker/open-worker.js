@@ -7,14 +7,21 @@
 // segment hash and SHA-256 with the verified manifest and the originator's
 // signed provenance, and only then posts the plaintext, transferring its
 // buffer. Segments the page asks for (pdf.js reading the end of a file
-// first) go ahead of the others. The page checks the whole-plaintext digest
-// once every segment arrived.
+// first) go ahead of the others. Unless the page checks the whole-plaintext
+// digest itself (plaintextDigestOnPage), the checker hashes the plaintext in
+// segment order as segments pass, and the worker posts 'done' only after it
+// matched the signed one.
 //
-// Messages in:  { type: 'start', module, plan, key, buffer, byteOffset, inFlight }
+// A page may start the worker ahead of time ('prepare'), so compiling its
+// glue and instantiating the module overlap with the open on the main thread.
+//
+// Messages in:  { type: 'prepare', module }
+//               { type: 'start', module, plan, key, buffer, byteOffset, inFlight, plaintextDigestOnPage }
 //               { type: 'prioritize', indexes }
 // Messages out: { type: 'segment', index, offset, data }   (data: ArrayBuffer)
 //               { type: 'progress', verifiedBytes, totalBytes }
-//               { type: 'done' }
+//               { type: 'done', timing }   (timing: milliseconds this worker spent
+//                 instantiating its module and hashing the plaintext, for the benchmarks)
 //               { type: 'error', error }   (a tagged error of the module)
 import init, { SegmentChecker } from '../../pkg/valise_wasm.js';
 
@@ -23,7 +30,7 @@ const job = {
   key: null,
   encrypted: null,
   checker: null,
-  inFlight: 4,
+  inFlight: 2,
   running: 0,
   started: new Set(),
   priority: [],
@@ -31,8 +38,24 @@ const job = {
   finished: 0,
   verifiedBytes: 0,
   offsets: [],
+  /** Index of the next segment the whole-plaintext digest needs. */
+  nextToHash: 0,
+  /** Plaintext of passed segments ahead of `nextToHash`, kept until their turn. */
+  heldForDigest: new Map(),
   failed: false,
+  timing: { prepareMs: 0, digestMs: 0 },
 };
+
+let ready = null;
+
+/** Instantiates this worker's module once; `module` is a compiled WebAssembly.Module or null. */
+function prepare(module) {
+  const started = performance.now();
+  ready ??= init({ module_or_path: module ?? new URL('../../pkg/valise_wasm_bg.wasm', import.meta.url) }).then(() => {
+    job.timing.prepareMs = performance.now() - started;
+  });
+  return ready;
+}
 
 function fail(error) {
   if (job.failed) {
@@ -85,6 +108,31 @@ async function decryptSegment(index) {
   return plaintext;
 }
 
+/**
+ * Feeds a passed segment to the whole-plaintext digest, in segment order,
+ * and returns the buffer to post. A segment that passed ahead of its turn
+ * is posted as a copy and its own buffer stays here until its turn.
+ */
+function feedDigest(index, plaintext) {
+  if (!job.checker.needsPlaintext) {
+    return plaintext;
+  }
+  if (index !== job.nextToHash) {
+    job.heldForDigest.set(index, plaintext);
+    return plaintext.slice(0);
+  }
+  const started = performance.now();
+  job.checker.addPlaintext(index, new Uint8Array(plaintext));
+  job.nextToHash += 1;
+  while (job.heldForDigest.has(job.nextToHash)) {
+    job.checker.addPlaintext(job.nextToHash, new Uint8Array(job.heldForDigest.get(job.nextToHash)));
+    job.heldForDigest.delete(job.nextToHash);
+    job.nextToHash += 1;
+  }
+  job.timing.digestMs += performance.now() - started;
+  return plaintext;
+}
+
 function pump() {
   while (!job.failed && job.running < job.inFlight) {
     const index = nextIndex();
@@ -99,7 +147,14 @@ function pump() {
         if (job.failed) {
           return;
         }
-        self.postMessage({ type: 'segment', index, offset: job.offsets[index], data: plaintext }, [plaintext]);
+        let posted;
+        try {
+          posted = feedDigest(index, plaintext);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        self.postMessage({ type: 'segment', index, offset: job.offsets[index], data: posted }, [posted]);
         job.verifiedBytes += job.plan.segments[index].plaintextSize;
         job.finished += 1;
         self.postMessage({ type: 'progress', verifiedBytes: job.verifiedBytes, totalBytes: job.plan.plaintextSize });
@@ -121,20 +176,24 @@ function complete() {
   try {
     job.checker.finish();
     job.encrypted = null;
-    self.postMessage({ type: 'done' });
+    self.postMessage({ type: 'done', timing: job.timing });
   } catch (error) {
     fail(error);
   }
 }
 
-async function start({ module, plan, key, buffer, byteOffset = 0, byteLength, inFlight }) {
+async function start({ module, plan, key, buffer, byteOffset = 0, byteLength, inFlight, plaintextDigestOnPage = false }) {
   try {
-    await init({ module_or_path: module ?? new URL('../../pkg/valise_wasm_bg.wasm', import.meta.url) });
+    await prepare(module);
     job.plan = plan;
     job.key = key;
     job.encrypted = new Uint8Array(buffer, byteOffset, byteLength ?? buffer.byteLength - byteOffset);
     job.checker = new SegmentChecker(plan);
-    job.inFlight = Math.max(1, inFlight ?? 4);
+    if (plaintextDigestOnPage) {
+      // Each segment's signed SHA-256 is still checked; only the whole-plaintext one moves to the page.
+      job.checker.leavePlaintextDigestToPage();
+    }
+    job.inFlight = Math.max(1, inFlight ?? 2);
     let offset = 0;
     for (const segment of plan.segments) {
       job.offsets.push(offset);
@@ -152,7 +211,10 @@ async function start({ module, plan, key, buffer, byteOffset = 0, byteLength, in
 
 self.addEventListener('message', (event) => {
   const message = event.data;
-  if (message?.type === 'start') {
+  if (message?.type === 'prepare') {
+    // A failure here is reported by the 'start' that awaits the same promise.
+    prepare(message.module).catch(() => {});
+  } else if (message?.type === 'start') {
     start(message);
   } else if (message?.type === 'prioritize') {
     job.priority.push(...message.indexes);

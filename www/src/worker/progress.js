@@ -3,8 +3,9 @@
 // responsive; small ones, and browsers without workers or WebCrypto, take
 // the module's whole-payload path on the main thread.
 
-/** Packages from this plaintext size on stream through the worker. */
-export const STREAM_FROM_BYTES = 8 * 1024 * 1024;
+import { STREAM_FROM_BYTES } from './stream.js';
+
+export { STREAM_FROM_BYTES };
 
 function megabytes(bytes) {
   return `${(bytes / 1e6).toFixed(1)} MB`;

@@ -2,7 +2,8 @@
 // the package bytes (transferred), the plan and the WebCrypto key, and
 // assembles the segments it releases into one plaintext buffer that
 // readers (a progress bar, pdf.js through its range transport) can use
-// before the last segment is in.
+// before the last segment is in. The whole-plaintext digest is checked
+// either by the worker before it reports 'done' or by `verifyPlaintext` here.
 import { errorFromTagged } from '../errors.js';
 
 /**
@@ -10,8 +11,8 @@ import { errorFromTagged } from '../errors.js';
  * `has(begin, end)` tells whether a range is complete; `whenRange(begin,
  * end)` resolves once it is, and asks the worker for the segments it lacks
  * first; `done` resolves after every segment passed and the whole
- * plaintext matched the signed digest, or rejects with an IntegrityError or InternalError (then `bytes`
- * is zeroed).
+ * plaintext matched the signed digest, or rejects with an IntegrityError or
+ * InternalError (then `bytes` is zeroed).
  */
 export class StreamedPlaintext {
   #worker;
@@ -37,6 +38,8 @@ export class StreamedPlaintext {
       offset += segment.plaintextSize;
     }
     this.verifiedBytes = 0;
+    /** Milliseconds the worker spent instantiating and hashing (`{ prepareMs, digestMs }`), once it is done. */
+    this.workerTiming = null;
     this.failed = null;
     this.done = new Promise((resolve, reject) => {
       this.resolveDone = resolve;
@@ -116,7 +119,14 @@ export class StreamedPlaintext {
         listener(message.verifiedBytes, message.totalBytes);
       }
     } else if (message.type === 'done') {
+      this.workerTiming = message.timing ?? null;
       this.#worker.terminate();
+      if (this.#verifyPlaintext === null) {
+        if (!this.failed) {
+          this.resolveDone(this.bytes);
+        }
+        return;
+      }
       this.#verifyPlaintext(this.bytes).then(
         () => {
           if (!this.failed) {
@@ -148,14 +158,47 @@ export class StreamedPlaintext {
 }
 
 /**
- * Starts streaming decryption in a worker. `bytes` is the package archive:
- * its buffer is transferred to the worker (detached here) unless `copy` is
- * true. `module` is the compiled WebAssembly.Module to reuse, if known.
- * `verifyPlaintext(bytes)` checks the whole plaintext once every segment
- * arrived and rejects on a mismatch. Returns a StreamedPlaintext.
+ * Segments the worker decrypts at once by default. One queued segment keeps
+ * WebCrypto busy while the worker handles the previous result; four were
+ * slower than one or two on a 2-core machine (docs/benchmarks.md).
  */
-export function startStream({ plan, key, bytes, verifyPlaintext, module = null, inFlight = 4, copy = false }) {
+export const SEGMENTS_IN_FLIGHT = 2;
+
+/** Packages from this size on stream through the worker; openPackage prepares one for them. */
+export const STREAM_FROM_BYTES = 8 * 1024 * 1024;
+
+let spare = null;
+
+function newWorker(module) {
   const worker = new Worker(new URL('./open-worker.js', import.meta.url), { type: 'module', name: 'valise-open' });
+  worker.postMessage({ type: 'prepare', module });
+  return worker;
+}
+
+/**
+ * Starts a decryption worker ahead of the next startStream, so loading its
+ * script and instantiating `module` (a compiled WebAssembly.Module, or null
+ * to fetch it) overlap with work on the main thread. The worker receives no
+ * package until startStream passes one. Calling it again while a prepared
+ * worker waits does nothing.
+ */
+export function prepareStreamWorker(module = null) {
+  if (typeof Worker !== 'undefined') {
+    spare ??= newWorker(module);
+  }
+}
+
+/**
+ * Starts streaming decryption in a worker (the prepared one, if any).
+ * `bytes` is the package archive: its buffer is transferred to the worker
+ * (detached here) unless `copy` is true. `module` is the compiled
+ * WebAssembly.Module to reuse, if known. `verifyPlaintext(bytes)`, when
+ * given, checks the whole plaintext again on the page once the worker is
+ * done, and rejects on a mismatch. Returns a StreamedPlaintext.
+ */
+export function startStream({ plan, key, bytes, verifyPlaintext = null, module = null, inFlight = SEGMENTS_IN_FLIGHT, copy = false }) {
+  const worker = spare ?? newWorker(module);
+  spare = null;
   const stream = new StreamedPlaintext(worker, plan, verifyPlaintext);
   worker.addEventListener('message', (event) => stream.receive(event.data));
   worker.addEventListener('error', (event) => {
@@ -172,6 +215,7 @@ export function startStream({ plan, key, bytes, verifyPlaintext, module = null, 
       byteOffset: source.byteOffset,
       byteLength: source.byteLength,
       inFlight,
+      plaintextDigestOnPage: verifyPlaintext !== null,
     },
     [source.buffer],
   );

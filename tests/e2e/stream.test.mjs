@@ -1,0 +1,154 @@
+// The streaming open path (OpenedPackage.decryptStream, www/src/worker/):
+// the plaintext it assembles equals the module's decryptAll, with the
+// whole-plaintext digest checked on the page or in the worker, and a
+// flipped payload byte ends the stream with an IntegrityError and zeroed
+// bytes.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { cliPath } from '../../scripts/lib/demo.mjs';
+import { launchBrowser, newPage, waitForPortal } from './lib/browser.mjs';
+import { demoCommunity } from './lib/demo.mjs';
+import { startPortal } from './lib/server.mjs';
+
+const { dir, manifest } = demoCommunity();
+const scratch = mkdtempSync(join(tmpdir(), 'valise-stream-'));
+/** A package for Alice of 20 segments of 16 KiB (the last one short), sealed like the benchmark packages. */
+const SEGMENTED = join(scratch, 'segmented.tdf');
+let portal;
+let browser;
+let session;
+
+/** Seals 310 KiB of random bytes for Alice in 16 KiB segments. */
+function sealSegmented() {
+  const input = join(scratch, 'segmented.bin');
+  writeFileSync(input, randomBytes(310 * 1024));
+  const token = readFileSync(join(dir, 'identities', 'alice.credential.jws'), 'utf8').trim();
+  const kid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).keyAccessKey.kid;
+  execFileSync(cliPath('debug'), [
+    'seal', input,
+    '--to', `${kid}=${join(dir, 'identities', 'alice.pub.pem')}`,
+    '--sign-key', join(dir, 'community', 'alpha-cert.sign.key.pem'),
+    '--org', 'alpha-cert',
+    '--community', 'https://demo-isac.invalid',
+    '--label', 'TLP:AMBER',
+    '--media-type', 'application/octet-stream',
+    '--segment-size', String(16 * 1024),
+    '-o', SEGMENTED,
+  ], { env: { ...process.env, VALISE_PASSPHRASE: manifest.passphrase }, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+before(async () => {
+  sealSegmented();
+  portal = await startPortal({ demoDir: dir });
+  browser = await launchBrowser();
+  session = await newPage(browser);
+  await session.page.goto(portal.url);
+  await waitForPortal(session.page);
+  // Unlocks Alice's identity through core.js itself, as the benchmarks do.
+  await session.page.evaluate(
+    async ({ trustText, rootFingerprint, keyPem, credential, passphrase }) => {
+      const core = await import('/src/core.js');
+      await core.loadCore();
+      const trustList = core.TrustList.verify(trustText, { rootKeyFingerprints: [rootFingerprint] });
+      const identity = core.Identity.unlock({ keyPem, passphrase, credential, trustList });
+      globalThis.streamTest = { core, context: { identity, trustList, stale: 'warn' } };
+    },
+    {
+      trustText: readFileSync(join(dir, 'community', 'trust.json'), 'utf8'),
+      rootFingerprint: manifest.rootFingerprint,
+      keyPem: readFileSync(join(dir, 'identities', 'alice.key.pem'), 'utf8'),
+      credential: readFileSync(join(dir, 'identities', 'alice.credential.jws'), 'utf8').trim(),
+      passphrase: manifest.passphrase,
+    },
+  );
+});
+
+after(async () => {
+  await session?.context.close();
+  await browser?.close();
+  await portal?.close();
+});
+
+/**
+ * Opens the package at `path` twice in the page, once with decryptAll and once streamed,
+ * after `flip` (a byte offset, or null) changed the package. Returns what
+ * each path produced.
+ */
+async function openBothWays(path, { flip = null, plaintextDigest }) {
+  const packageBytes = [...readFileSync(path)];
+  return session.page.evaluate(
+    async ({ packageBytes, flip, plaintextDigest }) => {
+      const { core, context } = globalThis.streamTest;
+      const bytes = new Uint8Array(packageBytes);
+      if (flip !== null) {
+        bytes[flip] ^= 0x01;
+      }
+      const hex = async (data) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', data)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+
+      let whole = null;
+      const reference = core.openPackage(bytes.slice(), context);
+      try {
+        whole = await hex(await reference.decrypt());
+      } catch (error) {
+        whole = error.name;
+      } finally {
+        reference.close();
+      }
+
+      const opened = core.openPackage(bytes, context);
+      const stream = await opened.decryptStream({ plaintextDigest });
+      if (stream === null) {
+        opened.close();
+        return { whole, streamed: 'no stream' };
+      }
+      let progressed = 0;
+      stream.onProgress((verified) => {
+        progressed = verified;
+      });
+      // Asking for the end first, as pdf.js does, makes the worker take the
+      // last segment out of order.
+      const lastRange = stream.whenRange(stream.size - 10, stream.size).then(
+        () => 'arrived',
+        (error) => error.name,
+      );
+      try {
+        const plaintext = await stream.done;
+        if ((await lastRange) !== 'arrived') {
+          return { whole, streamed: `last range: ${await lastRange}` };
+        }
+        return { whole, streamed: await hex(plaintext), segments: opened.metadata.segmentCount, progressed, size: stream.size };
+      } catch (error) {
+        return { whole, streamed: error.name, lastRange: await lastRange, zeroed: stream.bytes.every((byte) => byte === 0) };
+      } finally {
+        opened.close();
+      }
+    },
+    { packageBytes, flip, plaintextDigest },
+  );
+}
+
+for (const plaintextDigest of ['page', 'worker']) {
+  test(`stream equals decryptAll, digest on ${plaintextDigest}`, async () => {
+    const result = await openBothWays(SEGMENTED, { plaintextDigest });
+    assert.equal(result.segments, 20);
+    assert.match(result.whole, /^[0-9a-f]{64}$/, `decryptAll failed: ${result.whole}`);
+    assert.equal(result.streamed, result.whole, 'streamed plaintext differs from decryptAll');
+    assert.equal(result.progressed, result.size, 'the last progress update covers the whole plaintext');
+  });
+
+  test(`flipped byte fails the stream, digest on ${plaintextDigest}`, async () => {
+    // The payload is the first ZIP entry (a 30-byte local header and its
+    // name, then the segments): byte 100,000 lies inside segment 6.
+    const result = await openBothWays(SEGMENTED, { flip: 100_000, plaintextDigest });
+    assert.equal(result.whole, 'IntegrityError');
+    assert.equal(result.streamed, 'IntegrityError');
+    // The last segment passes its own checks, so its range may arrive before segment 6 fails.
+    assert.ok(['arrived', 'IntegrityError'].includes(result.lastRange), `last range: ${result.lastRange}`);
+    assert.equal(result.zeroed, true, 'the stream zeroes what arrived');
+  });
+}
