@@ -44,6 +44,14 @@ export function contentSecurityPolicy(indexHtml) {
 }
 
 /**
+ * Files the sandboxed document frame loads. The frame has an opaque origin,
+ * so `Cross-Origin-Resource-Policy: same-origin` would block them and
+ * Markdown and HTML documents would lose their styles, the copy-refusal
+ * rules included. They hold no secret.
+ */
+export const FRAME_RESOURCES = new Set(['/src/render/frame.css']);
+
+/**
  * Returns the headers sent with every response. `frameAncestors` lists the
  * origins that may frame the portal (the iframe mode); none by default.
  * `connectSources` lists the access-event collector origins the page may
@@ -93,6 +101,9 @@ export function serveStatic({ mounts, files = {}, port = 0, csp, frameAncestors 
     if (!file) {
       response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
+    }
+    if (FRAME_RESOURCES.has(new URL(request.url ?? '/', 'http://127.0.0.1').pathname)) {
+      response.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
     }
     response.writeHead(200, {
       'Content-Type': MEDIA_TYPES[extname(file.path).toLowerCase()] ?? 'application/octet-stream',

@@ -70,6 +70,13 @@ for (const person of manifest.people) {
               assert.ok(text.includes(`${system}: ${value}`), `the banner shows the originator's marking ${pkg.marking}: ${text}`);
             }
           }
+          if (pkg.mediaType === 'text/markdown') {
+            // The sandboxed frame has an opaque origin: its style sheet loads
+            // only if the portal's server lets other origins read that file.
+            const frame = page.frameLocator('iframe.valise-frame');
+            const maxWidth = await frame.locator('body').evaluate((body) => getComputedStyle(body).maxWidth);
+            assert.notEqual(maxWidth, 'none', 'the frame style sheet applies in the portal');
+          }
           for (const right of ['print', 'copy', 'export']) {
             const allowed = await page.locator(`#rights-list [data-right="${right}"]`).getAttribute('data-allowed');
             if (pkg.deny.includes(right)) {
