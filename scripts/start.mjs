@@ -25,7 +25,7 @@ if (!Number.isInteger(eventsPort) || eventsPort < 1 || eventsPort > 65535 || eve
 }
 
 ensureWasmToolchain();
-run('node', [join(ROOT, 'scripts', 'build.mjs'), '--only', 'portal']);
+run('node', [join(ROOT, 'scripts', 'build.mjs'), '--only', 'portal', '--only', 'portal-sanitize']);
 run('cargo', ['build', '-p', 'valise', '--release', '--locked']);
 
 const demoDir = join(ROOT, 'demo');
