@@ -104,6 +104,31 @@ fn revoked_and_suspended_are_refused() {
     assert_eq!(state["communities"]["https://isac.example"]["highestVersion"], 7);
 }
 
+/// Without -o, `open --trust` prints the decision, and a permit must not
+/// stand for a package whose payload was altered.
+#[test]
+fn decision_only_open_checks_payload() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    community(dir, "isac", "https://isac.example", "acme");
+    std::fs::write(dir.join("note.txt"), "hello ".repeat(2000)).expect("write input");
+    ok(dir, &[
+        "seal", "note.txt", "--trust", "isac/trust.json", "--sign-key", "isac/acme.sign.key.pem", "--label", "TLP:CLEAR",
+        "--to-org", "acme", "-o", "note.tdf",
+    ]);
+    let open = ["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem"];
+    let intact = ok(dir, &open);
+    assert!(intact.contains("payload verified (12000 bytes)"), "{intact}");
+
+    // The payload entry comes first in the archive; byte 2000 is ciphertext.
+    let mut bytes = std::fs::read(dir.join("note.tdf")).expect("package");
+    bytes[2000] ^= 0x01;
+    std::fs::write(dir.join("note.tdf"), bytes).expect("write tampered package");
+    let tampered = exits(dir, 1, &open);
+    assert!(!tampered.contains("payload verified"), "{tampered}");
+    assert!(tampered.contains("integrity"), "{tampered}");
+}
+
 #[test]
 fn wrong_root_key_is_refused() {
     let work = tempfile::tempdir().expect("temporary folder");

@@ -327,6 +327,16 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
         Decision::Permit(permit) => permit,
     };
     let Some(output) = output else {
+        // Without -o nothing is released, so no `opened` event is due. The
+        // payload is still authenticated, so "permit" never stands for a
+        // damaged package.
+        if let Some(verified) = &verified {
+            verified.decrypt_to(&mut reader, &mut std::io::sink()).map_err(|error| open_error(error, package_path))?;
+            outln!(
+                "payload verified ({} bytes); nothing written and no access event sent: pass -o OUTPUT to write the plaintext",
+                verified.plaintext_size()
+            );
+        }
         return Ok(());
     };
     if !permit.rights.export {
