@@ -55,15 +55,37 @@ pub(crate) fn escape_json(json: &str) -> Cow<'_, str> {
     replace_unsafe(json, |escaped, character| escaped.push_str(&format!("\\u{:04x}", u32::from(character))))
 }
 
+/// Writes `text` to stdout as it is.
+///
+/// A closed pipe (`valise inspect PKG | head -1`) ends the process quietly
+/// with status 0, as other command-line tools do: the reader stopped
+/// reading. `println!` would panic there. Any other write error ends it with
+/// status 2 and a message. Output files are written through temporary files
+/// that are renamed only when complete, so exiting here leaves none
+/// half-written.
+pub(crate) fn write_stdout(text: &str) {
+    use std::io::Write;
+
+    if let Err(error) = std::io::stdout().lock().write_all(text.as_bytes()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {error}");
+        std::process::exit(2);
+    }
+}
+
 /// Prints a line to stdout through [`escape`].
 macro_rules! outln {
-    () => { ::std::println!() };
-    ($($arg:tt)*) => { ::std::println!("{}", $crate::terminal::escape(&::std::format!($($arg)*))) };
+    () => { $crate::terminal::write_stdout("\n") };
+    ($($arg:tt)*) => {
+        $crate::terminal::write_stdout(&::std::format!("{}\n", $crate::terminal::escape(&::std::format!($($arg)*))))
+    };
 }
 
 /// Prints to stdout through [`escape`], without a line feed.
 macro_rules! out {
-    ($($arg:tt)*) => { ::std::print!("{}", $crate::terminal::escape(&::std::format!($($arg)*))) };
+    ($($arg:tt)*) => { $crate::terminal::write_stdout(&$crate::terminal::escape(&::std::format!($($arg)*))) };
 }
 
 /// Prints a line to stderr through [`escape`].

@@ -466,3 +466,27 @@ fn inspect_escapes_bidi_controls() {
     let value: serde_json::Value = serde_json::from_str(&raw).expect("inspect --json is JSON");
     assert!(value.to_string().contains(name), "{value}");
 }
+
+/// `valise inspect PKG | head -1`: a reader that closes the pipe early ends
+/// the CLI quietly, not with a panic.
+#[test]
+fn closed_stdout_pipe_exits_quietly() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), "hello").expect("write input");
+    assert!(seal(dir.path(), "note.txt", "note.tdf").status.success());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_valise"))
+        .args(["inspect", "note.tdf"])
+        .current_dir(dir.path())
+        .env("VALISE_HOME", dir.path().join("home"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("valise runs");
+    // Closing the read end before the CLI writes makes its first write fail
+    // with a broken pipe.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("valise ends");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}

@@ -103,7 +103,7 @@ fn report(args: ReportArgs) -> Result<(), CliError> {
             for event in &events {
                 let line = serde_json::to_string(event)
                     .map_err(|e| CliError::refused(format!("cannot write JSON: {e}")))?;
-                println!("{}", crate::terminal::escape_json(&line));
+                crate::terminal::write_stdout(&format!("{}\n", crate::terminal::escape_json(&line)));
             }
         }
         ReportFormat::Table => out!("{}", render_report(&events, args.package.as_deref())),

@@ -143,7 +143,7 @@ pub(crate) fn run(args: InspectArgs) -> CliResult {
     let summary = inspect(&package, &lookup).map_err(|e| open_error(e, &args.package))?;
     if args.json {
         let text = serde_json::to_string_pretty(&summary).map_err(|e| CliError::usage(format!("cannot format the summary: {e}")))?;
-        println!("{}", crate::terminal::escape_json(&text));
+        crate::terminal::write_stdout(&format!("{}\n", crate::terminal::escape_json(&text)));
     } else {
         print_text(&summary);
     }

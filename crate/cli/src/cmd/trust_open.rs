@@ -308,7 +308,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     if args.json {
         let json = serde_json::to_string_pretty(&decision)
             .map_err(|error| CliError::usage(format!("cannot encode the decision: {error}")))?;
-        println!("{}", crate::terminal::escape_json(&json));
+        crate::terminal::write_stdout(&format!("{}\n", crate::terminal::escape_json(&json)));
     } else {
         print_decision(&decision, package_path);
     }
