@@ -490,3 +490,18 @@ fn closed_stdout_pipe_exits_quietly() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
+
+/// `inspect` prints times as RFC 3339, the form the other commands take.
+#[test]
+fn inspect_prints_rfc3339_times() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), "hello").expect("write input");
+    assert!(seal(dir.path(), "note.txt", "note.tdf").status.success());
+
+    let shown = valise(dir.path(), &["inspect", "note.tdf"]);
+    let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let created = text.split("created ").nth(1).and_then(|rest| rest.split(',').next()).expect("a created time");
+    let parsed = time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339);
+    assert!(parsed.is_ok(), "created {created:?} is not RFC 3339");
+}

@@ -106,8 +106,8 @@ fn print_text(summary: &Inspection) {
             rights.forward,
             rights.export,
             rights.watermark,
-            rights.not_before.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
-            rights.not_after.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+            rights.not_before.map_or_else(|| "-".into(), super::trust::rfc3339),
+            rights.not_after.map_or_else(|| "-".into(), super::trust::rfc3339),
             rights.events.url.as_deref().unwrap_or("-"),
             rights.events.required
         );
@@ -117,7 +117,7 @@ fn print_text(summary: &Inspection) {
             "provenance:      org {:?}, author {}, created {}, file {}, community {}, recipients [{}]",
             provenance.originator.org,
             or_none(provenance.originator.author.as_deref()),
-            provenance.created,
+            super::trust::rfc3339(provenance.created),
             or_none(provenance.file_name.as_deref()),
             or_none(provenance.community.as_deref()),
             provenance.recipients.join(", ")
