@@ -25,3 +25,14 @@ test('src outside http is refused', async () => {
   assert.match(await page.locator('#screen-refused').innerText(), /Only http and https addresses can be opened/);
   await context.close();
 });
+
+test('src on another origin names the cause', async () => {
+  // Port 1 of this machine: another origin, which the portal's connect-src
+  // blocks before any request leaves the browser.
+  const { context, page } = await openPortal(`?src=${encodeURIComponent('http://127.0.0.1:1/report.tdf')}`);
+  assert.equal(await waitForOutcome(page), 'refused');
+  const text = await page.locator('#screen-refused').innerText();
+  assert.match(text, /could not be downloaded/);
+  assert.match(text, /another origin \(http:\/\/127\.0\.0\.1:1\)/);
+  await context.close();
+});

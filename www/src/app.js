@@ -186,7 +186,16 @@ export class App {
       const bytes = new Uint8Array(await response.arrayBuffer());
       await this.open(bytes, decodeURIComponent(url.pathname.split('/').pop() || url.host));
     } catch (error) {
-      this.refuse(error instanceof ValiseError ? error : new ValiseError(`The package could not be downloaded: ${error?.message ?? error}`), source);
+      if (error instanceof ValiseError) {
+        this.refuse(error, source);
+        return;
+      }
+      // A fetch blocked by the portal's connect-src or by the other
+      // server's CORS rules fails with no detail, so name the likely cause.
+      const foreign = url && url.origin !== location.origin
+        ? ` It is on another origin (${url.origin}): the portal's Content-Security-Policy (connect-src) and that server's CORS headers must both allow it. Otherwise download the package and open the file.`
+        : '';
+      this.refuse(new ValiseError(`The package could not be downloaded: ${error?.message ?? error}.${foreign}`), source);
     }
   }
 
