@@ -424,6 +424,7 @@ pub fn aes256gcm_seal(
 /// padding failures. NOTE: `rsa` 0.9 is not constant time (RUSTSEC-2023-0071,
 /// the Marvin attack), which matters only where an attacker can time many
 /// decryptions, so never expose this function as a decryption service.
+#[cfg(feature = "rsa")]
 pub fn unwrap_rsa(
     recipient: &rsa::RsaPrivateKey,
     wrapped_key: &[u8],
@@ -487,16 +488,17 @@ pub fn unwrap_with(
             let ephemeral = parse_ephemeral_public_key(text)?;
             unwrap_ec(secret, &ephemeral, wrapped_key)
         }
+        #[cfg(feature = "rsa")]
         (KEY_ACCESS_TYPE_WRAPPED, PrivateKey::Rsa(private)) => unwrap_rsa(private, wrapped_key),
-        (KEY_ACCESS_TYPE_EC_WRAPPED | KEY_ACCESS_TYPE_WRAPPED, _) => {
-            Err(KeyAccessError::KeyTypeMismatch {
-                key: match key {
-                    PrivateKey::P256(_) => "P-256",
-                    PrivateKey::Rsa(_) => "RSA",
-                },
-                key_access_type: key_access_type.to_owned(),
-            })
-        }
+        (KEY_ACCESS_TYPE_WRAPPED, PrivateKey::P256(_)) => Err(KeyAccessError::KeyTypeMismatch {
+            key: "P-256",
+            key_access_type: key_access_type.to_owned(),
+        }),
+        #[cfg(feature = "rsa")]
+        (KEY_ACCESS_TYPE_EC_WRAPPED, PrivateKey::Rsa(_)) => Err(KeyAccessError::KeyTypeMismatch {
+            key: "RSA",
+            key_access_type: key_access_type.to_owned(),
+        }),
         (other, _) => Err(KeyAccessError::UnsupportedType(other.to_owned())),
     }
 }
@@ -656,17 +658,20 @@ mod tests {
         let remote = unwrap_with(&private, "remote", &wrapped.wrapped_key, None);
         assert!(matches!(remote, Err(KeyAccessError::UnsupportedType(t)) if t == "remote"));
 
-        let rsa = PrivateKey::Rsa(golden_rsa_key());
-        let rsa_on_ec = unwrap_with(
-            &rsa,
-            KEY_ACCESS_TYPE_EC_WRAPPED,
-            &wrapped.wrapped_key,
-            Some(&wrapped.ephemeral_public_key_pem),
-        );
-        assert!(matches!(
-            rsa_on_ec,
-            Err(KeyAccessError::KeyTypeMismatch { key: "RSA", .. })
-        ));
+        #[cfg(feature = "rsa")]
+        {
+            let rsa = PrivateKey::Rsa(golden_rsa_key());
+            let rsa_on_ec = unwrap_with(
+                &rsa,
+                KEY_ACCESS_TYPE_EC_WRAPPED,
+                &wrapped.wrapped_key,
+                Some(&wrapped.ephemeral_public_key_pem),
+            );
+            assert!(matches!(
+                rsa_on_ec,
+                Err(KeyAccessError::KeyTypeMismatch { key: "RSA", .. })
+            ));
+        }
     }
 
     #[test]
@@ -858,6 +863,7 @@ mod tests {
         assert!(!verify_policy_binding(&key, policy, b""));
     }
 
+    #[cfg(feature = "rsa")]
     fn golden_dir() -> std::path::PathBuf {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../../shared/fixtures/opentdf/golden");
@@ -869,6 +875,7 @@ mod tests {
         dir
     }
 
+    #[cfg(feature = "rsa")]
     fn golden_rsa_key() -> rsa::RsaPrivateKey {
         let pem =
             std::fs::read_to_string(golden_dir().join("golden-r1.pem")).expect("golden-r1.pem");
@@ -877,6 +884,7 @@ mod tests {
 
     /// Reads `0.manifest.json` out of a stored (uncompressed) ZIP entry
     /// without a ZIP library: enough for the stock golden files.
+    #[cfg(feature = "rsa")]
     fn manifest_of(tdf: &[u8]) -> serde_json::Value {
         let name = b"0.manifest.json";
         let mut offset = 0;
@@ -899,6 +907,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "rsa")]
     fn golden_rsa_unwrap_and_binding() {
         let private = golden_rsa_key();
         let tdf =
@@ -934,6 +943,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "rsa")]
     fn golden_files_unwrap_and_bind() {
         let private = crate::keys::PrivateKey::Rsa(golden_rsa_key());
         let engine = base64::engine::general_purpose::STANDARD;
@@ -981,6 +991,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "rsa")]
     fn rsa_unwrap_sha256_oaep() {
         let private = golden_rsa_key();
         let public = private.to_public_key();

@@ -98,6 +98,10 @@ pub enum KeyFileError {
         /// The maximum accepted.
         max: usize,
     },
+    /// The file contains an RSA key, and this build of the core was compiled
+    /// without its `rsa` feature (the browser viewer reads P-256 keys only).
+    #[error("RSA keys are not supported by this build, which reads P-256 keys only")]
+    RsaNotBuilt,
     /// The operating system's random number generator failed.
     #[error("random number generator failed: {0}")]
     Random(getrandom::Error),
@@ -117,14 +121,25 @@ pub enum PrivateKey {
     /// A P-256 key (ECDH key access and ES256 signing).
     P256(p256::SecretKey),
     /// An RSA key (the `wrapped` key access objects of stock OpenTDF files).
+    #[cfg(feature = "rsa")]
     Rsa(rsa::RsaPrivateKey),
 }
 
 impl PrivateKey {
+    /// Returns the P-256 key, or `None` for an RSA key.
+    pub fn into_p256(self) -> Option<p256::SecretKey> {
+        match self {
+            PrivateKey::P256(key) => Some(key),
+            #[cfg(feature = "rsa")]
+            PrivateKey::Rsa(_) => None,
+        }
+    }
+
     /// Returns the matching public key.
     pub fn public_key(&self) -> PublicKey {
         match self {
             PrivateKey::P256(key) => PublicKey::P256(key.public_key()),
+            #[cfg(feature = "rsa")]
             PrivateKey::Rsa(key) => PublicKey::Rsa(key.to_public_key()),
         }
     }
@@ -134,6 +149,7 @@ impl std::fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PrivateKey::P256(_) => f.write_str("PrivateKey::P256(<redacted>)"),
+            #[cfg(feature = "rsa")]
             PrivateKey::Rsa(_) => f.write_str("PrivateKey::Rsa(<redacted>)"),
         }
     }
@@ -145,6 +161,7 @@ pub enum PublicKey {
     /// A P-256 public key.
     P256(p256::PublicKey),
     /// An RSA public key.
+    #[cfg(feature = "rsa")]
     Rsa(rsa::RsaPublicKey),
 }
 
@@ -204,6 +221,7 @@ pub fn read_private_key_pem(
             .map_err(|e| {
                 KeyFileError::Malformed(format!("EC PRIVATE KEY is not a valid P-256 key: {e}"))
             }),
+        #[cfg(feature = "rsa")]
         LABEL_RSA_PRIVATE_KEY => {
             use rsa::pkcs1::DecodeRsaPrivateKey;
             let key = rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| {
@@ -212,6 +230,8 @@ pub fn read_private_key_pem(
             check_rsa_size(&key)?;
             Ok(PrivateKey::Rsa(key))
         }
+        #[cfg(not(feature = "rsa"))]
+        LABEL_RSA_PRIVATE_KEY => Err(rsa_unsupported()),
         other => Err(KeyFileError::Malformed(format!(
             "PEM label {other:?} is not a private key, expected \"{LABEL_PRIVATE_KEY}\" or \"{LABEL_ENCRYPTED_PRIVATE_KEY}\""
         ))),
@@ -238,9 +258,7 @@ fn private_key_from_pkcs8(der: &[u8]) -> Result<PrivateKey, KeyFileError> {
             .map(PrivateKey::P256)
             .map_err(|_| KeyFileError::WrongPassphrase)
     } else if oid == RSA_ENCRYPTION_OID {
-        let key = rsa::RsaPrivateKey::try_from(info).map_err(|_| KeyFileError::WrongPassphrase)?;
-        check_rsa_size(&key)?;
-        Ok(PrivateKey::Rsa(key))
+        rsa_private_key_from_pkcs8(info)
     } else {
         Err(KeyFileError::UnsupportedAlgorithm(format!(
             "private key algorithm {oid}, expected P-256 or RSA"
@@ -248,6 +266,26 @@ fn private_key_from_pkcs8(der: &[u8]) -> Result<PrivateKey, KeyFileError> {
     }
 }
 
+#[cfg(feature = "rsa")]
+fn rsa_private_key_from_pkcs8(info: pkcs8::PrivateKeyInfo<'_>) -> Result<PrivateKey, KeyFileError> {
+    let key = rsa::RsaPrivateKey::try_from(info).map_err(|_| KeyFileError::WrongPassphrase)?;
+    check_rsa_size(&key)?;
+    Ok(PrivateKey::Rsa(key))
+}
+
+/// Reports an RSA key as not built in. An encrypted file has already been
+/// decrypted here, so a wrong passphrase is still reported as one.
+#[cfg(not(feature = "rsa"))]
+fn rsa_private_key_from_pkcs8(_info: pkcs8::PrivateKeyInfo<'_>) -> Result<PrivateKey, KeyFileError> {
+    Err(rsa_unsupported())
+}
+
+#[cfg(not(feature = "rsa"))]
+fn rsa_unsupported() -> KeyFileError {
+    KeyFileError::RsaNotBuilt
+}
+
+#[cfg(feature = "rsa")]
 fn check_rsa_size(key: &rsa::RsaPrivateKey) -> Result<(), KeyFileError> {
     use rsa::traits::PublicKeyParts;
     let bits = key.n().bits();
@@ -392,6 +430,9 @@ pub fn read_public_key_pem(pem: &str) -> Result<PublicKey, KeyFileError> {
             .map(PublicKey::P256)
             .map_err(|e| KeyFileError::Malformed(format!("invalid P-256 public key: {e}")))
     } else if oid == RSA_ENCRYPTION_OID {
+        #[cfg(not(feature = "rsa"))]
+        return Err(rsa_unsupported());
+        #[cfg(feature = "rsa")]
         rsa::RsaPublicKey::from_public_key_der(&der)
             .map(PublicKey::Rsa)
             .map_err(|e| KeyFileError::Malformed(format!("invalid RSA public key: {e}")))
@@ -499,10 +540,10 @@ mod tests {
     }
 
     fn read_p256(pem: &str, passphrase: Option<&[u8]>) -> p256::SecretKey {
-        match read_private_key_pem(pem, passphrase).expect("reads") {
-            PrivateKey::P256(key) => key,
-            other => panic!("expected a P-256 key, got {other:?}"),
-        }
+        read_private_key_pem(pem, passphrase)
+            .expect("reads")
+            .into_p256()
+            .expect("a P-256 key")
     }
 
     #[test]
@@ -668,20 +709,31 @@ mod tests {
         assert_eq!(read_p256(&bundle, None).to_bytes(), key.to_bytes());
     }
 
-    #[test]
-    fn rsa_golden_key_reads() {
+    fn golden_rsa_pem() -> String {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../../shared/fixtures/opentdf/golden/golden-r1.pem");
-        let pem = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
                 "cannot read {} ({e}): the shared fixtures folder must sit beside the repository",
                 path.display()
             )
-        });
-        let key = read_private_key_pem(&pem, None).expect("reads");
+        })
+    }
+
+    #[test]
+    #[cfg(feature = "rsa")]
+    fn rsa_golden_key_reads() {
+        let key = read_private_key_pem(&golden_rsa_pem(), None).expect("reads");
         assert!(matches!(key, PrivateKey::Rsa(_)));
         assert!(matches!(key.public_key(), PublicKey::Rsa(_)));
         assert_eq!(format!("{key:?}"), "PrivateKey::Rsa(<redacted>)");
+    }
+
+    #[test]
+    #[cfg(not(feature = "rsa"))]
+    fn rsa_key_without_feature_rejected() {
+        let result = read_private_key_pem(&golden_rsa_pem(), None);
+        assert!(matches!(result, Err(KeyFileError::RsaNotBuilt)), "{result:?}");
     }
 
     #[test]

@@ -36,7 +36,7 @@ use crate::keys::PrivateKey;
 use crate::limits::{MAX_JWS_BYTES, MAX_PAYLOAD_BYTES, MAX_UNHINTED_KEY_TRIALS};
 use crate::manifest::{
     self, assertion_hash, assertion_sig_input, manifest_hash, BindingClaims, KeyAccess, Manifest, ManifestError,
-    SegmentEntry, KEY_ACCESS_EC_WRAPPED, KEY_ACCESS_WRAPPED,
+    SegmentEntry, KEY_ACCESS_EC_WRAPPED,
 };
 use crate::policy::{Policy, PolicyError};
 use crate::segments::{decrypt_segment, decrypt_segment_in_place, gmac_hash, hash_matches, hmac_sha256};
@@ -92,6 +92,7 @@ pub enum RecipientKey<'a> {
     /// P-256 key for `ec-wrapped` objects.
     P256(&'a p256::SecretKey),
     /// RSA key for `wrapped` objects.
+    #[cfg(feature = "rsa")]
     Rsa(&'a rsa::RsaPrivateKey),
 }
 
@@ -99,6 +100,7 @@ impl<'a> From<&'a PrivateKey> for RecipientKey<'a> {
     fn from(key: &'a PrivateKey) -> Self {
         match key {
             PrivateKey::P256(key) => RecipientKey::P256(key),
+            #[cfg(feature = "rsa")]
             PrivateKey::Rsa(key) => RecipientKey::Rsa(key),
         }
     }
@@ -110,6 +112,7 @@ impl<'a> From<&'a p256::SecretKey> for RecipientKey<'a> {
     }
 }
 
+#[cfg(feature = "rsa")]
 impl<'a> From<&'a rsa::RsaPrivateKey> for RecipientKey<'a> {
     fn from(key: &'a rsa::RsaPrivateKey) -> Self {
         RecipientKey::Rsa(key)
@@ -466,10 +469,11 @@ fn embedded_key(header: &JwsHeader) -> Option<p256::ecdsa::VerifyingKey> {
 /// Returns whether `key` is of the type `object` needs, so that trying it
 /// costs a private-key operation.
 fn try_kind(key: RecipientKey<'_>, object: &KeyAccess) -> bool {
-    matches!(
-        (key, object.kind.as_str()),
-        (RecipientKey::P256(_), KEY_ACCESS_EC_WRAPPED) | (RecipientKey::Rsa(_), KEY_ACCESS_WRAPPED)
-    )
+    match (key, object.kind.as_str()) {
+        (RecipientKey::P256(_), kind) => kind == KEY_ACCESS_EC_WRAPPED,
+        #[cfg(feature = "rsa")]
+        (RecipientKey::Rsa(_), kind) => kind == manifest::KEY_ACCESS_WRAPPED,
+    }
 }
 
 /// Tries to open one key access object; `Ok(None)` when it is of another
@@ -487,7 +491,8 @@ fn try_unwrap(key: RecipientKey<'_>, object: &KeyAccess) -> Result<Option<DataKe
             };
             key_access::unwrap_ec(secret, &ephemeral, &wrapped)
         }
-        (RecipientKey::Rsa(secret), KEY_ACCESS_WRAPPED) => key_access::unwrap_rsa(secret, &wrapped),
+        #[cfg(feature = "rsa")]
+        (RecipientKey::Rsa(secret), manifest::KEY_ACCESS_WRAPPED) => key_access::unwrap_rsa(secret, &wrapped),
         _ => return Ok(None),
     };
     match result {

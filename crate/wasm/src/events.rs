@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use valise_core::events::{self, ChainState, EventDraft, EventKind, EventLabel, OriginatorRef, Outcome, ReaderIdentity, RightsInForce};
-use valise_core::keys::{self, PrivateKey};
+use valise_core::keys::{self, KeyFileError, PrivateKey};
 use valise_core::open::VerifiedPackage;
 use wasm_bindgen::prelude::*;
 
@@ -104,9 +104,9 @@ impl EventSigner {
                 "This signing key file is not protected by a passphrase. The viewer only imports encrypted key files: encrypt it first, e.g. with openssl pkcs8 -topk8 -v2 aes-256-cbc.",
             ));
         }
-        let key = match keys::read_private_key_pem(sign_key_pem, Some(passphrase)) {
-            Ok(PrivateKey::P256(key)) => key,
-            Ok(_) => {
+        let key = match keys::read_private_key_pem(sign_key_pem, Some(passphrase)).map(PrivateKey::into_p256) {
+            Ok(Some(key)) => key,
+            Ok(None) | Err(KeyFileError::RsaNotBuilt) => {
                 return Err(BindingError::new(ErrorKind::Unsupported, "The signing key file contains an RSA key, but events are signed with the P-256 signing key of your credential."));
             }
             Err(error) => {

@@ -52,9 +52,11 @@ impl Identity {
                 "This key file is not protected by a passphrase. The viewer only imports encrypted key files: encrypt it first, e.g. with openssl pkcs8 -topk8 -v2 aes-256-cbc.",
             ));
         }
-        let key = match keys::read_private_key_pem(key_pem, Some(passphrase)) {
-            Ok(PrivateKey::P256(key)) => key,
-            Ok(_) => {
+        // The module is built without the core's `rsa` feature, so an RSA key
+        // file fails as `RsaNotBuilt`. A build with the feature returns the key.
+        let key = match keys::read_private_key_pem(key_pem, Some(passphrase)).map(PrivateKey::into_p256) {
+            Ok(Some(key)) => key,
+            Ok(None) | Err(KeyFileError::RsaNotBuilt) => {
                 return Err(BindingError::new(ErrorKind::Unsupported, "This key file contains an RSA key, but the viewer needs the P-256 key issued for the community."));
             }
             Err(error) => return Err(key_file_error(&error)),
@@ -81,6 +83,9 @@ pub(crate) fn key_file_error(error: &KeyFileError) -> BindingError {
     match error {
         KeyFileError::WrongPassphrase => BindingError::new(ErrorKind::Passphrase, "The passphrase is wrong. Type it again; it is case-sensitive."),
         KeyFileError::PassphraseRequired => BindingError::new(ErrorKind::Passphrase, "This key file needs its passphrase."),
+        KeyFileError::RsaNotBuilt => {
+            BindingError::new(ErrorKind::Unsupported, "The key file contains an RSA key, but the viewer reads P-256 keys only.")
+        }
         KeyFileError::UnsupportedAlgorithm(algorithm) => {
             BindingError::new(ErrorKind::Unsupported, format!("The key file uses {algorithm}, which the viewer does not support."))
         }
@@ -131,5 +136,23 @@ impl Identity {
     /// Drops the private key, which zeroizes it.
     pub fn lock(&mut self) {
         self.key = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rsa_key_file_is_unsupported() {
+        let error = key_file_error(&KeyFileError::RsaNotBuilt);
+        assert_eq!(error.kind, ErrorKind::Unsupported);
+        assert!(error.message.contains("RSA"), "{}", error.message);
+    }
+
+    #[test]
+    fn wrong_passphrase_is_passphrase_error() {
+        let error = key_file_error(&KeyFileError::WrongPassphrase);
+        assert_eq!(error.kind, ErrorKind::Passphrase);
     }
 }
