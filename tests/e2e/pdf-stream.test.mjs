@@ -126,7 +126,10 @@ function holdStreamScript({ hold }) {
   });
 }
 
-/** Seals the large PDF for Alice in small segments, with a watermark and every right. */
+/**
+ * Seals the large PDF for Alice in small segments, with a watermark. The
+ * TLP:AMBER rights of the demo community withhold copy and export.
+ */
 function sealPdf() {
   writeLargePdf(PDF, 9 * 1024 * 1024);
   pdfSize = statSync(PDF).size;
@@ -191,7 +194,7 @@ async function openAsAlice(path, options) {
   return { ...session, downloads };
 }
 
-/** Waits for the snapshot of the first painted page; on a timeout, says what had arrived. */
+/** Waits for the snapshot of the first painted page; on a timeout, the error lists what had arrived. */
 async function firstPaint(page) {
   try {
     const handle = await page.waitForFunction(() => window.streamHold.firstPaint, null, { timeout: 30_000 });
@@ -247,8 +250,8 @@ test('first page paints before every segment arrived', async () => {
 
 // TODO: cover a segment that fails after the first page painted. The worker
 // stops at its first failed segment and reaches a tampered one before pdf.js
-// asks for the ranges of page one, and asking the worker to decrypt that
-// segment last did not change its order in a first attempt.
+// requests the ranges of page one. A 'prioritize' message posted right after
+// 'start' to move that segment last did not change the worker's order.
 
 test('tampered last segment is an integrity failure', async () => {
   const { path, segment } = tamperedCopy('last-segment.tdf', pdfSize - 1);
