@@ -273,7 +273,7 @@ export class App {
     const close = () => {
       teardown?.();
       teardown = null;
-      // Zeroes the plaintext and stops the worker; `finished` then rejects.
+      // Zeroes the plaintext and stops the worker. An unsettled `finished` then rejects.
       stream.abort();
     };
     const closeByReader = () => {
