@@ -435,13 +435,15 @@ async function benchmark(work) {
       const plain = await repeated(page, 'pdfFirstPaint', [`/data/large-${size}.pdf`, 'plain']);
       const main = await repeated(page, 'pdfFirstPaint', [url, 'main']);
       const stream = await repeated(page, 'pdfFirstPaint', [url, 'stream']);
+      const portal = await repeated(page, 'pdfFirstPaintPortal', [url]);
       figures.pdf.push({
         size,
         pages: pdfPages[size],
         plain,
         main,
         stream,
-        m4: { main: main.warm.ms / plain.warm.ms, stream: stream.warm.ms / plain.warm.ms, streamCold: stream.cold.ms / plain.cold.ms },
+        portal,
+        m4: { main: main.warm.ms / plain.warm.ms, stream: stream.warm.ms / plain.warm.ms, streamCold: stream.cold.ms / plain.cold.ms, portal: portal.warm.ms / plain.warm.ms },
       });
     }
     // M11: progress while opening the largest PDF package in the worker.
@@ -512,6 +514,7 @@ function printTable({ machine: info, figures, cliProfile }) {
   for (const entry of figures.pdf) {
     row(`M4 first page ${mib(entry.size)} PDF, stream (warm)`, ms(entry.stream.warm.ms), `pdf.js ${ms(entry.plain.warm.ms)}`, entry.m4.stream, '<= 1.10');
     row(`M4 first page ${mib(entry.size)} PDF, stream (cold)`, ms(entry.stream.cold.ms), `pdf.js ${ms(entry.plain.cold.ms)}`, entry.m4.streamCold, '<= 1.10');
+    row(`M4 first page ${mib(entry.size)} PDF, portal renderer (warm)`, ms(entry.portal.warm.ms), `pdf.js ${ms(entry.plain.warm.ms)}`, entry.m4.portal, '<= 1.10');
     row(`M4 first page ${mib(entry.size)} PDF, main thread`, ms(entry.main.warm.ms), `pdf.js ${ms(entry.plain.warm.ms)}`, entry.m4.main, '<= 1.10');
   }
   for (const entry of figures.memory) {

@@ -14,7 +14,7 @@ import { drawOpenScreen } from './ui/open.js';
 import { mountOutboxView } from './ui/outbox.js';
 import { drawRefusedScreen } from './ui/refused.js';
 import { showScreen } from './ui/screens.js';
-import { decryptWithProgress } from './worker/progress.js';
+import { decryptWithProgress, streamPdfWithProgress } from './worker/progress.js';
 
 /** Limits what `?src=` may fetch, before the module's own bounds apply. */
 const MAX_FETCH_BYTES = 512 * 1024 * 1024;
@@ -221,6 +221,11 @@ export class App {
       });
       const now = new Date().toISOString();
       await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version, seenAt: now });
+      const streamed = await streamPdfWithProgress(opened);
+      if (streamed !== null) {
+        await this.showStreamedPdf(opened, streamed, name);
+        return;
+      }
       const plaintext = await decryptWithProgress(opened);
       const metadata = opened.metadata;
       const eventContext = opened.eventContext();
@@ -253,6 +258,72 @@ export class App {
       this.refuse(error, name);
     } finally {
       opened?.close();
+    }
+  }
+
+  /**
+   * Shows a large PDF while it decrypts: pdf.js reads verified segments
+   * through its range transport, so the first page paints before the rest
+   * arrived. Resolves once every segment and the whole-plaintext digest
+   * verified; on any failure tears the document down and rethrows, so the
+   * caller shows the refusal.
+   *
+   * The `opened` event is queued only after the whole-plaintext digest
+   * matched, so a package that fails later is never reported as opened.
+   * Where the rights require events, the document may be shown only once
+   * that event is queued, so such a package renders only after the digest,
+   * as a small one does.
+   */
+  async showStreamedPdf(opened, { stream, finished }, name) {
+    const metadata = opened.metadata;
+    const eventContext = opened.eventContext();
+    let closedByReader = false;
+    let teardown = null;
+    const close = () => {
+      teardown?.();
+      teardown = null;
+      // Zeroes the plaintext and stops the worker. An unsettled `finished` then rejects.
+      stream.abort();
+    };
+    const closeByReader = () => {
+      closedByReader = true;
+      close();
+    };
+    this.closeDocument = closeByReader;
+    try {
+      if (eventContext.eventsRequired) {
+        await finished;
+        await this.reportOpened(eventContext, metadata, name, stream.bytes);
+      }
+      showScreen('document');
+      teardown = await drawDocumentScreen({
+        metadata: { ...metadata, fileName: metadata.fileName ?? name },
+        stream,
+        onEvent: (event) => this.reportAction(eventContext, metadata, event),
+        onClose: () => {
+          this.closeDocument?.();
+          this.closeDocument = null;
+          this.showOpen();
+        },
+      });
+      if (closedByReader) {
+        close();
+        return;
+      }
+      await finished;
+      if (!eventContext.eventsRequired) {
+        await this.reportOpened(eventContext, metadata, name, stream.bytes);
+      }
+      document.body.dataset.opened = metadata.packageId ?? 'yes';
+    } catch (error) {
+      close();
+      // Another document may already be opening; its own closer stays.
+      if (this.closeDocument === closeByReader) {
+        this.closeDocument = null;
+      }
+      if (!closedByReader) {
+        throw error;
+      }
     }
   }
 

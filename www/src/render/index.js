@@ -17,10 +17,25 @@ const RENDERERS = {
 };
 
 /**
+ * Plaintext bytes the media type check reads from a stream: a PDF header
+ * may sit anywhere in the first 1024 bytes (`isPdf` in detect.js).
+ */
+const STREAM_PREFIX_BYTES = 4096;
+
+/** Resolves to the verified first bytes of `stream`, once their segments arrived. */
+async function streamedPrefix(stream) {
+  const end = Math.min(stream.size, STREAM_PREFIX_BYTES);
+  await stream.whenRange(0, end);
+  return stream.bytes.subarray(0, end);
+}
+
+/**
  * Renders verified plaintext into `container`.
  *
  * Options: `bytes` (Uint8Array), `mediaType`, `fileName`, `rights`
- * (`{ view, print, copy, forward, export, watermark }`), `watermark` (string
+ * (`{ view, print, copy, forward, export, watermark }`), `stream` (a
+ * StreamedPlaintext of www/src/worker/stream.js, in place of `bytes`, for
+ * a PDF that renders while it decrypts; export is then off), `watermark` (string
  * or null), `onEvent(kind, detail)` for enforcement events, `onExport({ bytes,
  * fileName, mediaType })` called when the reader exports a document the viewer
  * cannot display, and `sanitizer` (`{ renderMarkdown, sanitizeHtml }`, by
@@ -30,11 +45,14 @@ const RENDERERS = {
  * container.
  */
 export async function render(container, options) {
-  const { bytes, mediaType } = options;
-  if (!(bytes instanceof Uint8Array)) {
+  const { mediaType, stream = null } = options;
+  const bytes = stream === null ? options.bytes : null;
+  if (stream === null && !(bytes instanceof Uint8Array)) {
     throw new TypeError('render: bytes must be a Uint8Array');
   }
-  const rights = options.rights ?? { view: true };
+  // Export needs the whole verified plaintext, which a stream has only once
+  // it is done, so no export button is drawn from a stream.
+  const rights = stream === null ? (options.rights ?? { view: true }) : { ...(options.rights ?? { view: true }), export: false };
   adoptRenderStyles();
 
   // The renderers draw into their own element, so what else the container
@@ -50,7 +68,10 @@ export async function render(container, options) {
     return { kind: null, reason, destroy: removeBody };
   }
 
-  const detected = detect(bytes, mediaType);
+  const detected = detect(stream === null ? bytes : await streamedPrefix(stream), mediaType);
+  if (stream !== null && detected.kind !== null && detected.kind !== 'pdf') {
+    throw new TypeError(`render: only PDFs render from a stream, not ${detected.kind}`);
+  }
   if (detected.kind === null) {
     cannotDisplay(body, { ...options, rights, reason: detected.reason });
     return { kind: null, reason: detected.reason, destroy: removeBody };
@@ -59,7 +80,7 @@ export async function render(container, options) {
   const module = await RENDERERS[detected.kind]();
   let handle;
   try {
-    handle = await module.render(body, { ...options, rights, ...detected });
+    handle = await module.render(body, { ...options, bytes, rights, ...detected });
   } catch (error) {
     const reason = `The ${detected.kind.toUpperCase()} renderer failed: ${error?.message ?? error}`;
     cannotDisplay(body, { ...options, rights, reason });

@@ -3,6 +3,7 @@
 // annotation is drawn as a control, and nothing prints by itself. Links become
 // plain anchors only when they are http or https. The text layer exists only
 // when the rights allow copy, so a refused copy leaves no text to select.
+import { pdfRangeTransport } from '../worker/pdf-range.js';
 import { element } from './dom.js';
 
 /** Folder of the vendored pdf.js build (library, worker, fonts, character maps, decoders). */
@@ -40,12 +41,24 @@ export function safeLinkUrl(annotation) {
   }
 }
 
-/** Opens the document and draws its pages lazily into the container. */
-export async function render(container, { bytes, rights }) {
+/**
+ * Returns the getDocument source of a StreamedPlaintext: pdf.js requests the
+ * byte ranges it needs through the range transport, each handed over only
+ * after its segments verified, and fetches nothing ahead by itself.
+ */
+function streamSource(pdfjs, stream) {
+  return { range: pdfRangeTransport(pdfjs, stream), length: stream.size, disableAutoFetch: true, disableStream: true };
+}
+
+/**
+ * Opens the document and draws its pages lazily into the container, from
+ * `bytes` or, for a PDF still decrypting, from `stream`.
+ */
+export async function render(container, { bytes, stream = null, rights }) {
   const pdfjs = await loadLibrary();
   const loadingTask = pdfjs.getDocument({
     // pdf.js transfers the buffer to its worker; a copy keeps the caller's bytes intact.
-    data: bytes.slice(),
+    ...(stream === null ? { data: bytes.slice() } : streamSource(pdfjs, stream)),
     // pdf.js 6.5.438 has no eval code path and ignores this option, and the
     // portal's policy forbids eval anyway. It stays so an older build keeps eval off.
     isEvalSupported: false,
@@ -63,6 +76,9 @@ export async function render(container, { bytes, rights }) {
     passwordRequired = true;
     loadingTask.destroy();
   };
+
+  // A failed stream never delivers the ranges pdf.js waits for, so the load ends here.
+  stream?.done.catch(() => loadingTask.destroy());
 
   let pdf;
   try {
@@ -167,6 +183,12 @@ export async function render(container, { bytes, rights }) {
       observer.disconnect();
       for (const task of tasks) task.cancel();
       loadingTask.destroy();
+      // A zero-sized canvas drops its bitmap, so no drawn page survives in a
+      // canvas that some other code still references.
+      for (const canvas of pages.querySelectorAll('canvas')) {
+        canvas.width = 0;
+        canvas.height = 0;
+      }
     },
   };
 }

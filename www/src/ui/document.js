@@ -9,10 +9,12 @@ import { h, replaceChildren } from './dom.js';
 
 /**
  * Draws the document screen for an opened package and renders its
- * plaintext. `onEvent(event)` receives enforcement events. Resolves when
- * the content is drawn; returns a function that tears the view down.
+ * plaintext, or a PDF's StreamedPlaintext (`stream`) while it decrypts.
+ * `onEvent(event)` receives enforcement events. The banners, rights and
+ * enforcement are in place before the renderer starts. Resolves when the
+ * content is drawn; returns a function that tears the view down.
  */
-export async function drawDocumentScreen({ metadata, plaintext, onEvent, onClose }) {
+export async function drawDocumentScreen({ metadata, plaintext = null, stream = null, onEvent, onClose }) {
   const section = document.getElementById('screen-document');
   const content = h('div', { className: 'document-content', id: 'document-content', 'aria-label': 'Document content' });
 
@@ -30,7 +32,7 @@ export async function drawDocumentScreen({ metadata, plaintext, onEvent, onClose
   const releaseBannerSpace = reserveBannerSpace(section);
   const releasePrintLabel = setPrintLabel(metadata.label);
   try {
-    return await drawContent({ metadata, plaintext, onEvent, content, releaseBannerSpace, releasePrintLabel });
+    return await drawContent({ metadata, plaintext, stream, onEvent, content, releaseBannerSpace, releasePrintLabel });
   } catch (error) {
     // No other screen may keep this document's label in its printed margins.
     releaseBannerSpace();
@@ -40,7 +42,7 @@ export async function drawDocumentScreen({ metadata, plaintext, onEvent, onClose
 }
 
 /** Renders the plaintext into `content` under enforcement; returns the teardown function. */
-async function drawContent({ metadata, plaintext, onEvent, content, releaseBannerSpace, releasePrintLabel }) {
+async function drawContent({ metadata, plaintext, stream, onEvent, content, releaseBannerSpace, releasePrintLabel }) {
   const rights = metadata.rights;
   // The watermark names the reader and the organization, so bidi controls
   // in those names are shown as tokens there too.
@@ -48,19 +50,34 @@ async function drawContent({ metadata, plaintext, onEvent, content, releaseBanne
   const report = (kind, detail) => onEvent({ type: kind, detail: typeof detail === 'string' ? detail : undefined });
   const [renderModule, enforceModule] = await Promise.all([import('../render/index.js'), import('../enforce/index.js')]);
   const enforcement = enforceModule.enforce({ root: content, rights, watermark, onEvent: report });
-  const rendered = await renderModule.render(content, {
-    bytes: plaintext,
+  const options = {
     mediaType: metadata.mediaType,
     fileName: metadata.fileName,
     rights,
     watermark,
     onEvent: report,
     onExport: rights.export ? (file) => exportFile(file, report) : undefined,
-  });
+  };
+  let rendered = await renderModule.render(content, { ...options, bytes: plaintext, stream });
+  let closed = false;
+  if (stream !== null && rendered?.kind === null) {
+    // A stream draws no export button. Once the whole plaintext verified,
+    // the "cannot display" state is drawn again from it, with export where
+    // the rights allow it.
+    stream.done.then(
+      async () => {
+        if (closed) return;
+        rendered.destroy?.();
+        rendered = await renderModule.render(content, { ...options, bytes: stream.bytes });
+      },
+      () => {},
+    );
+  }
   if (rendered?.kind === 'stix' || rendered?.kind === 'misp') {
     revealBidiInText(content.querySelector('.valise-render'));
   }
   return () => {
+    closed = true;
     releaseBannerSpace();
     releasePrintLabel();
     rendered?.destroy?.();

@@ -13,7 +13,11 @@ export function pdfRangeTransport(pdfjsLib, stream) {
   transport.requestDataRange = (begin, end) => {
     const last = Math.min(end, stream.size);
     stream.whenRange(begin, last).then(
-      () => transport.onDataRange(begin, stream.bytes.slice(begin, last)),
+      () => {
+        if (!stream.failed) {
+          transport.onDataRange(begin, stream.bytes.slice(begin, last));
+        }
+      },
       // The document's own loading task reports the failure through `stream.done`.
       () => {},
     );

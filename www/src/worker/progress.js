@@ -1,8 +1,10 @@
 // Decrypts an opened package for the portal: large packages stream through
 // the worker with a progress bar of the bytes verified, so the page stays
 // responsive; small ones, and browsers without workers or WebCrypto, take
-// the module's whole-payload path on the main thread.
+// the module's whole-payload path on the main thread. Large PDFs can be
+// rendered while they stream (`streamPdfWithProgress`).
 
+import { kindForMediaType } from '../render/detect.js';
 import { STREAM_FROM_BYTES } from './stream.js';
 
 export { STREAM_FROM_BYTES };
@@ -54,4 +56,29 @@ export async function decryptWithProgress(opened, container = document.body) {
   } finally {
     bar.remove();
   }
+}
+
+/**
+ * Starts streaming a PDF package of STREAM_FROM_BYTES or more, so the
+ * document screen can render it while the rest decrypts. Resolves to
+ * `{ stream, finished }`, where `stream` is the StreamedPlaintext and
+ * `finished` settles like `stream.done` once the progress bar in
+ * `container` is gone, or to null for other media types, smaller packages
+ * and browsers that cannot stream (the caller then uses
+ * decryptWithProgress).
+ */
+export async function streamPdfWithProgress(opened, container = document.body) {
+  const { mediaType, plaintextSize = 0 } = opened.metadata;
+  if (kindForMediaType(mediaType) !== 'pdf' || plaintextSize < STREAM_FROM_BYTES) {
+    return null;
+  }
+  const stream = await opened.decryptStream();
+  if (stream === null) {
+    return null;
+  }
+  const bar = progressBar(container, stream.size);
+  stream.onProgress((verified) => bar.update(verified));
+  const finished = stream.done.finally(() => bar.remove());
+  finished.catch(() => {});
+  return { stream, finished };
 }

@@ -97,8 +97,9 @@ export class StreamedPlaintext {
     if (missing.length === 0) {
       return Promise.resolve();
     }
+    const arrived = new Promise((resolve, reject) => this.#waiters.push({ begin, end, resolve, reject }));
     this.#worker.postMessage({ type: 'prioritize', indexes: missing });
-    return new Promise((resolve, reject) => this.#waiters.push({ begin, end, resolve, reject }));
+    return arrived;
   }
 
   /** Handles one message of the worker. */
