@@ -10,11 +10,12 @@ use time::OffsetDateTime;
 use valise_core::events::ReaderDirectory;
 
 use crate::cmd::trust::load_trust;
+use crate::cmd::CliError;
 use crate::collector::bench::BenchPlan;
 use crate::collector::directory::{StaticDirectory, TrustDirectory};
+use crate::collector::host::AllowedHosts;
 use crate::collector::server::{router, Collector, Counters, Limits};
 use crate::collector::store::{Database, Store};
-use crate::cmd::CliError;
 use crate::state::State;
 use crate::terminal::outln;
 
@@ -65,7 +66,12 @@ struct ServeArgs {
 
     /// Expected RFC 7638 fingerprint of the community root key; by default
     /// the fingerprint pinned in the state file, or the list's own on first use.
-    #[arg(long, value_name = "FINGERPRINT", requires = "trust", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "FINGERPRINT",
+        requires = "trust",
+        allow_hyphen_values = true
+    )]
     root_fingerprint: Option<String>,
 
     /// Fixed list of reader signing keys (JSON) instead of a trust list.
@@ -84,6 +90,14 @@ struct ServeArgs {
     /// https://portal.example; repeat for several.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origin: Vec<String>,
+
+    /// Extra Host header value to answer, NAME or NAME:PORT (any port when
+    /// none is given), e.g. the public name of a reverse proxy in front of
+    /// the collector; repeat for several. The listening address, and for a
+    /// loopback listener localhost, 127.0.0.1 and [::1], with the listening
+    /// port, are always answered; other requests get 421.
+    #[arg(long = "allow-host", value_name = "NAME[:PORT]")]
+    allow_host: Vec<String>,
 
     /// Largest request body, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
@@ -112,6 +126,11 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
     let database = Database::parse(&args.db)?;
     let origins = parse_origins(&args.allow_origin)?;
+    // Checked before anything starts; rebuilt once the port is known.
+    AllowedHosts::new(args.listen, &args.allow_host).map_err(|e| {
+        CliError::usage(e.to_string())
+            .hint("write a DNS name or IP literal with an optional port, e.g. events.example:8443")
+    })?;
     let directory = load_directory(&args)?;
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
@@ -121,16 +140,36 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::refused(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve_async(args.listen, database, directory, origins, limits))
+    let options = ServeOptions {
+        listen: args.listen,
+        database,
+        directory,
+        origins,
+        allow_host: args.allow_host,
+        limits,
+    };
+    runtime.block_on(serve_async(options))
 }
 
-async fn serve_async(
+/// Everything `serve_async` needs, checked.
+struct ServeOptions {
     listen: SocketAddr,
     database: Database,
     directory: Arc<dyn ReaderDirectory + Send + Sync>,
     origins: Vec<HeaderValue>,
+    allow_host: Vec<String>,
     limits: Limits,
-) -> Result<(), CliError> {
+}
+
+async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
+    let ServeOptions {
+        listen,
+        database,
+        directory,
+        origins,
+        allow_host,
+        limits,
+    } = options;
     let store = Store::open(&database).await.map_err(|e| {
         CliError::refused(format!("cannot open the database {database}: {e}"))
             .hint("check the --db value and that the database server is running")
@@ -148,12 +187,15 @@ async fn serve_async(
         limits,
         counters: Counters::default(),
     });
-    let app = router(collector, origins.clone());
+    let hosts =
+        AllowedHosts::new(address, &allow_host).map_err(|e| CliError::usage(e.to_string()))?;
+    let app = router(collector, origins.clone(), hosts);
 
     tracing::info!(
         %address,
         %database,
         origins = origins.len(),
+        allowed_hosts = allow_host.len(),
         max_body_bytes = limits.max_body_bytes,
         max_batch = limits.max_batch,
         "collector started"
@@ -161,10 +203,13 @@ async fn serve_async(
     // Scripts and tests read the bound address (useful with port 0) here.
     outln!("listening on http://{address}");
 
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CliError::refused(format!("the server failed: {e}")))?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| CliError::refused(format!("the server failed: {e}")))?;
     tracing::info!(%address, "collector stopped");
     Ok(())
 }
@@ -204,7 +249,8 @@ fn parse_origins(origins: &[String]) -> Result<Vec<HeaderValue>, CliError> {
             let rest = origin
                 .strip_prefix("https://")
                 .or_else(|| origin.strip_prefix("http://"));
-            let valid = rest.is_some_and(|host| !host.is_empty() && !host.contains(['/', '?', '#', '*']));
+            let valid =
+                rest.is_some_and(|host| !host.is_empty() && !host.contains(['/', '?', '#', '*']));
             let value = HeaderValue::from_str(origin).ok().filter(|_| valid);
             value.ok_or_else(|| {
                 CliError::usage(format!("--allow-origin {origin:?} is not a web origin"))

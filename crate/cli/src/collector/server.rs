@@ -21,6 +21,7 @@ use valise_core::events::{
     EVENT_MEDIA_TYPE,
 };
 
+use super::host::{check_host, AllowedHosts};
 use super::store::{EventFilter, EventRow, InsertOutcome, Store};
 
 /// Media types `POST /events` accepts. `text/plain` is there because a
@@ -77,21 +78,30 @@ pub(crate) struct Collector {
     pub(crate) counters: Counters,
 }
 
-/// Builds the routes, with CORS for `origins` when any are given.
-pub(crate) fn router(collector: Arc<Collector>, origins: Vec<HeaderValue>) -> Router {
-    let router = Router::new()
+/// Builds the routes, with CORS for `origins` when any are given, behind
+/// the `Host` check, which runs first so a refused request reaches no
+/// handler.
+pub(crate) fn router(
+    collector: Arc<Collector>,
+    origins: Vec<HeaderValue>,
+    hosts: AllowedHosts,
+) -> Router {
+    let mut router = Router::new()
         .route("/events", get(query_events).post(post_events))
         .route("/healthz", get(health))
         .with_state(collector);
-    if origins.is_empty() {
-        return router;
+    if !origins.is_empty() {
+        let cors = CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE])
+            .max_age(PREFLIGHT_MAX_AGE);
+        router = router.layer(cors);
     }
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
-        .max_age(PREFLIGHT_MAX_AGE);
-    router.layer(cors)
+    router.layer(axum::middleware::from_fn_with_state(
+        Arc::new(hosts),
+        check_host,
+    ))
 }
 
 /// One rejected event in a batch response.
@@ -121,7 +131,10 @@ async fn post_events(
     match receive_batch(&collector, &headers, body).await {
         Ok(response) => response,
         Err((status, code, message)) => {
-            collector.counters.refused_batches.fetch_add(1, Ordering::Relaxed);
+            collector
+                .counters
+                .refused_batches
+                .fetch_add(1, Ordering::Relaxed);
             if status.is_server_error() {
                 tracing::error!(%peer, %code, %message, "batch not stored");
             } else {
@@ -197,11 +210,13 @@ async fn receive_batch(
     let outcomes = if rows.is_empty() {
         Vec::new()
     } else {
-        collector
-            .store
-            .insert(rows)
-            .await
-            .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", e.to_string()))?
+        collector.store.insert(rows).await.map_err(|e| {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                e.to_string(),
+            )
+        })?
     };
     let (mut stored, mut duplicates, mut flagged) = (0u64, 0u64, 0u64);
     for (outcome, (index, id)) in outcomes.into_iter().zip(row_index) {
@@ -226,7 +241,9 @@ async fn receive_batch(
     counters.stored.fetch_add(stored, Ordering::Relaxed);
     counters.duplicates.fetch_add(duplicates, Ordering::Relaxed);
     counters.flagged.fetch_add(flagged, Ordering::Relaxed);
-    counters.rejected.fetch_add(rejected.len() as u64, Ordering::Relaxed);
+    counters
+        .rejected
+        .fetch_add(rejected.len() as u64, Ordering::Relaxed);
 
     let mut body = json!({ "stored": stored, "duplicates": duplicates, "flagged": flagged });
     if rejected.is_empty() {
@@ -246,7 +263,10 @@ async fn receive_batch(
         "events rejected in batch"
     );
     body["error"] = json!("rejected");
-    body["message"] = json!(format!("{} of {count} events were rejected", rejected.len()));
+    body["message"] = json!(format!(
+        "{} of {count} events were rejected",
+        rejected.len()
+    ));
     body["rejected"] = json!(rejected);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
 }
@@ -256,14 +276,22 @@ fn check_media_type(headers: &HeaderMap) -> Result<(), Refusal> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     if ACCEPTED_MEDIA_TYPES.contains(&essence.as_str()) {
         return Ok(());
     }
     Err((
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported_media_type",
-        format!("content type {value:?} is not one of {}", ACCEPTED_MEDIA_TYPES.join(", ")),
+        format!(
+            "content type {value:?} is not one of {}",
+            ACCEPTED_MEDIA_TYPES.join(", ")
+        ),
     ))
 }
 
@@ -290,7 +318,11 @@ async fn query_events(
         Ok(events) => Json(json!({ "events": events })).into_response(),
         Err(error) => {
             tracing::error!(%error, "query failed");
-            error_response(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", error.to_string())
+            error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                error.to_string(),
+            )
         }
     }
 }
