@@ -18,8 +18,8 @@ use p256::ecdsa::SigningKey;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use valise_core::events::{
-    event_id_from_random, sign_event, ChainState, EventDraft, EventKind, EventLabel, OriginatorRef,
-    Outcome, ReaderIdentity, RightsInForce, SignedEvent, BATCH_MEDIA_TYPE,
+    event_id_from_random, sign_event, ChainState, EventDraft, EventKind, EventLabel,
+    OriginatorRef, Outcome, ReaderIdentity, RightsInForce, SignedEvent, BATCH_MEDIA_TYPE,
 };
 
 const PACKAGE: &str = "5b0c1f2e-9a53-4c1e-8d7f-2a4b6c8d0e1f";
@@ -51,14 +51,8 @@ impl Reader {
     }
 
     fn sign(&mut self, kind: EventKind, package: &str) -> SignedEvent {
-        sign_event(
-            &draft(kind, package),
-            &self.identity,
-            &mut self.chain,
-            &new_id(),
-            now(),
-        )
-        .expect("a valid draft signs")
+        sign_event(&draft(kind, package), &self.identity, &mut self.chain, &new_id(), now())
+            .expect("a valid draft signs")
     }
 
     fn readers_entry(&self) -> Value {
@@ -82,10 +76,7 @@ fn now() -> OffsetDateTime {
 }
 
 fn draft(kind: EventKind, package: &str) -> EventDraft {
-    let denied = matches!(
-        kind,
-        EventKind::Denied | EventKind::PrintBlocked | EventKind::CopyBlocked
-    );
+    let denied = matches!(kind, EventKind::Denied | EventKind::PrintBlocked | EventKind::CopyBlocked);
     let reasons = match kind {
         EventKind::Denied => vec!["not_recipient".to_owned()],
         EventKind::PrintBlocked => vec!["print_not_allowed".to_owned()],
@@ -94,11 +85,7 @@ fn draft(kind: EventKind, package: &str) -> EventDraft {
     EventDraft {
         kind,
         package_id: package.into(),
-        decision: if denied {
-            Outcome::Deny
-        } else {
-            Outcome::Permit
-        },
+        decision: if denied { Outcome::Deny } else { Outcome::Permit },
         reasons,
         rights: Some(RightsInForce {
             view: true,
@@ -138,10 +125,7 @@ fn write_readers(dir: &Path, readers: &[&Reader]) -> PathBuf {
 /// Returns the databases every suite runs against: SQLite always, PostgreSQL when
 /// `VALISE_TEST_POSTGRES_URL` is set (required when `CI=true`).
 fn databases(dir: &Path, name: &str) -> Vec<String> {
-    let mut databases = vec![format!(
-        "sqlite:{}",
-        dir.join(format!("{name}.db")).display()
-    )];
+    let mut databases = vec![format!("sqlite:{}", dir.join(format!("{name}.db")).display())];
     match std::env::var("VALISE_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => databases.push(fresh_postgres_database(&url, name)),
         _ => {
@@ -222,9 +206,7 @@ impl Collector {
             }
         });
         let address = match receiver.recv_timeout(STARTUP_TIMEOUT) {
-            Ok(address) => address
-                .parse()
-                .expect("the collector prints a socket address"),
+            Ok(address) => address.parse().expect("the collector prints a socket address"),
             Err(_) => {
                 let _ = child.kill();
                 let log = std::fs::read_to_string(log).unwrap_or_default();
@@ -261,10 +243,7 @@ impl Collector {
                 assert!(status.success(), "the collector exited with {status}");
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "the collector did not stop on SIGTERM"
-            );
+            assert!(Instant::now() < deadline, "the collector did not stop on SIGTERM");
             thread::sleep(Duration::from_millis(50));
         }
     }
@@ -342,10 +321,7 @@ fn get_json(url: &str) -> Value {
 
 fn stored_events(collector: &Collector, package: &str) -> Vec<Value> {
     let answer = get_json(&collector.url(&format!("/events?package={package}")));
-    answer["events"]
-        .as_array()
-        .expect("an events array")
-        .clone()
+    answer["events"].as_array().expect("an events array").clone()
 }
 
 fn counter(collector: &Collector, name: &str) -> u64 {
@@ -393,36 +369,20 @@ fn store_and_query() {
         let events = stored_events(&collector, PACKAGE);
         assert_eq!(events.len(), 3, "{events:?}");
         let ids: HashSet<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
-        assert_eq!(
-            ids,
-            HashSet::from([opened.id.as_str(), blocked.id.as_str(), denied.id.as_str()])
-        );
-        let blocked_row = events
-            .iter()
-            .find(|e| e["id"] == blocked.id.as_str())
-            .expect("stored");
+        assert_eq!(ids, HashSet::from([opened.id.as_str(), blocked.id.as_str(), denied.id.as_str()]));
+        let blocked_row = events.iter().find(|e| e["id"] == blocked.id.as_str()).expect("stored");
         assert_eq!(blocked_row["kind"], "print_blocked");
         assert_eq!(blocked_row["readerPerson"], "alice");
         assert_eq!(blocked_row["decision"], "deny");
         assert_eq!(blocked_row["reasons"], json!(["print_not_allowed"]));
         assert_eq!(blocked_row["chain"], "linked");
-        assert_eq!(
-            blocked_row["event"]["valisesig"],
-            json!(serde_json::from_str::<Value>(&blocked.json).expect("JSON")["valisesig"])
-        );
-        let denied_row = events
-            .iter()
-            .find(|e| e["id"] == denied.id.as_str())
-            .expect("stored");
+        assert_eq!(blocked_row["event"]["valisesig"], json!(serde_json::from_str::<Value>(&blocked.json).expect("JSON")["valisesig"]));
+        let denied_row = events.iter().find(|e| e["id"] == denied.id.as_str()).expect("stored");
         assert_eq!(denied_row["chain"], "first");
 
         // A single event in the structured mode.
         let printed = alice.sign(EventKind::Printed, PACKAGE);
-        let (status, answer) = post(
-            &collector.url("/events"),
-            "application/cloudevents+json",
-            &printed.json,
-        );
+        let (status, answer) = post(&collector.url("/events"), "application/cloudevents+json", &printed.json);
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["stored"], 1);
         assert_eq!(stored_events(&collector, PACKAGE).len(), 4);
@@ -434,10 +394,7 @@ fn store_and_query() {
             .expect("the report runs");
         let report = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{report}");
-        assert!(
-            report.contains(&format!("Access events for package {PACKAGE}: 4 events")),
-            "{report}"
-        );
+        assert!(report.contains(&format!("Access events for package {PACKAGE}: 4 events")), "{report}");
         assert!(report.contains("acme/alice"), "{report}");
         assert!(report.contains("initech/bob"), "{report}");
         assert!(report.contains("print_blocked"), "{report}");
@@ -457,21 +414,13 @@ fn duplicates_dropped() {
         let body = batch(&[&first, &second]);
 
         let (status, answer) = post(&collector.url("/events"), BATCH_MEDIA_TYPE, &body);
-        assert_eq!(
-            (status, answer["stored"].as_u64()),
-            (200, Some(2)),
-            "{answer}"
-        );
+        assert_eq!((status, answer["stored"].as_u64()), (200, Some(2)), "{answer}");
         // The same batch again (a retry), then one event twice in a batch.
         let (status, answer) = post(&collector.url("/events"), BATCH_MEDIA_TYPE, &body);
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["stored"], 0);
         assert_eq!(answer["duplicates"], 2);
-        let (status, answer) = post(
-            &collector.url("/events"),
-            BATCH_MEDIA_TYPE,
-            &batch(&[&first, &first]),
-        );
+        let (status, answer) = post(&collector.url("/events"), BATCH_MEDIA_TYPE, &batch(&[&first, &first]));
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["duplicates"], 2);
 
@@ -540,14 +489,8 @@ fn forged_altered_and_replayed_refused() {
         assert_eq!(answer["duplicates"], 1);
         // The same id signed again with other content is a conflict.
         let mut reused = ChainState::default();
-        let conflicting = sign_event(
-            &draft(EventKind::Printed, PACKAGE),
-            &alice.identity,
-            &mut reused,
-            &valid.id,
-            now(),
-        )
-        .expect("signs");
+        let conflicting = sign_event(&draft(EventKind::Printed, PACKAGE), &alice.identity, &mut reused, &valid.id, now())
+            .expect("signs");
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&conflicting]));
         assert_eq!(status, 422, "{answer}");
         assert_eq!(answer["rejected"][0]["code"], "id_conflict");
@@ -560,10 +503,7 @@ fn forged_altered_and_replayed_refused() {
         let log = collector.log_text();
         assert_eq!(log.matches("events rejected in batch").count(), 5, "{log}");
         assert!(log.contains("bad_signature"), "{log}");
-        assert!(
-            !log.contains("valisesig"),
-            "the log must not carry signatures:\n{log}"
-        );
+        assert!(!log.contains("valisesig"), "the log must not carry signatures:\n{log}");
     });
 }
 
@@ -594,30 +534,16 @@ fn chain_gaps_and_forks_flagged() {
         assert_eq!(chain_of(&third.id), "gap");
         // It arrives late: both link.
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&second]));
-        assert_eq!(
-            (status, answer["flagged"].as_u64()),
-            (200, Some(0)),
-            "{answer}"
-        );
+        assert_eq!((status, answer["flagged"].as_u64()), (200, Some(0)), "{answer}");
         assert_eq!(chain_of(&second.id), "linked");
         assert_eq!(chain_of(&third.id), "linked");
 
         // A fork: another event signed with sequence number 2.
         let mut forked_chain = after_first;
-        let fork = sign_event(
-            &draft(EventKind::Exported, PACKAGE),
-            &alice.identity,
-            &mut forked_chain,
-            &new_id(),
-            now(),
-        )
-        .expect("signs");
+        let fork = sign_event(&draft(EventKind::Exported, PACKAGE), &alice.identity, &mut forked_chain, &new_id(), now())
+            .expect("signs");
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&fork]));
-        assert_eq!(
-            (status, answer["flagged"].as_u64()),
-            (200, Some(1)),
-            "{answer}"
-        );
+        assert_eq!((status, answer["flagged"].as_u64()), (200, Some(1)), "{answer}");
         assert_eq!(chain_of(&fork.id), "fork");
         assert_eq!(chain_of(&second.id), "fork");
 
@@ -626,20 +552,10 @@ fn chain_gaps_and_forks_flagged() {
             seq: 3,
             prev_hash: "ab".repeat(32),
         };
-        let broken = sign_event(
-            &draft(EventKind::Opened, PACKAGE),
-            &alice.identity,
-            &mut wrong,
-            &new_id(),
-            now(),
-        )
-        .expect("signs");
+        let broken = sign_event(&draft(EventKind::Opened, PACKAGE), &alice.identity, &mut wrong, &new_id(), now())
+            .expect("signs");
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&broken]));
-        assert_eq!(
-            (status, answer["flagged"].as_u64()),
-            (200, Some(1)),
-            "{answer}"
-        );
+        assert_eq!((status, answer["flagged"].as_u64()), (200, Some(1)), "{answer}");
         assert_eq!(chain_of(&broken.id), "broken");
 
         assert_eq!(counter(&collector, "flagged"), 3);
@@ -663,39 +579,15 @@ fn malformed_requests_refused() {
         let events_url = collector.url("/events");
 
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, "{not json");
-        assert_eq!(
-            (status, answer["error"].as_str()),
-            (400, Some("malformed")),
-            "{answer}"
-        );
+        assert_eq!((status, answer["error"].as_str()), (400, Some("malformed")), "{answer}");
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, "[{\"id\":1,\"id\":2}]");
         assert_eq!(status, 400, "{answer}");
-        assert!(
-            answer["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("duplicate"),
-            "{answer}"
-        );
+        assert!(answer["message"].as_str().unwrap_or_default().contains("duplicate"), "{answer}");
         let (status, answer) = post(&events_url, "application/xml", "<events/>");
-        assert_eq!(
-            (status, answer["error"].as_str()),
-            (415, Some("unsupported_media_type")),
-            "{answer}"
-        );
-        let (status, answer) = post(
-            &events_url,
-            BATCH_MEDIA_TYPE,
-            &format!("[{}]", "{},".repeat(500) + "{}"),
-        );
+        assert_eq!((status, answer["error"].as_str()), (415, Some("unsupported_media_type")), "{answer}");
+        let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &format!("[{}]", "{},".repeat(500) + "{}"));
         assert_eq!(status, 400, "{answer}");
-        assert!(
-            answer["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("maximum of 500"),
-            "{answer}"
-        );
+        assert!(answer["message"].as_str().unwrap_or_default().contains("maximum of 500"), "{answer}");
         // A declared length over the limit is refused before the body is read.
         let answer = raw_request(
             collector.address,
@@ -718,11 +610,7 @@ fn malformed_requests_refused() {
         // The beacon form: text/plain with the same JSON.
         let event = alice.sign(EventKind::Opened, PACKAGE);
         let (status, answer) = post(&events_url, "text/plain;charset=UTF-8", &batch(&[&event]));
-        assert_eq!(
-            (status, answer["stored"].as_u64()),
-            (200, Some(1)),
-            "{answer}"
-        );
+        assert_eq!((status, answer["stored"].as_u64()), (200, Some(1)), "{answer}");
 
         collector.terminate();
         let log = collector.log_text();
@@ -750,10 +638,7 @@ fn cors_allows_listed_origins_only() {
     };
     let allowed = preflight(PORTAL);
     assert_eq!(
-        allowed
-            .headers()
-            .get("access-control-allow-origin")
-            .and_then(|v| v.to_str().ok()),
+        allowed.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
         Some(PORTAL)
     );
     let methods = allowed
@@ -764,10 +649,7 @@ fn cors_allows_listed_origins_only() {
         .to_owned();
     assert!(methods.contains("POST"), "{methods}");
     let refused = preflight("http://elsewhere.test");
-    assert!(refused
-        .headers()
-        .get("access-control-allow-origin")
-        .is_none());
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
 }
 
 #[test]
@@ -1006,16 +888,10 @@ fn deliver(url: &str, batches: Vec<String>, deadline: Instant) -> usize {
         let mut delay = Duration::from_millis(20);
         loop {
             assert!(Instant::now() < deadline, "delivery did not finish in time");
-            let result = client
-                .post(url)
-                .header("Content-Type", BATCH_MEDIA_TYPE)
-                .send(body.as_str());
+            let result = client.post(url).header("Content-Type", BATCH_MEDIA_TYPE).send(body.as_str());
             if let Ok(response) = &result {
                 let status = response.status().as_u16();
-                assert!(
-                    !(400..500).contains(&status),
-                    "a valid batch was rejected with {status}"
-                );
+                assert!(!(400..500).contains(&status), "a valid batch was rejected with {status}");
                 if status < 300 {
                     break;
                 }
@@ -1045,12 +921,7 @@ fn faults_lose_and_double_nothing() {
         let mut expected = HashSet::new();
         let mut per_reader: Vec<Vec<String>> = Vec::new();
         for reader in &mut readers {
-            let kinds = [
-                EventKind::Opened,
-                EventKind::PrintBlocked,
-                EventKind::CopyBlocked,
-                EventKind::Printed,
-            ];
+            let kinds = [EventKind::Opened, EventKind::PrintBlocked, EventKind::CopyBlocked, EventKind::Printed];
             let events: Vec<SignedEvent> = (0..EVENTS_PER_READER)
                 .map(|n| reader.sign(kinds[n % kinds.len()], PACKAGE))
                 .collect();
@@ -1110,24 +981,14 @@ fn faults_lose_and_double_nothing() {
         let stored = answer["events"].as_array().expect("events");
         let ids: Vec<&str> = stored.iter().filter_map(|e| e["id"].as_str()).collect();
         let unique: HashSet<String> = ids.iter().map(|id| (*id).to_owned()).collect();
-        assert_eq!(
-            ids.len(),
-            READERS * EVENTS_PER_READER,
-            "each event stored exactly once"
-        );
+        assert_eq!(ids.len(), READERS * EVENTS_PER_READER, "each event stored exactly once");
         assert_eq!(unique, expected, "the stored ids are exactly the sent ids");
         let mut chains: HashMap<&str, usize> = HashMap::new();
         for event in stored {
-            *chains
-                .entry(event["chain"].as_str().unwrap_or_default())
-                .or_default() += 1;
+            *chains.entry(event["chain"].as_str().unwrap_or_default()).or_default() += 1;
         }
         assert_eq!(chains.get("first"), Some(&READERS), "{chains:?}");
-        assert_eq!(
-            chains.get("linked"),
-            Some(&(READERS * (EVENTS_PER_READER - 1))),
-            "{chains:?}"
-        );
+        assert_eq!(chains.get("linked"), Some(&(READERS * (EVENTS_PER_READER - 1))), "{chains:?}");
         assert!(retries > 0, "the proxy injected no fault");
         eprintln!(
             "faults: {} events stored once each after {retries} retries and one crash, in {:?}",
@@ -1167,8 +1028,7 @@ fn reader_from_files(dir: &Path, prefix: &str) -> Reader {
         .to_owned();
     let (_, payload) = valise_core::jws::decode_unverified(&credential).expect("a JWS");
     let claims: Value = serde_json::from_slice(&payload).expect("JSON claims");
-    let pem = std::fs::read_to_string(dir.join(format!("{prefix}.sign.key.pem")))
-        .expect("the key exists");
+    let pem = std::fs::read_to_string(dir.join(format!("{prefix}.sign.key.pem"))).expect("the key exists");
     let key = match valise_core::keys::read_private_key_pem(&pem, Some(PASSPHRASE.as_bytes())) {
         Ok(valise_core::keys::PrivateKey::P256(key)) => SigningKey::from(key),
         _ => panic!("{prefix}.sign.key.pem is not a P-256 key"),
@@ -1176,14 +1036,8 @@ fn reader_from_files(dir: &Path, prefix: &str) -> Reader {
     Reader {
         identity: ReaderIdentity {
             signing_key: key,
-            kid: claims["signingKey"]["kid"]
-                .as_str()
-                .expect("a kid")
-                .to_owned(),
-            community: claims["community"]
-                .as_str()
-                .expect("a community")
-                .to_owned(),
+            kid: claims["signingKey"]["kid"].as_str().expect("a kid").to_owned(),
+            community: claims["community"].as_str().expect("a community").to_owned(),
             org: claims["org"].as_str().expect("an org").to_owned(),
             person: claims["person"].as_str().expect("a person").to_owned(),
             agent: "cli-test".into(),
@@ -1197,86 +1051,22 @@ fn reader_from_files(dir: &Path, prefix: &str) -> Reader {
 fn trust_list_vouches_for_readers() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let dir = dir.path();
-    valise(
-        dir,
-        &["community", "init", "--name", "FinCERT", "--out", "c"],
-    );
+    valise(dir, &["community", "init", "--name", "FinCERT", "--out", "c"]);
     for org in ["acme", "evil"] {
-        valise(
-            dir,
-            &[
-                "member",
-                "add",
-                "--trust",
-                "c/trust.json",
-                "--root-key",
-                "c/root.key.pem",
-                "--org",
-                org,
-                "--name",
-                org,
-                "--sector",
-                "energy",
-                "--country",
-                "FR",
-            ],
-        );
+        valise(dir, &["member", "add", "--trust", "c/trust.json", "--root-key", "c/root.key.pem",
+            "--org", org, "--name", org, "--sector", "energy", "--country", "FR"]);
     }
-    valise(
-        dir,
-        &[
-            "credential",
-            "issue",
-            "--trust",
-            "c/trust.json",
-            "--org-key",
-            "c/acme.sign.key.pem",
-            "--person",
-            "alice@acme.example",
-            "--name",
-            "Alice",
-            "--valid-for",
-            "30",
-            "--out",
-            "c/alice",
-        ],
-    );
-    valise(
-        dir,
-        &[
-            "credential",
-            "issue",
-            "--trust",
-            "c/trust.json",
-            "--org-key",
-            "c/evil.sign.key.pem",
-            "--person",
-            "mallory@evil.example",
-            "--name",
-            "Mallory",
-            "--valid-for",
-            "30",
-            "--out",
-            "c/mallory",
-        ],
-    );
+    valise(dir, &["credential", "issue", "--trust", "c/trust.json", "--org-key", "c/acme.sign.key.pem",
+        "--person", "alice@acme.example", "--name", "Alice", "--valid-for", "30", "--out", "c/alice"]);
+    valise(dir, &["credential", "issue", "--trust", "c/trust.json", "--org-key", "c/evil.sign.key.pem",
+        "--person", "mallory@evil.example", "--name", "Mallory", "--valid-for", "30", "--out", "c/mallory"]);
     let mut alice = reader_from_files(&dir.join("c"), "alice");
     let mallory = reader_from_files(&dir.join("c"), "mallory");
-    assert!(alice
-        .identity
-        .source()
-        .starts_with("valise://https%3A%2F%2Ffincert.invalid/acme/alice%40acme.example/"));
+    assert!(alice.identity.source().starts_with("valise://https%3A%2F%2Ffincert.invalid/acme/alice%40acme.example/"));
 
     let start = |dir: &Path| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_valise"))
-            .args([
-                "collector",
-                "serve",
-                "--trust",
-                "c/trust.json",
-                "--listen",
-                "127.0.0.1:0",
-            ])
+            .args(["collector", "serve", "--trust", "c/trust.json", "--listen", "127.0.0.1:0"])
             .arg("--db")
             .arg(format!("sqlite:{}", dir.join("trust.db").display()))
             .env("VALISE_HOME", dir.join("home"))
@@ -1290,33 +1080,19 @@ fn trust_list_vouches_for_readers() {
         BufReader::new(child.stdout.take().expect("piped"))
             .read_line(&mut line)
             .expect("the collector prints its address");
-        let address = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .map(str::to_owned);
+        let address = line.trim().strip_prefix("listening on http://").map(str::to_owned);
         let Some(address) = address else {
             let _ = child.kill();
-            panic!(
-                "the collector did not start: {}",
-                std::fs::read_to_string(dir.join("trust.log")).unwrap_or_default()
-            );
+            panic!("the collector did not start: {}", std::fs::read_to_string(dir.join("trust.log")).unwrap_or_default());
         };
-        Collector {
-            child,
-            address: address.parse().expect("an address"),
-            log: dir.join("trust.log"),
-        }
+        Collector { child, address: address.parse().expect("an address"), log: dir.join("trust.log") }
     };
     let mut collector = start(dir);
     let events_url = collector.url("/events");
 
     let opened = alice.sign(EventKind::Opened, PACKAGE);
     let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&opened]));
-    assert_eq!(
-        (status, answer["stored"].as_u64()),
-        (200, Some(1)),
-        "{answer}"
-    );
+    assert_eq!((status, answer["stored"].as_u64()), (200, Some(1)), "{answer}");
 
     // Mallory's valid credential, but the event claims Alice.
     let mut impostor = reader_from_files(&dir.join("c"), "mallory");
@@ -1345,41 +1121,10 @@ fn trust_list_vouches_for_readers() {
 
     // `valise open` reports to the collector the package names.
     std::fs::write(dir.join("note.txt"), "hello").expect("the input is written");
-    valise(
-        dir,
-        &[
-            "seal",
-            "note.txt",
-            "--trust",
-            "c/trust.json",
-            "--sign-key",
-            "c/acme.sign.key.pem",
-            "--label",
-            "TLP:CLEAR",
-            "--to-org",
-            "acme",
-            "--events-url",
-            &events_url,
-            "--events-required",
-            "-o",
-            "note.tdf",
-        ],
-    );
-    let opened = valise(
-        dir,
-        &[
-            "open",
-            "note.tdf",
-            "--trust",
-            "c/trust.json",
-            "--identity",
-            "c/alice",
-            "--key",
-            "c/acme.key.pem",
-            "-o",
-            "note.out",
-        ],
-    );
+    valise(dir, &["seal", "note.txt", "--trust", "c/trust.json", "--sign-key", "c/acme.sign.key.pem",
+        "--label", "TLP:CLEAR", "--to-org", "acme", "--events-url", &events_url, "--events-required", "-o", "note.tdf"]);
+    let opened = valise(dir, &["open", "note.tdf", "--trust", "c/trust.json", "--identity", "c/alice",
+        "--key", "c/acme.key.pem", "-o", "note.out"]);
     assert!(opened.contains("wrote note.out"), "{opened}");
     let all = get_json(&collector.url("/events"));
     let reported: Vec<&Value> = all["events"]
@@ -1397,46 +1142,15 @@ fn trust_list_vouches_for_readers() {
     // After Alice's signing key is revoked, her events are refused.
     collector.terminate();
     let kid = alice.identity.kid.clone();
-    valise(
-        dir,
-        &[
-            "key",
-            "revoke",
-            "--trust",
-            "c/trust.json",
-            "--root-key",
-            "c/root.key.pem",
-            "--kid",
-            &kid,
-        ],
-    );
+    valise(dir, &["key", "revoke", "--trust", "c/trust.json", "--root-key", "c/root.key.pem", "--kid", &kid]);
     let collector = start(dir);
     let later = alice.sign(EventKind::Printed, PACKAGE);
-    let (status, answer) = post(
-        &collector.url("/events"),
-        BATCH_MEDIA_TYPE,
-        &batch(&[&later]),
-    );
+    let (status, answer) = post(&collector.url("/events"), BATCH_MEDIA_TYPE, &batch(&[&later]));
     assert_eq!(status, 422, "{answer}");
     assert_eq!(answer["rejected"][0]["code"], "credential_rejected");
-    assert!(
-        answer["rejected"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("revoked"),
-        "{answer}"
-    );
+    assert!(answer["rejected"][0]["message"].as_str().unwrap_or_default().contains("revoked"), "{answer}");
     assert_eq!(stored_events(&collector, PACKAGE).len(), 1);
     let outbox = dir.join("home").join("outbox");
-    let queued = std::fs::read_dir(&outbox).map(|entries| {
-        entries
-            .filter_map(Result::ok)
-            .filter(|e| e.path().is_file())
-            .count()
-    });
-    assert_eq!(
-        queued.unwrap_or(0),
-        0,
-        "the CLI's event was delivered, not left queued"
-    );
+    let queued = std::fs::read_dir(&outbox).map(|entries| entries.filter_map(Result::ok).filter(|e| e.path().is_file()).count());
+    assert_eq!(queued.unwrap_or(0), 0, "the CLI's event was delivered, not left queued");
 }

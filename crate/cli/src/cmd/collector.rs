@@ -10,12 +10,12 @@ use time::OffsetDateTime;
 use valise_core::events::ReaderDirectory;
 
 use crate::cmd::trust::load_trust;
-use crate::cmd::CliError;
 use crate::collector::bench::BenchPlan;
 use crate::collector::directory::{StaticDirectory, TrustDirectory};
 use crate::collector::host::AllowedHosts;
 use crate::collector::server::{router, Collector, Counters, Limits};
 use crate::collector::store::{Database, Store};
+use crate::cmd::CliError;
 use crate::state::State;
 use crate::terminal::outln;
 
@@ -66,12 +66,7 @@ struct ServeArgs {
 
     /// Expected RFC 7638 fingerprint of the community root key; by default
     /// the fingerprint pinned in the state file, or the list's own on first use.
-    #[arg(
-        long,
-        value_name = "FINGERPRINT",
-        requires = "trust",
-        allow_hyphen_values = true
-    )]
+    #[arg(long, value_name = "FINGERPRINT", requires = "trust", allow_hyphen_values = true)]
     root_fingerprint: Option<String>,
 
     /// Fixed list of reader signing keys (JSON) instead of a trust list.
@@ -91,11 +86,11 @@ struct ServeArgs {
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origin: Vec<String>,
 
-    /// Extra Host header value to answer, NAME or NAME:PORT (any port when
+    /// Extra Host header value to serve, NAME or NAME:PORT (any port when
     /// none is given), e.g. the public name of a reverse proxy in front of
     /// the collector; repeat for several. The listening address, and for a
     /// loopback listener localhost, 127.0.0.1 and [::1], with the listening
-    /// port, are always answered; other requests get 421.
+    /// port, are always served; other requests get 421.
     #[arg(long = "allow-host", value_name = "NAME[:PORT]")]
     allow_host: Vec<String>,
 
@@ -126,7 +121,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
     let database = Database::parse(&args.db)?;
     let origins = parse_origins(&args.allow_origin)?;
-    // Checked before anything starts; rebuilt once the port is known.
+    // Checked before anything starts, and built again once the port is known.
     AllowedHosts::new(args.listen, &args.allow_host).map_err(|e| {
         CliError::usage(e.to_string())
             .hint("write a DNS name or IP literal with an optional port, e.g. events.example:8443")
@@ -151,7 +146,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
     runtime.block_on(serve_async(options))
 }
 
-/// Everything `serve_async` needs, checked.
+/// The checked arguments of `valise collector serve`.
 struct ServeOptions {
     listen: SocketAddr,
     database: Database,
@@ -187,8 +182,7 @@ async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
         limits,
         counters: Counters::default(),
     });
-    let hosts =
-        AllowedHosts::new(address, &allow_host).map_err(|e| CliError::usage(e.to_string()))?;
+    let hosts = AllowedHosts::new(address, &allow_host).map_err(|e| CliError::usage(e.to_string()))?;
     let app = router(collector, origins.clone(), hosts);
 
     tracing::info!(
@@ -203,13 +197,10 @@ async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
     // Scripts and tests read the bound address (useful with port 0) here.
     outln!("listening on http://{address}");
 
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| CliError::refused(format!("the server failed: {e}")))?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| CliError::refused(format!("the server failed: {e}")))?;
     tracing::info!(%address, "collector stopped");
     Ok(())
 }
@@ -249,8 +240,7 @@ fn parse_origins(origins: &[String]) -> Result<Vec<HeaderValue>, CliError> {
             let rest = origin
                 .strip_prefix("https://")
                 .or_else(|| origin.strip_prefix("http://"));
-            let valid =
-                rest.is_some_and(|host| !host.is_empty() && !host.contains(['/', '?', '#', '*']));
+            let valid = rest.is_some_and(|host| !host.is_empty() && !host.contains(['/', '?', '#', '*']));
             let value = HeaderValue::from_str(origin).ok().filter(|_| valid);
             value.ok_or_else(|| {
                 CliError::usage(format!("--allow-origin {origin:?} is not a web origin"))

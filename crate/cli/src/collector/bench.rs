@@ -33,9 +33,7 @@ pub(crate) struct BenchPlan {
 /// Runs the benchmark and prints its figures.
 pub(crate) fn run(plan: &BenchPlan) -> Result<(), CliError> {
     if plan.events == 0 || plan.readers == 0 || plan.batch == 0 || plan.clients == 0 {
-        return Err(CliError::usage(
-            "--events, --readers, --batch and --clients must be at least 1",
-        ));
+        return Err(CliError::usage("--events, --readers, --batch and --clients must be at least 1"));
     }
     let (directory, mut readers) = make_readers(plan.readers);
 
@@ -117,11 +115,7 @@ fn sign_batches(
     plan: &BenchPlan,
     readers: &mut [(ReaderIdentity, ChainState)],
 ) -> Result<Vec<String>, CliError> {
-    let kinds = [
-        EventKind::Opened,
-        EventKind::PrintBlocked,
-        EventKind::Printed,
-    ];
+    let kinds = [EventKind::Opened, EventKind::PrintBlocked, EventKind::Printed];
     let package = uuid::Uuid::new_v4().hyphenated().to_string();
     let mut per_reader: Vec<Vec<Value>> = vec![Vec::new(); readers.len()];
     for n in 0..plan.events {
@@ -131,16 +125,9 @@ fn sign_batches(
         let draft = EventDraft {
             kind,
             package_id: package.clone(),
-            decision: if kind == EventKind::PrintBlocked {
-                Outcome::Deny
-            } else {
-                Outcome::Permit
-            },
+            decision: if kind == EventKind::PrintBlocked { Outcome::Deny } else { Outcome::Permit },
             reasons: Vec::new(),
-            rights: Some(RightsInForce {
-                view: true,
-                ..RightsInForce::default()
-            }),
+            rights: Some(RightsInForce { view: true, ..RightsInForce::default() }),
             label: None,
             originator: None,
         };
@@ -160,13 +147,10 @@ fn sign_batches(
     Ok(batches)
 }
 
-async fn start_server(
-    plan: &BenchPlan,
-    directory: StaticDirectory,
-) -> Result<SocketAddr, CliError> {
-    let store = Store::open(&plan.database).await.map_err(|e| {
-        CliError::refused(format!("cannot open the database {}: {e}", plan.database))
-    })?;
+async fn start_server(plan: &BenchPlan, directory: StaticDirectory) -> Result<SocketAddr, CliError> {
+    let store = Store::open(&plan.database)
+        .await
+        .map_err(|e| CliError::refused(format!("cannot open the database {}: {e}", plan.database)))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| CliError::refused(format!("cannot listen on 127.0.0.1: {e}")))?;
@@ -218,10 +202,7 @@ fn post_all(url: &str, batches: Vec<String>, clients: usize) -> Result<usize, Cl
                         .header("Content-Type", BATCH_MEDIA_TYPE)
                         .send(body.as_str())
                         .map_err(|e| e.to_string())?;
-                    let text = response
-                        .body_mut()
-                        .read_to_string()
-                        .map_err(|e| e.to_string())?;
+                    let text = response.body_mut().read_to_string().map_err(|e| e.to_string())?;
                     if response.status().as_u16() != 200 {
                         return Err(format!("HTTP {}: {text}", response.status().as_u16()));
                     }

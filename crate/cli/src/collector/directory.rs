@@ -89,10 +89,7 @@ impl StaticDirectory {
                 person: entry.person,
             };
             if readers.insert(entry.kid.clone(), reader).is_some() {
-                return Err(format!(
-                    "readers[{index}].kid {:?} is listed twice",
-                    entry.kid
-                ));
+                return Err(format!("readers[{index}].kid {:?} is listed twice", entry.kid));
             }
         }
         Ok(StaticDirectory { readers })
@@ -163,9 +160,7 @@ impl TrustDirectory {
 impl ReaderDirectory for TrustDirectory {
     fn resolve(&self, lookup: &ReaderLookup<'_>) -> Result<ReaderKey, DirectoryError> {
         let token = lookup.credential.ok_or_else(|| {
-            DirectoryError::CredentialRejected(
-                "the event carries no credential (valisecred)".into(),
-            )
+            DirectoryError::CredentialRejected("the event carries no credential (valisecred)".into())
         })?;
         let credential = self
             .verify_credential(token)

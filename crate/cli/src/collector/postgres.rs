@@ -33,10 +33,7 @@ impl PostgresStore {
     }
 
     /// Stores a batch in one transaction.
-    pub(crate) async fn insert(
-        &self,
-        rows: Vec<EventRow>,
-    ) -> Result<Vec<InsertOutcome>, StoreError> {
+    pub(crate) async fn insert(&self, rows: Vec<EventRow>) -> Result<Vec<InsertOutcome>, StoreError> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await?;
         let mut outcomes = Vec::with_capacity(rows.len());
@@ -104,10 +101,7 @@ async fn connect(url: &str) -> Result<Client, StoreError> {
 }
 
 /// Stores one event inside the batch's transaction (see [`ChainStatus`]).
-async fn insert_row(
-    transaction: &Transaction<'_>,
-    row: &EventRow,
-) -> Result<InsertOutcome, StoreError> {
+async fn insert_row(transaction: &Transaction<'_>, row: &EventRow) -> Result<InsertOutcome, StoreError> {
     let existing = transaction
         .query_opt(
             "SELECT hash FROM access_events WHERE source = $1 AND id = $2",

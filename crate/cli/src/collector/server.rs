@@ -79,13 +79,9 @@ pub(crate) struct Collector {
 }
 
 /// Builds the routes, with CORS for `origins` when any are given, behind
-/// the `Host` check, which runs first so a refused request reaches no
+/// the `Host` check, which runs first so a rejected request reaches no
 /// handler.
-pub(crate) fn router(
-    collector: Arc<Collector>,
-    origins: Vec<HeaderValue>,
-    hosts: AllowedHosts,
-) -> Router {
+pub(crate) fn router(collector: Arc<Collector>, origins: Vec<HeaderValue>, hosts: AllowedHosts) -> Router {
     let mut router = Router::new()
         .route("/events", get(query_events).post(post_events))
         .route("/healthz", get(health))
@@ -98,10 +94,7 @@ pub(crate) fn router(
             .max_age(PREFLIGHT_MAX_AGE);
         router = router.layer(cors);
     }
-    router.layer(axum::middleware::from_fn_with_state(
-        Arc::new(hosts),
-        check_host,
-    ))
+    router.layer(axum::middleware::from_fn_with_state(Arc::new(hosts), check_host))
 }
 
 /// One rejected event in a batch response.
@@ -131,10 +124,7 @@ async fn post_events(
     match receive_batch(&collector, &headers, body).await {
         Ok(response) => response,
         Err((status, code, message)) => {
-            collector
-                .counters
-                .refused_batches
-                .fetch_add(1, Ordering::Relaxed);
+            collector.counters.refused_batches.fetch_add(1, Ordering::Relaxed);
             if status.is_server_error() {
                 tracing::error!(%peer, %code, %message, "batch not stored");
             } else {
@@ -210,13 +200,11 @@ async fn receive_batch(
     let outcomes = if rows.is_empty() {
         Vec::new()
     } else {
-        collector.store.insert(rows).await.map_err(|e| {
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                e.to_string(),
-            )
-        })?
+        collector
+            .store
+            .insert(rows)
+            .await
+            .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", e.to_string()))?
     };
     let (mut stored, mut duplicates, mut flagged) = (0u64, 0u64, 0u64);
     for (outcome, (index, id)) in outcomes.into_iter().zip(row_index) {
@@ -241,9 +229,7 @@ async fn receive_batch(
     counters.stored.fetch_add(stored, Ordering::Relaxed);
     counters.duplicates.fetch_add(duplicates, Ordering::Relaxed);
     counters.flagged.fetch_add(flagged, Ordering::Relaxed);
-    counters
-        .rejected
-        .fetch_add(rejected.len() as u64, Ordering::Relaxed);
+    counters.rejected.fetch_add(rejected.len() as u64, Ordering::Relaxed);
 
     let mut body = json!({ "stored": stored, "duplicates": duplicates, "flagged": flagged });
     if rejected.is_empty() {
@@ -263,10 +249,7 @@ async fn receive_batch(
         "events rejected in batch"
     );
     body["error"] = json!("rejected");
-    body["message"] = json!(format!(
-        "{} of {count} events were rejected",
-        rejected.len()
-    ));
+    body["message"] = json!(format!("{} of {count} events were rejected", rejected.len()));
     body["rejected"] = json!(rejected);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
 }
@@ -276,22 +259,14 @@ fn check_media_type(headers: &HeaderMap) -> Result<(), Refusal> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if ACCEPTED_MEDIA_TYPES.contains(&essence.as_str()) {
         return Ok(());
     }
     Err((
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported_media_type",
-        format!(
-            "content type {value:?} is not one of {}",
-            ACCEPTED_MEDIA_TYPES.join(", ")
-        ),
+        format!("content type {value:?} is not one of {}", ACCEPTED_MEDIA_TYPES.join(", ")),
     ))
 }
 
@@ -318,11 +293,7 @@ async fn query_events(
         Ok(events) => Json(json!({ "events": events })).into_response(),
         Err(error) => {
             tracing::error!(%error, "query failed");
-            error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                error.to_string(),
-            )
+            error_response(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", error.to_string())
         }
     }
 }

@@ -38,10 +38,7 @@ impl SqliteStore {
     }
 
     /// Stores a batch in one transaction.
-    pub(crate) async fn insert(
-        &self,
-        rows: Vec<EventRow>,
-    ) -> Result<Vec<InsertOutcome>, StoreError> {
+    pub(crate) async fn insert(&self, rows: Vec<EventRow>) -> Result<Vec<InsertOutcome>, StoreError> {
         let connection = Arc::clone(&self.connection);
         blocking(move || {
             let mut connection = lock(&connection)?;
@@ -91,21 +88,8 @@ impl SqliteStore {
             )?;
             let mut events = Vec::new();
             for row in rows {
-                let (
-                    id,
-                    source,
-                    seq,
-                    kind,
-                    time,
-                    subject,
-                    org,
-                    person,
-                    decision,
-                    reasons,
-                    chain,
-                    received,
-                    event,
-                ) = row?;
+                let (id, source, seq, kind, time, subject, org, person, decision, reasons, chain, received, event) =
+                    row?;
                 events.push(stored_event(
                     id, source, seq, kind, time, subject, org, person, decision, reasons, chain,
                     received, event,
@@ -202,3 +186,4 @@ where
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
 }
+

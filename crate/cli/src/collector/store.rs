@@ -137,10 +137,7 @@ impl ChainStatus {
 
     /// Returns whether the status needs an originator's attention.
     pub(crate) fn is_flagged(self) -> bool {
-        matches!(
-            self,
-            ChainStatus::Gap | ChainStatus::Broken | ChainStatus::Fork
-        )
+        matches!(self, ChainStatus::Gap | ChainStatus::Broken | ChainStatus::Fork)
     }
 
     /// Decides the status of a new event from what is already stored:
@@ -264,8 +261,9 @@ impl EventFilter {
 /// Formats a time as stored: UTC with microseconds, so text order is time
 /// order.
 pub(crate) fn timestamp(time: OffsetDateTime) -> String {
-    let format =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+    let format = format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
     time.to_offset(time::UtcOffset::UTC)
         .format(&format)
         .unwrap_or_else(|_| time.unix_timestamp().to_string())
@@ -301,17 +299,12 @@ impl Store {
     pub(crate) async fn open(database: &Database) -> Result<Store, StoreError> {
         match database {
             Database::Sqlite(path) => Ok(Store::Sqlite(SqliteStore::open(path.clone()).await?)),
-            Database::Postgres(url) => {
-                Ok(Store::Postgres(Box::new(PostgresStore::open(url).await?)))
-            }
+            Database::Postgres(url) => Ok(Store::Postgres(Box::new(PostgresStore::open(url).await?))),
         }
     }
 
     /// Stores a batch in one transaction and returns one outcome per row.
-    pub(crate) async fn insert(
-        &self,
-        rows: Vec<EventRow>,
-    ) -> Result<Vec<InsertOutcome>, StoreError> {
+    pub(crate) async fn insert(&self, rows: Vec<EventRow>) -> Result<Vec<InsertOutcome>, StoreError> {
         match self {
             Store::Sqlite(store) => store.insert(rows).await,
             Store::Postgres(store) => store.insert(rows).await,
@@ -370,43 +363,19 @@ mod tests {
     #[test]
     fn chain_status_rules() {
         let prev = "ab".repeat(32);
-        assert_eq!(
-            ChainStatus::decide(1, &"0".repeat(64), &[], false),
-            ChainStatus::First
-        );
+        assert_eq!(ChainStatus::decide(1, &"0".repeat(64), &[], false), ChainStatus::First);
         assert_eq!(ChainStatus::decide(2, &prev, &[], false), ChainStatus::Gap);
-        assert_eq!(
-            ChainStatus::decide(2, &prev, std::slice::from_ref(&prev), false),
-            ChainStatus::Linked
-        );
-        assert_eq!(
-            ChainStatus::decide(2, &prev, &["cd".repeat(32)], false),
-            ChainStatus::Broken
-        );
-        assert_eq!(
-            ChainStatus::decide(2, &prev, std::slice::from_ref(&prev), true),
-            ChainStatus::Fork
-        );
-        assert_eq!(
-            ChainStatus::decide(1, &"0".repeat(64), &[], true),
-            ChainStatus::Fork
-        );
+        assert_eq!(ChainStatus::decide(2, &prev, std::slice::from_ref(&prev), false), ChainStatus::Linked);
+        assert_eq!(ChainStatus::decide(2, &prev, &["cd".repeat(32)], false), ChainStatus::Broken);
+        assert_eq!(ChainStatus::decide(2, &prev, std::slice::from_ref(&prev), true), ChainStatus::Fork);
+        assert_eq!(ChainStatus::decide(1, &"0".repeat(64), &[], true), ChainStatus::Fork);
     }
 
     #[test]
     fn database_parsing() {
-        assert!(matches!(
-            Database::parse("sqlite:a.db"),
-            Ok(Database::Sqlite(_))
-        ));
-        assert!(matches!(
-            Database::parse("postgres://u@h/d"),
-            Ok(Database::Postgres(_))
-        ));
-        assert!(matches!(
-            Database::parse("postgresql://u@h/d"),
-            Ok(Database::Postgres(_))
-        ));
+        assert!(matches!(Database::parse("sqlite:a.db"), Ok(Database::Sqlite(_))));
+        assert!(matches!(Database::parse("postgres://u@h/d"), Ok(Database::Postgres(_))));
+        assert!(matches!(Database::parse("postgresql://u@h/d"), Ok(Database::Postgres(_))));
         assert!(Database::parse("sqlite:").is_err());
         assert!(Database::parse("mysql://h/d").is_err());
     }
@@ -414,15 +383,9 @@ mod tests {
     #[test]
     fn url_password_redacted() {
         let database = Database::Postgres("postgres://valise:s3cret@127.0.0.1:5432/events".into());
-        assert_eq!(
-            database.to_string(),
-            "postgres://valise:***@127.0.0.1:5432/events"
-        );
+        assert_eq!(database.to_string(), "postgres://valise:***@127.0.0.1:5432/events");
         assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
-        assert_eq!(
-            redact_url("postgres://h/d?password=x"),
-            "postgres://h/d?..."
-        );
+        assert_eq!(redact_url("postgres://h/d?password=x"), "postgres://h/d?...");
     }
 
     #[test]
