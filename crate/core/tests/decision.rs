@@ -679,7 +679,8 @@ fn foreign_credential_reports_mismatch() {
         select_community(Some(COMMUNITY), Some("acme-sign"), Some("bob-ka"), &lists, &credentials).expect("selected");
     assert_eq!(credential.map(VerifiedCredential::community), Some(OTHER_COMMUNITY));
 
-    let rows: [(&str, fn(&mut Case)); 4] = [
+    type Change = fn(&mut Case);
+    let rows: [(&str, Change); 4] = [
         ("no attributes", |_| {}),
         ("attribute", |c| c.data_attributes = vec![format!("{COMMUNITY}/attr/sector/value/finance")]),
         ("dissem", |c| c.dissem = vec!["bob@bank.example".into()]),
