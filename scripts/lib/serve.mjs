@@ -90,6 +90,11 @@ export function serveStatic({ mounts, files = {}, port = 0, csp, frameAncestors 
   const headers = securityHeaders(csp, frameAncestors, connectSources);
 
   const server = createServer((request, response) => {
+    if (!isAllowedHost(request.headers.host, server.address()?.port)) {
+      console.warn(`rejected a request for ${request.url}: Host ${JSON.stringify(request.headers.host ?? null)} is not a loopback name`);
+      response.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8' }).end('misdirected request: unexpected Host\n');
+      return;
+    }
     for (const [name, value] of Object.entries(headers)) {
       response.setHeader(name, value);
     }
@@ -175,4 +180,17 @@ function resolveFile(entries, rawUrl) {
     }
   }
   return null;
+}
+
+/**
+ * Returns whether a `Host` header names this loopback server: localhost,
+ * 127.0.0.1 or [::1] with the listening port. Any other name may be a DNS
+ * rebinding page that made its own name resolve to 127.0.0.1.
+ */
+export function isAllowedHost(host, port) {
+  if (typeof host !== 'string' || port === undefined) {
+    return false;
+  }
+  const allowed = ['localhost', '127.0.0.1', '[::1]'].map((name) => `${name}:${port}`);
+  return allowed.includes(host.toLowerCase());
 }

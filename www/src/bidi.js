@@ -13,15 +13,27 @@
 export const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 /**
- * Returns `text` with each bidi control character replaced by a visible
- * token such as "⟨U+202E⟩". Values that are not strings are converted with
- * `String` first; `null` and `undefined` stay as they are.
+ * The characters `revealBidi` replaces: the bidi controls and every other
+ * code point with the Unicode property Default_Ignorable_Code_Point. These
+ * include U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER and U+FEFF, which draw
+ * as nothing, so "alice\u200B" reads as "alice". The CLI escapes the same set.
+ * NOTE: the ranges are a hand-made copy of the property (unchanged since
+ * Unicode 14); a later Unicode version may add code points.
+ */
+export const HIDDEN_CHARACTERS =
+  /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF0-\uFFF8\u{1BCA0}-\u{1BCA3}\u{1D173}-\u{1D17A}\u{E0000}-\u{E0FFF}]/gu;
+
+/**
+ * Returns `text` with each bidi control and other invisible character
+ * (`HIDDEN_CHARACTERS`) replaced by a visible token such as "⟨U+202E⟩" or
+ * "⟨U+200B⟩". Values that are not strings are converted with `String`
+ * first; `null` and `undefined` stay as they are.
  */
 export function revealBidi(text) {
   if (text === null || text === undefined) {
     return text;
   }
-  return String(text).replace(BIDI_CONTROLS, (char) => `⟨U+${char.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
+  return String(text).replace(HIDDEN_CHARACTERS, (char) => `⟨U+${char.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
 }
 
 /**

@@ -164,6 +164,7 @@ export class Identity {
 /**
  * The reader's access-event signing key, the one the credential names. It
  * lives only inside the module's memory and is zeroized by `lock()`.
+ * `reader` is `{ community, organization, person }` of the credential.
  */
 export class EventSigner {
   #handle;
@@ -180,7 +181,10 @@ export class EventSigner {
   static unlock({ signKeyPem, passphrase, identity }) {
     const passphraseBytes = new TextEncoder().encode(passphrase);
     try {
-      return new EventSigner(call(() => wasm.EventSigner.unlock(signKeyPem, passphraseBytes, identity.handle)));
+      const signer = new EventSigner(call(() => wasm.EventSigner.unlock(signKeyPem, passphraseBytes, identity.handle)));
+      const { community, organization, person } = identity.summary;
+      signer.reader = { community, organization, person };
+      return signer;
     } finally {
       passphraseBytes.fill(0);
     }

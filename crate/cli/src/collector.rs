@@ -3,6 +3,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod directory;
+pub(crate) mod host;
 pub(crate) mod postgres;
 pub(crate) mod server;
 pub(crate) mod sqlite;

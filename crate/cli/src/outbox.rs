@@ -3,8 +3,10 @@
 //!
 //! Layout under the Valise home (`$VALISE_HOME`, else `~/.valise`):
 //!
-//! - `events-chain.json`: this installation's agent id and chain state
-//!   (`{"agent", "seq", "prevHash"}`);
+//! - `events-chain.json`: this installation's agent id and one chain state
+//!   per reader (`{"agent", "readers": {READER: {"seq", "prevHash"}}}`, where
+//!   READER is the JSON array `[community, org, person]`), because the
+//!   collector chains events per source, and a source names the reader;
 //! - `outbox/SEQ-ID.json`: one queued event each, `{"url", "event"}`, named so
 //!   that file-name order is chain order;
 //! - `outbox/rejected/`: events a collector refused with a 4xx, kept for the
@@ -62,8 +64,35 @@ pub(crate) fn valise_home() -> Result<PathBuf, CliError> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ChainFile {
     agent: String,
+    /// Chain state per reader, keyed by [`reader_key`].
+    readers: BTreeMap<String, ReaderChain>,
+}
+
+/// One reader's position in its chain.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ReaderChain {
     seq: u64,
     prev_hash: String,
+}
+
+/// The chain file of earlier versions: one chain for every reader of the
+/// installation.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SharedChainFile {
+    #[serde(rename = "agent")]
+    _agent: String,
+    #[serde(rename = "seq")]
+    _seq: u64,
+    #[serde(rename = "prevHash")]
+    _prev_hash: String,
+}
+
+/// Returns the chain file key of a reader: the JSON array
+/// `[community, org, person]`, which no two readers share.
+fn reader_key(identity: &ReaderIdentity) -> String {
+    serde_json::json!([identity.community, identity.org, identity.person]).to_string()
 }
 
 /// One queued event.
@@ -159,9 +188,13 @@ impl Reporter {
         }
 
         let mut chain_file = load_chain(&self.home)?;
-        let mut chain = ChainState {
-            seq: chain_file.seq,
-            prev_hash: chain_file.prev_hash.clone(),
+        let key = reader_key(&self.identity);
+        let mut chain = match chain_file.readers.get(&key) {
+            Some(stored) => ChainState {
+                seq: stored.seq,
+                prev_hash: stored.prev_hash.clone(),
+            },
+            None => ChainState::default(),
         };
         let id = event_id_from_random(uuid::Uuid::new_v4().into_bytes());
         let signed = sign_event(draft, &self.identity, &mut chain, &id, OffsetDateTime::now_utc())
@@ -175,8 +208,13 @@ impl Reporter {
         .map_err(|e| CliError::usage(format!("cannot queue the access event: {e}")))?;
         write_atomically(&outbox.join(format!("{:016}-{id}.json", signed.seq)), &entry)?;
 
-        chain_file.seq = chain.seq;
-        chain_file.prev_hash = chain.prev_hash;
+        chain_file.readers.insert(
+            key,
+            ReaderChain {
+                seq: chain.seq,
+                prev_hash: chain.prev_hash,
+            },
+        );
         save_chain(&self.home, &chain_file)?;
         Ok(id)
     }
@@ -431,20 +469,31 @@ fn move_to_rejected<'a>(outbox: &Path, paths: impl Iterator<Item = &'a Path>) {
 fn load_chain(home: &Path) -> Result<ChainFile, CliError> {
     let path = home.join("events-chain.json");
     if !path.exists() {
-        let random = uuid::Uuid::new_v4().simple().to_string();
-        let chain = ChainFile {
-            agent: format!("cli-{}", &random[..12]),
-            seq: 0,
-            prev_hash: ChainState::default().prev_hash,
-        };
-        save_chain(home, &chain)?;
-        return Ok(chain);
+        return new_chain_file(home);
     }
     let text = read_bounded(&path).map_err(CliError::usage)?;
+    // The shared chain of an earlier version belongs to whichever reader
+    // used it, so no reader can continue it. A new agent id starts a new
+    // source, and so a new chain at seq 1, for every reader, which the
+    // collector neither flags as a gap nor as a fork.
+    if serde_json::from_str::<SharedChainFile>(&text).is_ok() {
+        tracing::info!(path = %path.display(), "replacing the shared event chain with per-reader chains under a new agent id");
+        return new_chain_file(home);
+    }
     serde_json::from_str(&text).map_err(|e| {
         CliError::usage(format!("{} is invalid: {e}", path.display()))
             .hint("restore it from a backup; deleting it starts a new chain that collectors show as such")
     })
+}
+
+fn new_chain_file(home: &Path) -> Result<ChainFile, CliError> {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let chain = ChainFile {
+        agent: format!("cli-{}", &random[..12]),
+        readers: BTreeMap::new(),
+    };
+    save_chain(home, &chain)?;
+    Ok(chain)
 }
 
 fn save_chain(home: &Path, chain: &ChainFile) -> Result<(), CliError> {
@@ -513,16 +562,69 @@ mod tests {
     use super::*;
 
     fn reporter(home: &Path) -> Reporter {
+        reporter_for(home, "alice")
+    }
+
+    fn reporter_for(home: &Path, person: &str) -> Reporter {
         let identity = ReaderIdentity {
             signing_key: SigningKey::from_slice(&[7; 32]).expect("a valid scalar"),
-            kid: "kid-alice".into(),
+            kid: format!("kid-{person}"),
             community: "fincert".into(),
             org: "acme".into(),
-            person: "alice".into(),
+            person: person.into(),
             agent: String::new(),
             credential: None,
         };
         Reporter::with_identity(home, identity).expect("a reporter")
+    }
+
+    fn queued_events(home: &Path) -> Vec<Value> {
+        queued_files(&home.join("outbox"))
+            .expect("listed")
+            .iter()
+            .map(|path| read_queued(path).expect("readable").event)
+            .collect()
+    }
+
+    #[test]
+    fn chain_per_reader() {
+        let home = tempfile::tempdir().expect("a temporary folder");
+        let url = "http://127.0.0.1:9/events";
+        reporter_for(home.path(), "alice").record(url, &draft()).expect("queued");
+        reporter_for(home.path(), "alice").record(url, &draft()).expect("queued");
+        reporter_for(home.path(), "bob").record(url, &draft()).expect("queued");
+        reporter_for(home.path(), "alice").record(url, &draft()).expect("queued");
+
+        let events = queued_events(home.path());
+        let seqs = |person: &str| -> Vec<u64> {
+            events
+                .iter()
+                .filter(|e| e["data"]["reader"]["person"] == person)
+                .filter_map(|e| e["data"]["seq"].as_u64())
+                .collect()
+        };
+        assert_eq!(seqs("alice"), vec![1, 2, 3]);
+        assert_eq!(seqs("bob"), vec![1]);
+        let bob = events.iter().find(|e| e["data"]["reader"]["person"] == "bob").expect("bob's event");
+        assert_eq!(bob["data"]["prevHash"], "0".repeat(64), "bob starts his own chain");
+        let agents: std::collections::BTreeSet<String> = events
+            .iter()
+            .filter_map(|e| e["source"].as_str())
+            .map(|source| source.rsplit('/').next().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(agents.len(), 1, "one agent per home: {agents:?}");
+    }
+
+    #[test]
+    fn shared_chain_file_replaced() {
+        let home = tempfile::tempdir().expect("a temporary folder");
+        let shared = serde_json::json!({ "agent": "cli-000000000000", "seq": 7, "prevHash": "ab".repeat(32) });
+        fs::write(home.path().join("events-chain.json"), shared.to_string()).expect("written");
+        reporter_for(home.path(), "bob").record("http://127.0.0.1:9/events", &draft()).expect("queued");
+        let events = queued_events(home.path());
+        assert_eq!(events[0]["data"]["seq"], 1);
+        let source = events[0]["source"].as_str().expect("a source");
+        assert!(!source.ends_with("cli-000000000000"), "a new agent: {source}");
     }
 
     fn draft() -> EventDraft {

@@ -14,13 +14,47 @@ use std::borrow::Cow;
 
 /// Returns whether `character` must not reach a terminal as it is: the
 /// Unicode bidirectional formatting characters (embeddings, overrides,
-/// isolates and marks, Unicode Standard Annex #9), C0 controls other than
-/// line feed and tab, DEL and the C1 controls.
+/// isolates and marks, Unicode Standard Annex #9), the other default
+/// ignorable code points, C0 controls other than line feed and tab, DEL and
+/// the C1 controls.
 fn is_unsafe(character: char) -> bool {
     matches!(
         character,
         '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{7f}'..='\u{9f}'
     ) || (character.is_ascii_control() && character != '\n' && character != '\t')
+        || is_default_ignorable(character)
+}
+
+/// Returns whether `character` has the Unicode property
+/// Default_Ignorable_Code_Point (DerivedCoreProperties.txt of the Unicode
+/// Character Database): characters such as U+200B ZERO WIDTH SPACE and
+/// U+FEFF that a terminal draws as nothing, so `alice\u{200b}` reads as
+/// `alice`. Escaping them also shows the joiners and variation selectors
+/// inside emoji sequences.
+///
+/// NOTE: the ranges are a hand-made copy of the property (it has not
+/// changed since Unicode 14); a later Unicode version may add code points.
+fn is_default_ignorable(character: char) -> bool {
+    matches!(
+        character,
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{61c}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff0}'..='\u{fff8}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}'
+    )
 }
 
 /// Replaces each unsafe character of `text` by `write_escape`'s output.
@@ -111,6 +145,25 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(escape(input), expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn invisible_characters_become_visible() {
+        let cases = [
+            ("alice\u{200b}", "alice\\u{200b}"),
+            ("a\u{200c}b\u{200d}c", "a\\u{200c}b\\u{200d}c"),
+            ("\u{2060}word\u{feff}", "\\u{2060}word\\u{feff}"),
+            ("soft\u{ad}hyphen", "soft\\u{ad}hyphen"),
+            ("hangul\u{3164}filler", "hangul\\u{3164}filler"),
+            ("vs\u{fe0f}", "vs\\u{fe0f}"),
+            ("tag\u{e0041}", "tag\\u{e0041}"),
+            ("shorthand\u{1bca0}", "shorthand\\u{1bca0}"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(escape(input), expected, "{input:?}");
+        }
+        let json = serde_json::to_string(&serde_json::json!({ "person": "alice\u{200b}" })).expect("encodes");
+        assert_eq!(escape_json(&json), "{\"person\":\"alice\\u200b\"}");
     }
 
     #[test]

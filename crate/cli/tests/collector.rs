@@ -591,7 +591,7 @@ fn malformed_requests_refused() {
         // A declared length over the limit is refused before the body is read.
         let answer = raw_request(
             collector.address,
-            &format!("POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\nContent-Length: 2100000\r\n\r\n"),
+            &format!("POST /events HTTP/1.1\r\nHost: {}\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\nContent-Length: 2100000\r\n\r\n", collector.address),
         );
         assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
         assert!(answer.contains("\"too_large\""), "{answer}");
@@ -600,7 +600,7 @@ fn malformed_requests_refused() {
         let chunked = format!("{:x}\r\n{chunk}\r\n", chunk.len()).repeat(3);
         let answer = raw_request(
             collector.address,
-            &format!("POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}0\r\n\r\n"),
+            &format!("POST /events HTTP/1.1\r\nHost: {}\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}0\r\n\r\n", collector.address),
         );
         assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, "[{\"specversion\":\"1.0\"}]");
@@ -650,6 +650,113 @@ fn cors_allows_listed_origins_only() {
     assert!(methods.contains("POST"), "{methods}");
     let refused = preflight("http://elsewhere.test");
     assert!(refused.headers().get("access-control-allow-origin").is_none());
+}
+
+#[test]
+fn unexpected_host_refused() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let alice = Reader::new("acme", "alice");
+    let readers = write_readers(dir.path(), &[&alice]);
+    let db = format!("sqlite:{}", dir.path().join("host.db").display());
+    let mut collector = Collector::start(&db, &readers, &dir.path().join("log"), "127.0.0.1:0");
+    let port = collector.address.port();
+    let get = |host: &str| {
+        raw_request(
+            collector.address,
+            &format!("GET /events?limit=1 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+
+    // A DNS-rebinding page sends its own name in Host.
+    let answer = get(&format!("evil.example:{port}"));
+    assert!(answer.starts_with("HTTP/1.1 421"), "{answer}");
+    assert!(answer.contains("\"host_not_allowed\""), "{answer}");
+    assert!(!answer.contains("\"events\""), "{answer}");
+    let answer = get("localhost:1");
+    assert!(answer.starts_with("HTTP/1.1 421"), "{answer}");
+    let answer = raw_request(collector.address, "GET /healthz HTTP/1.0\r\n\r\n");
+    assert!(
+        answer.starts_with("HTTP/1.1 421") || answer.starts_with("HTTP/1.0 421"),
+        "{answer}"
+    );
+
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let answer = get(&host);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{host}: {answer}");
+    }
+
+    collector.terminate();
+    let log = collector.log_text();
+    assert!(log.contains("request rejected: Host not allowed"), "{log}");
+    assert!(log.contains("evil.example"), "{log}");
+}
+
+#[test]
+fn allow_host_adds_proxy_name() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let alice = Reader::new("acme", "alice");
+    let readers = write_readers(dir.path(), &[&alice]);
+    let db = format!("sqlite:{}", dir.path().join("proxy.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_valise"))
+        .args(["collector", "serve", "--readers"])
+        .arg(&readers)
+        .args([
+            "--db",
+            &db,
+            "--listen",
+            "127.0.0.1:0",
+            "--allow-host",
+            "events.example",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the valise binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .expect("the collector prints its address");
+    let address: SocketAddr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let get = |host: &str| {
+        raw_request(
+            address,
+            &format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    let allowed = get("events.example");
+    let other = get("other.example");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(allowed.starts_with("HTTP/1.1 200"), "{allowed}");
+    assert!(other.starts_with("HTTP/1.1 421"), "{other}");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_valise"))
+        .args(["collector", "serve", "--readers"])
+        .arg(&readers)
+        .args([
+            "--db",
+            &db,
+            "--listen",
+            "127.0.0.1:0",
+            "--allow-host",
+            "https://events.example",
+        ])
+        .output()
+        .expect("the valise binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--allow-host \"https://events.example\" is not a host name"),
+        "{stderr}"
+    );
 }
 
 // ---------------------------------------------------------------------------

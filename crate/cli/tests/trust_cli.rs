@@ -31,12 +31,19 @@ fn several_communities_stay_separate() {
     assert!(south_only.contains("community_mismatch"), "{south_only}");
 
     // The south credential gives no attribute in the north community, and
-    // the north list cannot verify it.
+    // the denial reports that instead of naming the attribute.
     let wrong_identity = exits(dir, 1, &[
         "open", "note.tdf", "--trust", "north/trust.json", "--trust", "south/trust.json", "--identity", "south/alice",
         "--key", "north/alice.key.pem",
     ]);
-    assert!(wrong_identity.contains("attribute_missing"), "{wrong_identity}");
+    assert!(wrong_identity.contains("community_mismatch"), "{wrong_identity}");
+    assert!(!wrong_identity.contains("attribute_missing"), "{wrong_identity}");
+
+    // Without the south list the south credential cannot be verified at all.
+    let unverified = exits(dir, 1, &[
+        "open", "note.tdf", "--trust", "north/trust.json", "--identity", "south/alice", "--key", "north/alice.key.pem",
+    ]);
+    assert!(unverified.contains("credential_invalid"), "{unverified}");
 }
 
 #[test]

@@ -41,6 +41,25 @@ pub const MAX_CREDENTIAL_ATTRIBUTES: usize = 256;
 /// Maximum length of a person id.
 pub const MAX_PERSON_ID_LEN: usize = 256;
 
+/// Checks a person id: 1 to [`MAX_PERSON_ID_LEN`] ASCII letters, digits,
+/// `.`, `_`, `-`, `+` or `@`, starting with a letter or digit, so an email
+/// address fits.
+///
+/// # Security
+///
+/// Viewers and reports show a reader as `ORG/PERSON`, and dissemination
+/// lists match that form. A `/` in a person id (`alpha-cert/alice`) would
+/// let one organization issue a name that reads as another organization's
+/// person, and invisible or look-alike characters would do the same
+/// without a `/`. Internationalised email addresses are therefore not
+/// accepted as person ids.
+pub fn is_valid_person_id(person: &str) -> bool {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+' | b'@');
+    person.len() <= MAX_PERSON_ID_LEN
+        && person.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
+        && person.bytes().all(allowed)
+}
+
 /// The payload of a member credential.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -153,19 +172,28 @@ pub enum CredentialError {
 }
 
 impl Credential {
-    /// Checks the fields that do not depend on a trust list: non-empty ids and
-    /// name, the person's keys, the window and the number of attributes.
+    /// Checks the fields that do not depend on a trust list: the person id and
+    /// organization id syntax ([`is_valid_person_id`],
+    /// [`crate::trust_list::is_valid_org_id`]), a non-empty name, the person's
+    /// keys, the window and the number of attributes.
     ///
     /// # Errors
     ///
     /// Returns [`CredentialError::Invalid`] naming the field.
     pub fn validate(&self) -> Result<(), CredentialError> {
         let invalid = |text: String| Err(CredentialError::Invalid(text));
-        if self.person.trim().is_empty()
-            || self.person.len() > MAX_PERSON_ID_LEN
-            || self.person.chars().any(char::is_control)
-        {
-            return invalid(format!("person id {:?} must be 1 to {MAX_PERSON_ID_LEN} printable characters", self.person));
+        if !is_valid_person_id(&self.person) {
+            return invalid(format!(
+                "person id {:?} must be 1 to {MAX_PERSON_ID_LEN} ASCII letters, digits, '.', '_', '-', '+' or '@', starting with a letter or digit",
+                self.person
+            ));
+        }
+        if !crate::trust_list::is_valid_org_id(&self.org) {
+            return invalid(format!(
+                "organization id {:?} must be 1 to {} ASCII letters, digits, '.', '-' or '_'",
+                self.org,
+                crate::trust_list::MAX_ORG_ID_LEN
+            ));
         }
         if self.name.trim().is_empty() || self.name.chars().any(char::is_control) {
             return invalid(format!("name {:?} must be printable and not empty", self.name));
@@ -456,13 +484,47 @@ mod tests {
         person.person = " ".into();
         assert!(matches!(person.validate(), Err(CredentialError::Invalid(_))));
 
+        let mut org = credential();
+        org.org = "acme/x".into();
+        assert!(matches!(org.validate(), Err(CredentialError::Invalid(_))));
+
         let mut no_kid = credential();
         no_kid.key_access_key.as_object_mut().expect("object").remove("kid");
         assert!(matches!(no_kid.validate(), Err(CredentialError::Invalid(_))));
     }
 
     #[test]
-    fn window_bounds_are_inclusive() {
+    fn person_id_syntax() {
+        for valid in ["alice", "alice@acme.example", "a.b_c-d+e@x.example", "7", &"a".repeat(MAX_PERSON_ID_LEN)] {
+            assert!(is_valid_person_id(valid), "{valid:?}");
+        }
+        let too_long = "a".repeat(MAX_PERSON_ID_LEN + 1);
+        for invalid in [
+            "",
+            "alpha-cert/alice",
+            "../alice",
+            ".alice",
+            "-alice",
+            "@acme",
+            "ali ce",
+            "alice\u{200b}",
+            "\u{2060}alice",
+            "alice\u{feff}",
+            "al\u{202e}ice",
+            "alice\n",
+            "ali\\ce",
+            "аlice",
+            too_long.as_str(),
+        ] {
+            assert!(!is_valid_person_id(invalid), "{invalid:?}");
+            let mut credential = credential();
+            credential.person = invalid.to_owned();
+            assert!(matches!(credential.validate(), Err(CredentialError::Invalid(_))), "{invalid:?}");
+        }
+    }
+
+    /// Returns a verified list with member `acme` and acme's signing key.
+    fn acme_trust() -> (VerifiedTrustList, p256::SecretKey) {
         let root = p256::SecretKey::random(&mut rand_core::OsRng);
         let org = p256::SecretKey::random(&mut rand_core::OsRng);
         let mut list = crate::trust_list::TrustList::new(
@@ -490,6 +552,27 @@ mod tests {
             &crate::trust_list::TrustAnchor::Key(root.public_key()),
         )
         .expect("verify");
+        (trust, org)
+    }
+
+    #[test]
+    fn foreign_person_id_rejected_on_verify() {
+        // Another program may sign a credential without our validation.
+        let (trust, org) = acme_trust();
+        let signer = p256::ecdsa::SigningKey::from(&org);
+        for person in ["alpha-cert/alice", "../alice", "alice\u{200b}"] {
+            let mut credential = credential();
+            credential.person = person.to_owned();
+            let payload = serde_json::to_vec(&credential).expect("json");
+            let token = jws::sign_es256(&signer, Some("acme-sign"), Some(CREDENTIAL_TYPE), &payload);
+            let error = VerifiedCredential::verify(&token, &trust).err();
+            assert!(matches!(&error, Some(CredentialError::Invalid(message)) if message.contains("person id")), "{person:?}: {error:?}");
+        }
+    }
+
+    #[test]
+    fn window_bounds_are_inclusive() {
+        let (trust, org) = acme_trust();
         let token = credential().sign(&org, "acme-sign").expect("sign");
         let verified = VerifiedCredential::verify(&token, &trust).expect("verify");
         assert!(verified.is_valid_at(datetime!(2026-12-01 00:00 UTC)));

@@ -369,8 +369,13 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
     check_signature(input, &mut collected);
     let originator_mappings = check_originator(input, provenance, &mut collected);
     let reader = check_credential(input, &mut collected);
-    check_attributes(input, reader, input.data_attributes, &mut collected);
-    check_dissem(input, reader, &mut collected);
+    // A credential that does not hold has already produced its own reason,
+    // such as `community_mismatch`. Judging attributes and the dissemination
+    // list without it would only add reasons that hide the real one.
+    if input.credential.is_none() || reader.is_some() {
+        check_attributes(input, reader, input.data_attributes, &mut collected);
+        check_dissem(input, reader, &mut collected);
+    }
     check_window(input, rights, &mut collected);
 
     let harmonized = label::harmonize(label, originator_mappings);
@@ -555,13 +560,20 @@ fn decide_unlabelled(input: &DecisionInput<'_>, mut collected: Collected) -> Dec
         .cloned()
         .partition(|text| AttributeFqn::parse(text).is_ok_and(|fqn| fqn.community() == community));
     let reader = input.credential.filter(|credential| credential_holds(input, credential));
-    check_attributes(input, reader, &ours, &mut collected);
-    // The dissemination list is covered by the policy binding, so it is the
-    // originator's word even without the profile assertions. Anyone can strip
-    // those assertions from a sealed package, because they are not bound to
-    // the policy, so skipping `dissem` here would open the stripped copy for
-    // every holder of a recipient key.
-    check_dissem(input, reader, &mut collected);
+    let credential_needed = !ours.is_empty() || !input.dissem.is_empty();
+    if credential_needed && input.credential.is_some() && reader.is_none() {
+        // Report why the credential does not count, not the attributes or
+        // dissemination entry it was needed for.
+        check_credential(input, &mut collected);
+    } else {
+        check_attributes(input, reader, &ours, &mut collected);
+        // The dissemination list is covered by the policy binding, so it is the
+        // originator's word even without the profile assertions. Anyone can strip
+        // those assertions from a sealed package, because they are not bound to
+        // the policy, so skipping `dissem` here would open the stripped copy for
+        // every holder of a recipient key.
+        check_dissem(input, reader, &mut collected);
+    }
     if !collected.deny.is_empty() {
         return Decision::Deny(collected.deny);
     }
@@ -852,7 +864,10 @@ fn forward_orgs(trust: &VerifiedTrustList, reader: Option<&VerifiedCredential>, 
 /// community is judged by the only list when there is one, else by the list
 /// that contains its originator key. The credential must be of the same
 /// community; among several, the one whose key or organization's key opened
-/// the package is preferred.
+/// the package is preferred. When the reader holds no credential of that
+/// community, a credential of another community is returned (again the one
+/// whose key opened the package first), so that [`decide`] denies with
+/// `community_mismatch` instead of judging the reader as holding none.
 ///
 /// # Errors
 ///
@@ -884,8 +899,9 @@ pub fn select_community<'a>(
             "Get the trust list of the package's community.",
         ));
     };
-    let candidates: Vec<&VerifiedCredential> =
+    let same_community: Vec<&VerifiedCredential> =
         credentials.iter().filter(|credential| credential.community() == list.community()).collect();
+    let candidates = if same_community.is_empty() { credentials.iter().collect() } else { same_community };
     let by_key = unwrapped_kid.and_then(|kid| {
         candidates.iter().copied().find(|credential| {
             credential.key_access_key().1 == kid

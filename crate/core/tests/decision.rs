@@ -646,7 +646,7 @@ fn other_community_never_counts() {
     let mut case = baseline();
     case.data_attributes = vec![format!("{COMMUNITY}/attr/sector/value/finance")];
     let decision = run(&case, &home_trust, Some(&other_credential));
-    assert_eq!(decision.deny_codes(), vec![ReasonCode::AttributeMissing, ReasonCode::CommunityMismatch]);
+    assert_eq!(decision.deny_codes(), vec![ReasonCode::CommunityMismatch]);
 
     // Selection picks the home list and the home credential.
     let lists = [other_trust.clone(), home_trust.clone()];
@@ -661,6 +661,55 @@ fn other_community_never_counts() {
     // under the same kid.
     let unknown = select_community(Some("https://nowhere.example"), None, None, &lists, &credentials);
     assert_eq!(unknown.map(|_| ()).map_err(|reason| reason.code), Err(ReasonCode::CommunityMismatch));
+}
+
+#[test]
+fn foreign_credential_reports_mismatch() {
+    let home = World::new(COMMUNITY);
+    let other = World::new(OTHER_COMMUNITY);
+    let home_trust = home.verified();
+    let other_trust = other.verified();
+    let other_credential = other.issue(&other.bob_credential(), &other_trust).expect("other credential");
+    let lists = [home_trust.clone()];
+    let credentials = [other_credential.clone()];
+
+    // The reader holds only a credential of another community: selection
+    // still passes it on, so the decision names the real reason.
+    let (list, credential) =
+        select_community(Some(COMMUNITY), Some("acme-sign"), Some("bob-ka"), &lists, &credentials).expect("selected");
+    assert_eq!(credential.map(VerifiedCredential::community), Some(OTHER_COMMUNITY));
+
+    type Change = fn(&mut Case);
+    let rows: [(&str, Change); 4] = [
+        ("no attributes", |_| {}),
+        ("attribute", |c| c.data_attributes = vec![format!("{COMMUNITY}/attr/sector/value/finance")]),
+        ("dissem", |c| c.dissem = vec!["bob@bank.example".into()]),
+        ("unlabelled dissem", |c| {
+            c.community = None;
+            c.label = None;
+            c.rights = None;
+            c.provenance = None;
+            c.originator_kid = None;
+            c.signature_valid = false;
+            c.dissem = vec!["bob@bank.example".into()];
+        }),
+    ];
+    for (name, change) in rows {
+        let mut case = baseline();
+        change(&mut case);
+        let decision = run(&case, list, credential);
+        assert_eq!(decision.deny_codes(), vec![ReasonCode::CommunityMismatch], "{name}: {decision:?}");
+    }
+
+    // A stock package that needs no credential still opens view only.
+    let mut case = baseline();
+    case.community = None;
+    case.label = None;
+    case.rights = None;
+    case.provenance = None;
+    case.originator_kid = None;
+    case.signature_valid = false;
+    assert!(matches!(run(&case, list, credential), Decision::Permit(_)));
 }
 
 #[test]

@@ -92,7 +92,7 @@ test('outbox survives reload while offline', async () => {
   const offline = await page.evaluate(async (url) => {
     const outbox = await window.outboxModule.Outbox.open();
     for (let seq = 1; seq <= 3; seq += 1) {
-      await outbox.enqueue(url, JSON.stringify({ id: `event-${seq}` }), { agent: 'web-test', seq, prevHash: `hash-${seq - 1}` });
+      await outbox.enqueue(url, JSON.stringify({ id: `event-${seq}` }), { agent: 'web-test', seq, prevHash: `hash-${seq - 1}` }, 'alice');
     }
     const result = await outbox.flush();
     outbox.stop();
@@ -109,10 +109,12 @@ test('outbox survives reload while offline', async () => {
   await page.waitForFunction(() => window.outboxModule !== undefined);
   const reloaded = await page.evaluate(async () => {
     const outbox = await window.outboxModule.Outbox.open();
-    return { status: await outbox.status(), chain: await outbox.chain() };
+    return { status: await outbox.status(), chain: await outbox.chain('alice'), other: await outbox.chain('bob') };
   });
   assert.equal(reloaded.status.total, 3);
   assert.deepEqual(reloaded.chain, { agent: 'web-test', seq: 3, prevHash: 'hash-2' });
+  // Another reader of the profile starts a chain of its own under the same agent.
+  assert.deepEqual(reloaded.other, { agent: 'web-test', seq: 0, prevHash: '0'.repeat(64) });
 
   // Offline again, started: nothing goes out; back online, everything does.
   await context.setOffline(true);

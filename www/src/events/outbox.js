@@ -21,7 +21,12 @@ export const DATABASE_NAME = 'valise-events';
 const DATABASE_VERSION = 1;
 const QUEUE_STORE = 'queue';
 const META_STORE = 'meta';
-const CHAIN_KEY = 'chain';
+/** Key prefix of each reader's chain state; the reader key follows. */
+const CHAIN_KEY_PREFIX = 'chain:';
+/** Key of the profile's agent id, shared by every reader's chain. */
+const AGENT_KEY = 'agent';
+/** Hash a chain's first event names as its predecessor: 32 zero bytes. */
+const GENESIS_HASH = '0'.repeat(64);
 const STATUS_KEY = 'status';
 
 /** Maximum number of queued events. */
@@ -89,6 +94,14 @@ function openDatabase(indexedDB) {
 }
 
 /** The durable queue of one browser profile. */
+/**
+ * Returns the key under which a reader's chain is stored: the JSON array
+ * `[community, organization, person]`, which no two readers share.
+ */
+export function readerKey({ community, organization, person }) {
+  return JSON.stringify([community, organization, person]);
+}
+
 export class Outbox {
   #database;
   #fetch;
@@ -131,12 +144,25 @@ export class Outbox {
   }
 
   /**
-   * Returns the stored chain state `{ agent, seq, prevHash }`, or null
-   * before the first event of this browser profile.
+   * Returns the chain state `{ agent, seq, prevHash }` of one reader
+   * (`readerKey`, see `readerKey()`). A reader without events in this
+   * profile starts at seq 0 under the profile's agent id. Before the first
+   * event of the profile it returns null, so the signer picks an agent id.
+   * Each reader has a chain of its own because the collector chains events
+   * per source, and a source names the reader.
    */
-  async chain() {
+  async chain(readerKey) {
     const transaction = this.#database.transaction(META_STORE, 'readonly');
-    return (await request(transaction.objectStore(META_STORE).get(CHAIN_KEY))) ?? null;
+    const meta = transaction.objectStore(META_STORE);
+    const stored = await request(meta.get(CHAIN_KEY_PREFIX + readerKey));
+    if (stored) {
+      return stored;
+    }
+    // The single chain of earlier versions, under the key 'chain', is not
+    // continued: it belongs to whichever reader used it, so every reader
+    // starts anew under a new agent id, and the collector sees new sources.
+    const agent = await request(meta.get(AGENT_KEY));
+    return agent ? { agent, seq: 0, prevHash: GENESIS_HASH } : null;
   }
 
   /**
@@ -147,7 +173,7 @@ export class Outbox {
    * @throws {OutboxFullError} when the queue is full.
    * @throws {OutboxStorageError} when IndexedDB fails.
    */
-  async enqueue(url, eventJson, chain) {
+  async enqueue(url, eventJson, chain, readerKey) {
     const transaction = this.#database.transaction([QUEUE_STORE, META_STORE], 'readwrite', { durability: 'strict' });
     const done = completion(transaction);
     const queue = transaction.objectStore(QUEUE_STORE);
@@ -158,7 +184,9 @@ export class Outbox {
       throw new OutboxFullError(count);
     }
     queue.add({ url, event: eventJson, queuedAt: Date.now() });
-    transaction.objectStore(META_STORE).put(chain, CHAIN_KEY);
+    const meta = transaction.objectStore(META_STORE);
+    meta.put(chain, CHAIN_KEY_PREFIX + readerKey);
+    meta.put(chain.agent, AGENT_KEY);
     try {
       await done;
     } catch (error) {

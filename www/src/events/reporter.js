@@ -6,7 +6,7 @@
 // to do, and the caller decides: a package whose rights require events does
 // not open, and any other failure is noted in the activity panel.
 import { InternalError, ValiseError } from '../errors.js';
-import { Outbox, OutboxFullError, OutboxStorageError } from './outbox.js';
+import { Outbox, OutboxFullError, OutboxStorageError, readerKey } from './outbox.js';
 
 /** The event kinds the core signs (`type` is `org.valise.access.KIND`). */
 const KINDS = new Set(['opened', 'denied', 'print_blocked', 'printed', 'copy_blocked', 'exported', 'forwarded', 'watermark_removed', 'expired']);
@@ -125,9 +125,13 @@ export class EventReporter {
       label: context.label ?? null,
       originator: context.originator ?? null,
     };
+    if (!signer.reader) {
+      throw new InternalError('The event signer does not name its reader, so its chain cannot be found.');
+    }
+    const reader = readerKey(signer.reader);
     const queued = await this.#exclusive(async () => {
-      const signed = signer.sign(draft, await this.#outbox.chain());
-      await this.#outbox.enqueue(context.eventsUrl, signed.event, signed.chain);
+      const signed = signer.sign(draft, await this.#outbox.chain(reader));
+      await this.#outbox.enqueue(context.eventsUrl, signed.event, signed.chain, reader);
       return signed;
     }).catch((error) => {
       throw queueError(error);

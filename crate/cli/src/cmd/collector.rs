@@ -12,6 +12,7 @@ use valise_core::events::ReaderDirectory;
 use crate::cmd::trust::load_trust;
 use crate::collector::bench::BenchPlan;
 use crate::collector::directory::{StaticDirectory, TrustDirectory};
+use crate::collector::host::AllowedHosts;
 use crate::collector::server::{router, Collector, Counters, Limits};
 use crate::collector::store::{Database, Store};
 use crate::cmd::CliError;
@@ -85,6 +86,14 @@ struct ServeArgs {
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origin: Vec<String>,
 
+    /// Extra Host header value to serve, NAME or NAME:PORT (any port when
+    /// none is given), e.g. the public name of a reverse proxy in front of
+    /// the collector; repeat for several. The listening address, and for a
+    /// loopback listener localhost, 127.0.0.1 and [::1], with the listening
+    /// port, are always served; other requests get 421.
+    #[arg(long = "allow-host", value_name = "NAME[:PORT]")]
+    allow_host: Vec<String>,
+
     /// Largest request body, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
@@ -112,6 +121,11 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
     let database = Database::parse(&args.db)?;
     let origins = parse_origins(&args.allow_origin)?;
+    // Checked before anything starts, and built again once the port is known.
+    AllowedHosts::new(args.listen, &args.allow_host).map_err(|e| {
+        CliError::usage(e.to_string())
+            .hint("write a DNS name or IP literal with an optional port, e.g. events.example:8443")
+    })?;
     let directory = load_directory(&args)?;
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
@@ -121,16 +135,36 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::refused(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve_async(args.listen, database, directory, origins, limits))
+    let options = ServeOptions {
+        listen: args.listen,
+        database,
+        directory,
+        origins,
+        allow_host: args.allow_host,
+        limits,
+    };
+    runtime.block_on(serve_async(options))
 }
 
-async fn serve_async(
+/// The checked arguments of `valise collector serve`.
+struct ServeOptions {
     listen: SocketAddr,
     database: Database,
     directory: Arc<dyn ReaderDirectory + Send + Sync>,
     origins: Vec<HeaderValue>,
+    allow_host: Vec<String>,
     limits: Limits,
-) -> Result<(), CliError> {
+}
+
+async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
+    let ServeOptions {
+        listen,
+        database,
+        directory,
+        origins,
+        allow_host,
+        limits,
+    } = options;
     let store = Store::open(&database).await.map_err(|e| {
         CliError::refused(format!("cannot open the database {database}: {e}"))
             .hint("check the --db value and that the database server is running")
@@ -148,12 +182,14 @@ async fn serve_async(
         limits,
         counters: Counters::default(),
     });
-    let app = router(collector, origins.clone());
+    let hosts = AllowedHosts::new(address, &allow_host).map_err(|e| CliError::usage(e.to_string()))?;
+    let app = router(collector, origins.clone(), hosts);
 
     tracing::info!(
         %address,
         %database,
         origins = origins.len(),
+        allowed_hosts = allow_host.len(),
         max_body_bytes = limits.max_body_bytes,
         max_batch = limits.max_batch,
         "collector started"

@@ -95,6 +95,13 @@ fn issue(args: &IssueArgs) -> Result<(), CliError> {
         key_files::ensure_absent(path)?;
     }
 
+    if !credential::is_valid_person_id(&args.person) {
+        return Err(CliError::usage(format!("--person {:?} is not a valid person id", args.person)).hint(format!(
+            "use 1 to {} ASCII letters, digits, '.', '_', '-', '+' or '@', starting with a letter or digit, e.g. alice@acme.example",
+            credential::MAX_PERSON_ID_LEN
+        )));
+    }
+
     let mut state = State::load()?;
     let trust = load_trust(&args.trust, args.root_fingerprint.as_deref(), &mut state)?;
     let org_key = key_files::read_p256_key(&args.org_key)?;

@@ -266,7 +266,9 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
                 highest_trust_version_seen: community_state.highest_version,
             };
             let mut decision = decision::decide(&input);
-            signer = credential.and_then(|used| {
+            // A credential of another community is passed only so the decision
+            // names it; it signs no event for this community.
+            signer = credential.filter(|used| used.community() == trust.community()).and_then(|used| {
                 let index = held.iter().position(|h| h.verified.as_ref().is_ok_and(|c| c.token() == used.token()))?;
                 Some((args.identities.get(index)?.clone(), used.clone()))
             });
@@ -294,6 +296,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
                 let failed = held
                     .iter()
                     .find(|c| c.community.as_deref() == Some(trust.community()))
+                    .or_else(|| held.first())
                     .and_then(|c| c.verified.as_ref().err());
                 if let Some(error) = failed {
                     decision = decision.deny_also(Reason::credential_unusable(error));

@@ -16,6 +16,7 @@ use valise_core::events::{
 };
 
 use super::directory::StaticDirectory;
+use super::host::AllowedHosts;
 use super::server::{router, Collector, Counters, Limits};
 use super::store::{Database, Store};
 use crate::cmd::CliError;
@@ -165,7 +166,9 @@ async fn start_server(plan: &BenchPlan, directory: StaticDirectory) -> Result<So
         },
         counters: Counters::default(),
     });
-    let app = router(collector, Vec::new());
+    let hosts = AllowedHosts::new(address, &[])
+        .map_err(|e| CliError::refused(format!("cannot build the allowed hosts: {e}")))?;
+    let app = router(collector, Vec::new(), hosts);
     tokio::spawn(async move {
         let service = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(error) = axum::serve(listener, service).await {

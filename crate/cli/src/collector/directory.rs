@@ -82,6 +82,14 @@ impl StaticDirectory {
         for (index, entry) in file.readers.into_iter().enumerate() {
             let (key, _) = jws::public_key_from_jwk(&entry.public_key_jwk)
                 .map_err(|e| format!("readers[{index}].publicKeyJwk: {e}"))?;
+            // The same syntax as in credentials, so a report cannot show one
+            // reader under another organization's name.
+            if !valise_core::trust_list::is_valid_org_id(&entry.org) {
+                return Err(format!("readers[{index}].org {:?} is not a valid organization id", entry.org));
+            }
+            if !valise_core::credential::is_valid_person_id(&entry.person) {
+                return Err(format!("readers[{index}].person {:?} is not a valid person id", entry.person));
+            }
             let reader = ReaderKey {
                 key: VerifyingKey::from(key),
                 community: file.community.clone(),
@@ -184,5 +192,33 @@ impl ReaderDirectory for TrustDirectory {
             org: credential.org().to_owned(),
             person: credential.person().to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readers_file(org: &str, person: &str) -> String {
+        let key = p256::SecretKey::random(&mut rand_core::OsRng);
+        serde_json::json!({
+            "community": "https://cert.example",
+            "readers": [{
+                "kid": "k1",
+                "org": org,
+                "person": person,
+                "publicKeyJwk": valise_core::jws::public_jwk(&key.public_key(), "k1"),
+            }],
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn unsafe_reader_ids_rejected() {
+        assert!(StaticDirectory::parse(&readers_file("beta-bank", "alice@bank.example")).is_ok());
+        for (org, person) in [("beta-bank", "alpha-cert/alice"), ("beta-bank", "../alice"), ("beta-bank", "alice\u{200b}"), ("a/b", "alice")] {
+            let error = StaticDirectory::parse(&readers_file(org, person)).err();
+            assert!(error.as_deref().is_some_and(|e| e.contains("is not a valid")), "{org}/{person}: {error:?}");
+        }
     }
 }

@@ -21,6 +21,7 @@ use valise_core::events::{
     EVENT_MEDIA_TYPE,
 };
 
+use super::host::{check_host, AllowedHosts};
 use super::store::{EventFilter, EventRow, InsertOutcome, Store};
 
 /// Media types `POST /events` accepts. `text/plain` is there because a
@@ -77,21 +78,23 @@ pub(crate) struct Collector {
     pub(crate) counters: Counters,
 }
 
-/// Builds the routes, with CORS for `origins` when any are given.
-pub(crate) fn router(collector: Arc<Collector>, origins: Vec<HeaderValue>) -> Router {
-    let router = Router::new()
+/// Builds the routes, with CORS for `origins` when any are given, behind
+/// the `Host` check, which runs first so a rejected request reaches no
+/// handler.
+pub(crate) fn router(collector: Arc<Collector>, origins: Vec<HeaderValue>, hosts: AllowedHosts) -> Router {
+    let mut router = Router::new()
         .route("/events", get(query_events).post(post_events))
         .route("/healthz", get(health))
         .with_state(collector);
-    if origins.is_empty() {
-        return router;
+    if !origins.is_empty() {
+        let cors = CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE])
+            .max_age(PREFLIGHT_MAX_AGE);
+        router = router.layer(cors);
     }
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
-        .max_age(PREFLIGHT_MAX_AGE);
-    router.layer(cors)
+    router.layer(axum::middleware::from_fn_with_state(Arc::new(hosts), check_host))
 }
 
 /// One rejected event in a batch response.
