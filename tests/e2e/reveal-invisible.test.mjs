@@ -2,7 +2,7 @@
 // ignorable) characters of untrusted names as visible tokens.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { revealBidi } from '../../www/src/bidi.js';
+import { revealBidi, revealBidiControls } from '../../www/src/bidi.js';
 
 test('revealBidi shows zero-width characters', () => {
   const cases = [
@@ -24,4 +24,14 @@ test('revealBidi keeps ordinary text', () => {
     assert.equal(revealBidi(text), text);
   }
   assert.equal(revealBidi(null), null);
+});
+
+test('document content keeps joiners but shows bidi controls', () => {
+  // A Persian word with a zero-width non-joiner and an emoji sequence with
+  // zero-width joiners read as written; an override still shows.
+  for (const text of ['می\u200Cخواهم', 'family 👩\u200D👩\u200D👧']) {
+    assert.equal(revealBidiControls(text), text);
+  }
+  assert.equal(revealBidiControls('evil\u202Etxt.exe'), 'evil⟨U+202E⟩txt.exe');
+  assert.equal(revealBidiControls(null), null);
 });

@@ -37,6 +37,20 @@ export function revealBidi(text) {
 }
 
 /**
+ * Returns `text` with only its bidi controls (`BIDI_CONTROLS`) replaced by
+ * visible tokens. For document content (CSV cells, STIX and MISP fields):
+ * there the zero-width joiner and non-joiner and the variation selectors are
+ * part of emoji and of scripts such as Persian, so they stay, while a bidi
+ * control can still make an indicator read as another.
+ */
+export function revealBidiControls(text) {
+  if (text === null || text === undefined) {
+    return text;
+  }
+  return String(text).replace(BIDI_CONTROLS, (char) => `⟨U+${char.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
+}
+
+/**
  * Creates a `<bdi>` element holding `text` with its bidi controls revealed,
  * or returns `null` for `null`, `undefined` and the empty string. `<bdi>`
  * isolates the text and takes its direction from its own first strong

@@ -3,7 +3,7 @@
 // "example[.]com" are shown exactly as written. Bidi control characters are
 // the one exception: each is shown as a token such as "⟨U+202E⟩", so a cell
 // cannot make an indicator read differently than it is.
-import { revealBidi } from '../bidi.js';
+import { revealBidiControls } from '../bidi.js';
 import { element } from './dom.js';
 
 /** Rows shown; the rest of the file is counted and announced. */
@@ -99,13 +99,13 @@ export function render(container, { text }) {
 
   const headRow = element('tr', {});
   for (let column = 0; column < width; column += 1) {
-    headRow.append(element('th', { scope: 'col' }, revealBidi(header[column] ?? '')));
+    headRow.append(element('th', { scope: 'col' }, revealBidiControls(header[column] ?? '')));
   }
   const tbody = element('tbody', {});
   for (const row of shown) {
     const tr = element('tr', {});
     for (let column = 0; column < width; column += 1) {
-      tr.append(element('td', {}, revealBidi(row[column] ?? '')));
+      tr.append(element('td', {}, revealBidiControls(row[column] ?? '')));
     }
     tbody.append(tr);
   }

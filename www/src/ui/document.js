@@ -2,7 +2,7 @@
 // package and what was verified, the effective rights with an honest mark of
 // how each is enforced, then the content drawn by the renderers, with the
 // enforcement of print, copy, export and watermark around it.
-import { isolate, revealBidi } from '../bidi.js';
+import { isolate, revealBidi, revealBidiControls } from '../bidi.js';
 import { tlpBanner } from '../tlp.js';
 import { CONTROL_KINDS, formatTime, rightsRows } from '../rights.js';
 import { h, replaceChildren } from './dom.js';
@@ -191,7 +191,7 @@ function revealBidiInText(root) {
   }
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const revealed = revealBidi(node.data);
+    const revealed = revealBidiControls(node.data);
     if (revealed !== node.data) {
       node.data = revealed;
     }
