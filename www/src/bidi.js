@@ -38,10 +38,10 @@ export function revealBidi(text) {
 
 /**
  * Returns `text` with only its bidi controls (`BIDI_CONTROLS`) replaced by
- * visible tokens. For document content (CSV cells, STIX and MISP fields):
- * there the zero-width joiner and non-joiner and the variation selectors are
- * part of emoji and of scripts such as Persian, so they stay, while a bidi
- * control can still make an indicator read as another.
+ * visible tokens. It is for document content (CSV cells, STIX and MISP
+ * fields). There the zero-width joiner, the non-joiner and the variation
+ * selectors are part of emoji and of scripts such as Persian, so they stay.
+ * A bidi control could still make one indicator read as another.
  */
 export function revealBidiControls(text) {
   if (text === null || text === undefined) {
