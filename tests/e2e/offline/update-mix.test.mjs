@@ -35,7 +35,10 @@ after(async () => {
 });
 
 /** Returns the tags of the modules the page ran, and the build id it reports. */
-function pageBuild(page) {
+async function pageBuild(page) {
+  // The portal is ready before the service worker has answered which build
+  // served the page, so wait for that answer too.
+  await page.waitForFunction(() => document.documentElement.dataset.buildId !== undefined, null, { timeout: 30_000 });
   return page.evaluate(() => ({
     buildId: document.documentElement.dataset.buildId,
     tags: [...new Set((globalThis.valiseModules ?? []).map(([, tag]) => tag))],
