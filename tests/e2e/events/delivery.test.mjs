@@ -3,31 +3,11 @@
 // open, a refusal of an expired package and a blocked print. The collector
 // verifies and stores them, and `valise events report` lists them.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, waitForPortal } from '../lib/browser.mjs';
-import { openPackageFile } from '../lib/demo.mjs';
-import { eventsReport, importIdentityWithSigningKey, outcomeOf, startEventsDemo, storedEvents, waitForWaiting } from './support.mjs';
+import { test } from 'node:test';
+import { newPage, waitForPortal } from '../lib/browser.mjs';
+import { eventsReport, importIdentityWithSigningKey, openDemoPackage, storedEvents, useEventsDemo, waitForWaiting } from './support.mjs';
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startEventsDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.close();
-});
-
-/** Opens a demo package through the file picker and returns the outcome. */
-async function open(page, file) {
-  await page.locator('#screen-open').waitFor({ state: 'visible' });
-  await openPackageFile(page, join(demo.dir, 'packages', file));
-  return outcomeOf(page);
-}
+const session = useEventsDemo();
 
 /** Returns to the open screen from the document or refused screen. */
 async function back(page) {
@@ -38,21 +18,21 @@ async function back(page) {
 }
 
 test('opened, denied and print_blocked reach the collector', async () => {
-  const { context, page, cspViolations, errors } = await newPage(browser);
-  const response = await page.goto(demo.portal.url);
-  assert.match(response.headers()['content-security-policy'], new RegExp(`connect-src 'self' ${demo.collector.url.replaceAll('.', '\\.')}`));
+  const { context, page, cspViolations, errors } = await newPage(session.browser);
+  const response = await page.goto(session.demo.portal.url);
+  assert.match(response.headers()['content-security-policy'], new RegExp(`connect-src 'self' ${session.demo.collector.url.replaceAll('.', '\\.')}`));
   await waitForPortal(page);
-  await importIdentityWithSigningKey(page, demo.dir, 'alice');
+  await importIdentityWithSigningKey(page, session.demo.dir, 'alice');
 
-  assert.equal(await open(page, 'apt1-stix.tdf'), 'document');
+  assert.equal(await openDemoPackage(page, session.demo, 'apt1-stix.tdf'), 'document');
   await page.locator('#activity-list li[data-type="opened"][data-delivery="queued"]').waitFor();
   await back(page);
 
-  assert.equal(await open(page, 'advisory-expired.tdf'), 'refused');
+  assert.equal(await openDemoPackage(page, session.demo, 'advisory-expired.tdf'), 'refused');
   await page.locator('#activity-list li[data-type="denied"][data-delivery="queued"]').waitFor();
   await back(page);
 
-  assert.equal(await open(page, 'advisory.tdf'), 'document');
+  assert.equal(await openDemoPackage(page, session.demo, 'advisory.tdf'), 'document');
   await page.locator('#document-content').click();
   await page.keyboard.press('Control+p');
   await page.locator('#activity-list li[data-type="print_blocked"][data-delivery="queued"]').first().waitFor();
@@ -60,7 +40,7 @@ test('opened, denied and print_blocked reach the collector', async () => {
   await waitForWaiting(page, 0);
   assert.equal(await page.locator('#outbox-error').isHidden(), true, 'no delivery error is shown');
 
-  const stored = storedEvents(demo.db);
+  const stored = storedEvents(session.demo.db);
   const kinds = stored.map((event) => `${event.kind} ${event.subject}`);
   assert.equal(stored.filter((event) => event.kind === 'opened').length, 2, `two opened events: ${kinds.join('; ')}`);
   const denied = stored.filter((event) => event.kind === 'denied');
@@ -80,7 +60,7 @@ test('opened, denied and print_blocked reach the collector', async () => {
   }
   assert.deepEqual(stored.map((event) => event.seq).sort((a, b) => a - b), stored.map((_, index) => index + 1));
 
-  const report = eventsReport(demo.db);
+  const report = eventsReport(session.demo.db);
   assert.match(report, /Access events for all packages: \d+ events/);
   for (const kind of ['opened', 'denied', 'print_blocked']) {
     assert.match(report, new RegExp(`alpha-cert/alice\\s+${kind}\\s`), `the report lists ${kind}`);

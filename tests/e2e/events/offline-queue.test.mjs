@@ -3,59 +3,40 @@
 // queue survives a reload (the outbox view shows it), and once the browser
 // is back online every event reaches the real collector exactly once.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, waitForPortal } from '../lib/browser.mjs';
-import { openPackageFile } from '../lib/demo.mjs';
-import { importIdentityWithSigningKey, outcomeOf, queuedEvents, startEventsDemo, storedEvents, waitForWaiting } from './support.mjs';
+import { test } from 'node:test';
+import { newPage, waitForPortal } from '../lib/browser.mjs';
+import { importIdentityWithSigningKey, openDemoPackage, queuedEvents, storedEvents, useEventsDemo, waitForWaiting } from './support.mjs';
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startEventsDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.close();
-});
-
-async function open(page, file) {
-  await page.locator('#screen-open').waitFor({ state: 'visible' });
-  await openPackageFile(page, join(demo.dir, 'packages', file));
-  return outcomeOf(page);
-}
+const session = useEventsDemo();
 
 test('offline events queue, survive a reload, arrive once', async () => {
-  const required = demo.manifest.packages.find((pkg) => pkg.eventsRequired);
+  const required = session.demo.manifest.packages.find((pkg) => pkg.eventsRequired);
   assert.equal(required?.file, 'misp-event.tdf', 'the demo has a package that requires events');
 
-  const { context, page, cspViolations } = await newPage(browser);
-  await page.goto(demo.portal.url);
+  const { context, page, cspViolations } = await newPage(session.browser);
+  await page.goto(session.demo.portal.url);
   await waitForPortal(page);
   // The portal comes from the service worker's cache from here on.
   await page.waitForFunction(() => document.documentElement.dataset.offlineReady === 'true', null, { timeout: 30_000 });
   await context.setOffline(true);
   await page.reload();
   await waitForPortal(page);
-  await importIdentityWithSigningKey(page, demo.dir, 'alice');
+  await importIdentityWithSigningKey(page, session.demo.dir, 'alice');
 
-  assert.equal(await open(page, 'apt1-stix.tdf'), 'document');
+  assert.equal(await openDemoPackage(page, session.demo, 'apt1-stix.tdf'), 'document');
   await page.getByRole('button', { name: 'Close this document' }).click();
-  assert.equal(await open(page, required.file), 'document', 'a package that requires events opens once its event is queued');
+  assert.equal(await openDemoPackage(page, session.demo, required.file), 'document', 'a package that requires events opens once its event is queued');
   await waitForWaiting(page, 2);
   await page.locator('#outbox-error').filter({ hasText: /network failure/ }).waitFor({ timeout: 30_000 });
   const queued = await queuedEvents(page);
   assert.deepEqual(queued.map((event) => event.type), ['org.valise.access.opened', 'org.valise.access.opened']);
-  assert.deepEqual(storedEvents(demo.db), [], 'nothing reached the collector while offline');
+  assert.deepEqual(storedEvents(session.demo.db), [], 'nothing reached the collector while offline');
 
   await page.reload();
   await waitForPortal(page);
   await waitForWaiting(page, 2);
   assert.match(await page.locator('#outbox-summary').textContent(), /2 access events waiting/);
-  assert.match(await page.locator('#outbox-list').textContent(), new RegExp(`2 to ${demo.collector.eventsUrl.replaceAll('.', '\\.')}`));
+  assert.match(await page.locator('#outbox-list').textContent(), new RegExp(`2 to ${session.demo.collector.eventsUrl.replaceAll('.', '\\.')}`));
   assert.deepEqual(await queuedEvents(page), queued, 'the reload kept the same events');
 
   // The outbox view is a labelled region whose button works from the keyboard.
@@ -68,7 +49,7 @@ test('offline events queue, survive a reload, arrive once', async () => {
 
   await context.setOffline(false);
   await waitForWaiting(page, 0);
-  const stored = storedEvents(demo.db);
+  const stored = storedEvents(session.demo.db);
   assert.deepEqual(stored.map((event) => event.id).sort(), queued.map((event) => event.id).sort(), 'each queued event is stored once');
   assert.deepEqual(stored.map((event) => event.chain), ['first', 'linked']);
   assert.deepEqual(cspViolations, []);

@@ -4,68 +4,50 @@
 // require events still opens, and its activity entry says it was not
 // reported.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, waitForPortal } from '../lib/browser.mjs';
-import { importIdentity, openPackageFile } from '../lib/demo.mjs';
-import { importIdentityWithSigningKey, outcomeOf, startEventsDemo, storedEvents, waitForWaiting } from './support.mjs';
+import { test } from 'node:test';
+import { newPage, waitForPortal } from '../lib/browser.mjs';
+import { importIdentity } from '../lib/demo.mjs';
+import { importIdentityWithSigningKey, openDemoPackage, storedEvents, useEventsDemo, waitForWaiting } from './support.mjs';
 
 /** The outbox bound of www/src/events/outbox.js. */
 const MAX_QUEUED = 5000;
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startEventsDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.close();
-});
-
-async function open(page, file) {
-  await page.locator('#screen-open').waitFor({ state: 'visible' });
-  await openPackageFile(page, join(demo.dir, 'packages', file));
-  return outcomeOf(page);
-}
+const session = useEventsDemo();
 
 async function openAnother(page) {
   await page.locator('#screen-refused').getByRole('button', { name: 'Open another package' }).click();
 }
 
 test('no signing key: required package refused', async () => {
-  const { context, page } = await newPage(browser);
-  await page.goto(demo.portal.url);
+  const { context, page } = await newPage(session.browser);
+  await page.goto(session.demo.portal.url);
   await waitForPortal(page);
-  await importIdentity(page, demo.dir, 'alice');
+  await importIdentity(page, session.demo.dir, 'alice');
   await page.locator('#screen-open').waitFor({ state: 'visible' });
 
-  assert.equal(await open(page, 'misp-event.tdf'), 'refused');
+  assert.equal(await openDemoPackage(page, session.demo, 'misp-event.tdf'), 'refused');
   const refusal = await page.locator('#screen-refused').innerText();
   assert.match(refusal, /without its signing key/);
   assert.match(refusal, /NAME\.sign\.key\.pem/);
   assert.equal(await page.locator('#document-content').count(), 0, 'nothing of the document is shown');
 
   await openAnother(page);
-  assert.equal(await open(page, 'apt1-stix.tdf'), 'document');
+  assert.equal(await openDemoPackage(page, session.demo, 'apt1-stix.tdf'), 'document');
   const entry = page.locator('#activity-list li[data-type="opened"]');
   assert.equal(await entry.getAttribute('data-delivery'), 'failed');
   assert.match(await entry.innerText(), /not reported to the originator/);
   assert.equal(await page.locator('#outbox').getAttribute('data-waiting'), '0');
-  assert.deepEqual(storedEvents(demo.db), []);
+  assert.deepEqual(storedEvents(session.demo.db), []);
   await context.close();
 });
 
 test('full outbox: required package refused', async () => {
-  const { context, page } = await newPage(browser);
-  await page.goto(demo.portal.url);
+  const { context, page } = await newPage(session.browser);
+  await page.goto(session.demo.portal.url);
   await waitForPortal(page);
-  await importIdentityWithSigningKey(page, demo.dir, 'alice');
+  await importIdentityWithSigningKey(page, session.demo.dir, 'alice');
   // Once online, so the renderer modules are loaded before the network goes.
-  assert.equal(await open(page, 'apt1-stix.tdf'), 'document');
+  assert.equal(await openDemoPackage(page, session.demo, 'apt1-stix.tdf'), 'document');
   await page.getByRole('button', { name: 'Close this document' }).click();
   await waitForWaiting(page, 0);
 
@@ -89,19 +71,19 @@ test('full outbox: required package refused', async () => {
           transaction.onerror = () => reject(transaction.error);
         };
       }),
-    { url: demo.collector.eventsUrl, count: MAX_QUEUED },
+    { url: session.demo.collector.eventsUrl, count: MAX_QUEUED },
   );
   await waitForWaiting(page, MAX_QUEUED);
 
-  assert.equal(await open(page, 'misp-event.tdf'), 'refused');
+  assert.equal(await openDemoPackage(page, session.demo, 'misp-event.tdf'), 'refused');
   const refusal = await page.locator('#screen-refused').innerText();
   assert.match(refusal, /queue of this browser is full \(5000 events wait to be sent\)/);
   assert.match(refusal, /Connect to the network/);
 
   await openAnother(page);
-  assert.equal(await open(page, 'apt1-stix.tdf'), 'document');
+  assert.equal(await openDemoPackage(page, session.demo, 'apt1-stix.tdf'), 'document');
   assert.equal(await page.locator('#activity-list li[data-type="opened"]').first().getAttribute('data-delivery'), 'failed');
   assert.equal(await page.locator('#outbox').getAttribute('data-waiting'), String(MAX_QUEUED), 'nothing was queued past the bound');
-  assert.equal(storedEvents(demo.db).length, 1, 'only the open before the queue filled was stored');
+  assert.equal(storedEvents(session.demo.db).length, 1, 'only the open before the queue filled was stored');
   await context.close();
 });

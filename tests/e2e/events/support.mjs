@@ -6,9 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { freePort, startCollector } from '../../../scripts/lib/collector.mjs';
 import { buildDemo, cliPath } from '../../../scripts/lib/demo.mjs';
-import { waitForOutcome } from '../lib/demo.mjs';
+import { launchBrowser } from '../lib/browser.mjs';
+import { openPackageFile, waitForOutcome } from '../lib/demo.mjs';
 import { startPortal } from '../lib/server.mjs';
 
 /**
@@ -117,4 +119,29 @@ export function queuedEvents(page) {
 export async function outcomeOf(page) {
   const outcome = await waitForOutcome(page);
   return outcome === 'fatal' ? `fatal: ${await page.locator('#fatal').innerText()}` : outcome;
+}
+
+/**
+ * Registers `before` and `after` hooks that start the events demo
+ * (`startEventsDemo`) and Chromium for a test file, and stop both. Returns
+ * an object whose `demo` and `browser` are set once the hooks ran.
+ */
+export function useEventsDemo() {
+  const session = { demo: null, browser: null };
+  before(async () => {
+    session.demo = await startEventsDemo();
+    session.browser = await launchBrowser();
+  });
+  after(async () => {
+    await session.browser?.close();
+    await session.demo?.close();
+  });
+  return session;
+}
+
+/** Opens a package of the demo through the file picker and returns the outcome. */
+export async function openDemoPackage(page, demo, file) {
+  await page.locator('#screen-open').waitFor({ state: 'visible' });
+  await openPackageFile(page, join(demo.dir, 'packages', file));
+  return outcomeOf(page);
 }

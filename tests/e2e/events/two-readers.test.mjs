@@ -3,28 +3,17 @@
 // real collector (`valise collector serve`, SQLite, 127.0.0.1) flags no gap.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, waitForPortal } from '../lib/browser.mjs';
+import { test } from 'node:test';
+import { newPage, waitForPortal } from '../lib/browser.mjs';
 import { openPackageFile } from '../lib/demo.mjs';
-import { importIdentityWithSigningKey, outcomeOf, startEventsDemo, storedEvents, waitForWaiting } from './support.mjs';
+import { importIdentityWithSigningKey, outcomeOf, storedEvents, useEventsDemo, waitForWaiting } from './support.mjs';
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startEventsDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const session = useEventsDemo();
 
 /** Opens a demo package through the file picker, then closes it. */
 async function openAndClose(page, file) {
   await page.locator('#screen-open').waitFor({ state: 'visible' });
-  await openPackageFile(page, join(demo.dir, 'packages', file));
+  await openPackageFile(page, join(session.demo.dir, 'packages', file));
   assert.equal(await outcomeOf(page), 'document', file);
   await page.locator('#activity-list li[data-type="opened"][data-delivery="queued"]').last().waitFor();
   await page.locator('#screen-document').getByRole('button', { name: 'Close this document' }).click();
@@ -32,11 +21,11 @@ async function openAndClose(page, file) {
 }
 
 test('each reader of a profile has its own chain', async () => {
-  const { page, errors } = await newPage(browser);
-  await page.goto(demo.portal.url);
+  const { page, errors } = await newPage(session.browser);
+  await page.goto(session.demo.portal.url);
   await waitForPortal(page);
 
-  await importIdentityWithSigningKey(page, demo.dir, 'alice');
+  await importIdentityWithSigningKey(page, session.demo.dir, 'alice');
   await openAndClose(page, 'apt1-stix.tdf');
   await openAndClose(page, 'advisory.tdf');
   await waitForWaiting(page, 0);
@@ -46,11 +35,11 @@ test('each reader of a profile has its own chain', async () => {
   // its fresh form and not into the hidden one of the first import.
   await page.locator('#choose-identity').click();
   await page.locator('#screen-identity').waitFor({ state: 'visible' });
-  await importIdentityWithSigningKey(page, demo.dir, 'bob');
+  await importIdentityWithSigningKey(page, session.demo.dir, 'bob');
   await openAndClose(page, 'advisory.tdf');
   await waitForWaiting(page, 0);
 
-  const stored = storedEvents(demo.db);
+  const stored = storedEvents(session.demo.db);
   const byPerson = (person) => stored.filter((event) => event.readerPerson === person);
   const alice = byPerson('alice');
   const bob = byPerson('bob');
