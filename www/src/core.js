@@ -298,7 +298,7 @@ export class OpenedPackage {
     const handle = this.#handle;
     const onPage = plaintextDigest === 'page';
     // Either the worker checks the whole-plaintext digest before it reports
-    // done, or the page checks it after (startStream tells the worker which).
+    // done, or the page checks it after (startStream sends the worker the choice).
     const verifyPlaintext = onPage
       ? async (plaintext) => {
           const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', plaintext));

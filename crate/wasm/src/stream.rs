@@ -186,8 +186,8 @@ impl SegmentChecker {
         Ok(self.check_inner(index, encrypted_size, tag, sha256.as_deref(), plaintext_size)?)
     }
 
-    /// Whether `finish` checks the whole-plaintext digest, which needs every
-    /// segment's plaintext passed to `addPlaintext` in order.
+    /// Returns whether `finish` checks the whole-plaintext digest, which needs
+    /// every segment's plaintext passed to `addPlaintext` in order.
     #[wasm_bindgen(getter, js_name = needsPlaintext)]
     pub fn needs_plaintext(&self) -> bool {
         self.plaintext_digest.is_some()
@@ -360,7 +360,8 @@ mod tests {
 
     use super::*;
 
-    /// The whole-plaintext digest the plans below sign: 24 bytes of 0xAB.
+    /// Returns the plaintext whose SHA-256 the plans below sign: 24 bytes
+    /// of 0xAB.
     fn signed_plaintext() -> [u8; 24] {
         [0xAB; 24]
     }

@@ -36,8 +36,8 @@ after(async () => {
 
 /** Returns the tags of the modules the page ran, and the build id it reports. */
 async function pageBuild(page) {
-  // The portal is ready before the service worker has answered which build
-  // served the page, so wait for that answer too.
+  // The portal is ready before the service worker has replied which build
+  // served the page, so wait for that reply too.
   await page.waitForFunction(() => document.documentElement.dataset.buildId !== undefined, null, { timeout: 30_000 });
   return page.evaluate(() => ({
     buildId: document.documentElement.dataset.buildId,

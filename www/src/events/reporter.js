@@ -164,7 +164,7 @@ export class EventReporter {
   }
 }
 
-/** Turns an outbox or signing failure into the sentence the reader sees. */
+/** Turns an outbox or signing failure into the sentence shown to the reader. */
 function queueError(error) {
   if (error instanceof EventQueueError || error instanceof InternalError) {
     return error;
