@@ -16,6 +16,12 @@ import { drawRefusedScreen } from './ui/refused.js';
 import { showScreen } from './ui/screens.js';
 import { decryptWithProgress, streamPdfWithProgress } from './worker/progress.js';
 
+/**
+ * Enforcement events of actions that, when the rights require access
+ * events, take place only after their event is queued.
+ */
+const ACTIONS_AFTER_EVENT = new Set(['printed', 'exported']);
+
 /** Limits what `?src=` may fetch, before the module's own bounds apply. */
 const MAX_FETCH_BYTES = 512 * 1024 * 1024;
 
@@ -355,23 +361,44 @@ export class App {
   }
 
   /**
-   * Records an enforcement event (print blocked, printed, ...) and queues its
-   * access event.
+   * Records an enforcement event (print blocked, printed, ...) in the
+   * activity panel and queues its access event. Resolves once the event is
+   * queued, or once the failure is noted in the panel when the rights do not
+   * require events. When they do, rejects with the EventQueueError, so the
+   * document screen does not start the print or the export.
    */
-  reportAction(context, metadata, event) {
-    // TODO: with events required, block a print or export whose event
-    // cannot be queued. The action has already happened when the
-    // enforcement code reports it, so the failure is only noted in the panel.
+  async reportAction(context, metadata, event) {
+    if (context.eventsRequired && ACTIONS_AFTER_EVENT.has(event.type)) {
+      // The entry is drawn once the outcome is known, so the panel never
+      // lists a print or an export that did not happen.
+      let result;
+      try {
+        result = await this.events.report(context, { kind: event.type, rights: rightsInForce(metadata.rights) });
+      } catch (error) {
+        recordActivity({ type: 'action_refused', packageId: metadata.packageId, detail: `${event.type}: ${error.message}` });
+        throw error;
+      }
+      const item = recordActivity({ ...event, packageId: metadata.packageId });
+      if (result.queued) {
+        noteDelivery(item, { queued: true });
+      }
+      return;
+    }
     const item = recordActivity({ ...event, packageId: metadata.packageId });
     const kind = item.dataset.type;
-    this.events
-      .report(context, { kind, rights: rightsInForce(metadata.rights) })
-      .then((result) => {
-        if (result.queued) {
-          noteDelivery(item, { queued: true });
-        }
-      })
-      .catch((error) => noteDelivery(item, { queued: false, reason: error.message }));
+    let result;
+    try {
+      result = await this.events.report(context, { kind, rights: rightsInForce(metadata.rights) });
+    } catch (error) {
+      noteDelivery(item, { queued: false, reason: error.message });
+      if (context.eventsRequired || error instanceof InternalError) {
+        throw error;
+      }
+      return;
+    }
+    if (result.queued) {
+      noteDelivery(item, { queued: true });
+    }
   }
 
   refuse(error, name) {

@@ -41,6 +41,12 @@ const TEST_PAGE = `<!doctype html>
  * The test page's module. It exposes the render and enforce modules, records
  * every enforcement event and each print call, and sets `window.__pwned` to
  * false. A payload that runs script anywhere it can reach sets the flag.
+ *
+ * `open` with `queueFailure` (a message) gives the enforcement a
+ * `queueEvent` that rejects with it; otherwise `queueEvent` records the
+ * event in `window.__queued` and resolves. Each print call records in
+ * `window.__printHidden` whether the print style hid the page at that
+ * moment, and each `onRefused` message goes to `window.__refusals`.
  */
 const TEST_MODULE = `
 import { render } from '/src/render/index.js';
@@ -51,14 +57,25 @@ window.__printCalls = 0;
 window.__beforePrint = 0;
 addEventListener('beforeprint', () => { window.__beforePrint += 1; });
 const nativePrint = window.print;
-window.print = function print() { window.__printCalls += 1; };
+window.__printHidden = [];
+window.__queued = [];
+window.__refusals = [];
+window.print = function print() {
+  window.__printCalls += 1;
+  window.__printHidden.push(document.documentElement.classList.contains('valise-print-refused'));
+};
 // The Markdown and HTML renderer loads the sanitizer module itself, on first use.
 window.valiseTest = {
-  async open({ url, text, mediaType, rights, watermark = null, enforceFirst = true }) {
+  async open({ url, text, mediaType, rights, watermark = null, enforceFirst = true, queueFailure = null }) {
     const bytes = text === undefined ? new Uint8Array(await (await fetch(url)).arrayBuffer()) : new TextEncoder().encode(text);
     const root = document.getElementById('content');
     const onEvent = (kind, detail) => window.__events.push({ kind, detail });
-    window.__enforcement = enforceFirst ? enforce({ root, rights, watermark, onEvent }) : null;
+    const queueEvent = async (kind, detail) => {
+      if (queueFailure !== null) throw new Error(queueFailure);
+      window.__queued.push({ kind, detail });
+    };
+    const onRefused = (message) => window.__refusals.push(message);
+    window.__enforcement = enforceFirst ? enforce({ root, rights, watermark, onEvent, queueEvent, onRefused }) : null;
     const handle = await render(root, { bytes, mediaType, fileName: url ? url.split('/').pop() : 'document', rights, watermark, onEvent, onExport: (file) => { window.__exported = file.bytes.byteLength; } });
     window.__handle = handle;
     return { kind: handle.kind, reason: handle.reason ?? null };

@@ -13,8 +13,14 @@ import { applyWatermark } from './watermark.js';
  * is the text to tile over the content, or null for none; `onEvent(kind,
  * detail)` receives `print_blocked`, `printed`, `copy_blocked` and
  * `watermark_removed`. Returns `{ release() }`, which removes every control.
+ *
+ * When `rights.eventsRequired` is true and print is allowed, a print goes
+ * ahead only after `queueEvent('printed', detail)` resolved, which it must do
+ * once the access event is durably queued; `onEvent` then does not receive
+ * `printed`. `onRefused(message)` receives the sentence to show the reader
+ * when such a print did not go ahead.
  */
-export function enforce({ root, rights = {}, watermark = null, onEvent = () => {} }) {
+export function enforce({ root, rights = {}, watermark = null, onEvent = () => {}, queueEvent = rejectUnqueued, onRefused = () => {} }) {
   const report = (kind, detail) => {
     try {
       onEvent(kind, detail);
@@ -25,7 +31,7 @@ export function enforce({ root, rights = {}, watermark = null, onEvent = () => {
   };
 
   const releases = [adoptStyles()];
-  releases.push(controlPrint({ allowed: Boolean(rights.print), report }));
+  releases.push(controlPrint({ allowed: Boolean(rights.print), recorded: Boolean(rights.eventsRequired), report, queueEvent, onRefused }));
   releases.push(controlCopy({ root, allowed: Boolean(rights.copy), report }));
   if (typeof watermark === 'string' && watermark.trim() !== '') {
     releases.push(applyWatermark({ root, text: watermark, print: Boolean(rights.print), report }));
@@ -39,4 +45,9 @@ export function enforce({ root, rights = {}, watermark = null, onEvent = () => {
       for (const release of releases.reverse()) release();
     },
   };
+}
+
+/** The `queueEvent` of a viewer that queues no access events. */
+function rejectUnqueued() {
+  return Promise.reject(new Error('This viewer does not queue access events, so it cannot record the print for the originator.'));
 }

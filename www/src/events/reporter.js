@@ -171,7 +171,7 @@ function queueError(error) {
   }
   if (error instanceof OutboxFullError) {
     return new EventQueueError(
-      `The access-event queue of this browser is full (${error.count} events wait to be sent), so no new event can be queued. Connect to the network so the waiting events reach their collectors (see the outbox), then open the package again.`,
+      `The access-event queue of this browser is full (${error.count} events wait to be sent), so no new event can be queued. Connect to the network so the waiting events reach their collectors (see the outbox), then try again.`,
       { cause: error },
     );
   }

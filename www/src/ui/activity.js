@@ -50,6 +50,7 @@ const DESCRIPTIONS = {
   forwarded: 'Forwarded',
   watermark_removed: 'Watermark removal detected and restored',
   expired: 'Access period ended',
+  action_refused: 'Not done, because its access event could not be queued',
 };
 
 function describe(type) {

@@ -6,23 +6,34 @@ import { isolate, revealBidi, revealBidiControls } from '../bidi.js';
 import { tlpBanner } from '../tlp.js';
 import { CONTROL_KINDS, formatTime, rightsRows } from '../rights.js';
 import { h, replaceChildren } from './dom.js';
+import { exportFile } from './export.js';
 
 /**
  * Draws the document screen for an opened package and renders its
  * plaintext, or a PDF's StreamedPlaintext (`stream`) while it decrypts.
- * `onEvent(event)` receives enforcement events. The banners, rights and
- * enforcement are in place before the renderer starts. Resolves when the
- * content is drawn; returns a function that tears the view down.
+ * `onEvent(event)` receives enforcement events and returns a Promise that
+ * resolves once the event is recorded as the rights demand, or rejects
+ * with the reason it could not be. An export, and a print when the rights
+ * require access events, go ahead only after it resolved; otherwise the
+ * screen shows the reason. The banners, rights and enforcement are in
+ * place before the renderer starts. Resolves when the content is drawn;
+ * returns a function that tears the view down.
  */
 export async function drawDocumentScreen({ metadata, plaintext = null, stream = null, onEvent, onClose }) {
   const section = document.getElementById('screen-document');
   const content = h('div', { className: 'document-content', id: 'document-content', 'aria-label': 'Document content' });
+  const refusal = h('p', { className: 'action-refused', id: 'action-refused', role: 'alert', hidden: true });
+  const showRefusal = (message) => {
+    refusal.textContent = message;
+    refusal.hidden = false;
+  };
 
   replaceChildren(
     section,
     banner(metadata, 'top'),
     h('h2', { id: 'document-heading' }, metadata.fileName ? isolate(metadata.fileName) : 'Protected report'),
     h('div', { className: 'form-actions' }, h('button', { type: 'button', className: 'secondary', onClick: onClose }, 'Close this document')),
+    refusal,
     warnings(metadata.warnings),
     h('div', { className: 'document-meta' }, originatorPanel(metadata), labelPanel(metadata), rightsPanel(metadata.rights)),
     content,
@@ -32,7 +43,7 @@ export async function drawDocumentScreen({ metadata, plaintext = null, stream = 
   const releaseBannerSpace = reserveBannerSpace(section);
   const releasePrintLabel = setPrintLabel(metadata.label);
   try {
-    return await drawContent({ metadata, plaintext, stream, onEvent, content, releaseBannerSpace, releasePrintLabel });
+    return await drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, releaseBannerSpace, releasePrintLabel });
   } catch (error) {
     // No other screen may keep this document's label in its printed margins.
     releaseBannerSpace();
@@ -42,24 +53,34 @@ export async function drawDocumentScreen({ metadata, plaintext = null, stream = 
 }
 
 /** Renders the plaintext into `content` under enforcement; returns the teardown function. */
-async function drawContent({ metadata, plaintext, stream, onEvent, content, releaseBannerSpace, releasePrintLabel }) {
+async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, releaseBannerSpace, releasePrintLabel }) {
   const rights = metadata.rights;
   // The watermark names the reader and the organization, so bidi controls
   // in those names are shown as tokens there too.
   const watermark = revealBidi(metadata.watermark ?? null);
-  const report = (kind, detail) => onEvent({ type: kind, detail: typeof detail === 'string' ? detail : undefined });
+  const queueEvent = (kind, detail) => Promise.resolve(onEvent({ type: kind, detail: typeof detail === 'string' ? detail : undefined }));
+  // Events of attempts and findings: the caller notes a failure to record
+  // them, and nothing waits for them.
+  const report = (kind, detail) => {
+    queueEvent(kind, detail).catch(() => {});
+  };
+  // The export path below records `exported` itself before the download
+  // starts, so the renderer's own report of it is dropped.
+  const reportRendered = (kind, detail) => {
+    if (kind !== 'exported') report(kind, detail);
+  };
+  let closed = false;
   const [renderModule, enforceModule] = await Promise.all([import('../render/index.js'), import('../enforce/index.js')]);
-  const enforcement = enforceModule.enforce({ root: content, rights, watermark, onEvent: report });
+  const enforcement = enforceModule.enforce({ root: content, rights, watermark, onEvent: report, queueEvent, onRefused: showRefusal });
   const options = {
     mediaType: metadata.mediaType,
     fileName: metadata.fileName,
     rights,
     watermark,
-    onEvent: report,
-    onExport: rights.export ? (file) => exportFile(file, report) : undefined,
+    onEvent: reportRendered,
+    onExport: rights.export ? (file) => exportFile(file, { queueEvent, showRefusal, isClosed: () => closed }) : undefined,
   };
   let rendered = await renderModule.render(content, { ...options, bytes: plaintext, stream });
-  let closed = false;
   if (stream !== null && rendered?.kind === null) {
     // A stream draws no export button. Once the whole plaintext verified,
     // the "cannot display" state is drawn again from it, with export where
@@ -84,17 +105,6 @@ async function drawContent({ metadata, plaintext, stream, onEvent, content, rele
     enforcement?.release?.();
     content.replaceChildren();
   };
-}
-
-/** Saves the decrypted file; offered by the renderers only when the rights allow export. */
-function exportFile({ bytes, fileName, mediaType }, report) {
-  const url = URL.createObjectURL(new Blob([bytes], { type: mediaType || 'application/octet-stream' }));
-  const link = h('a', { href: url, download: fileName || 'document' });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  report('exported', fileName);
 }
 
 /**
