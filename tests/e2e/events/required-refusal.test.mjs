@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newPage, waitForPortal } from '../lib/browser.mjs';
 import { importIdentity } from '../lib/demo.mjs';
-import { importIdentityWithSigningKey, openDemoPackage, storedEvents, useEventsDemo, waitForWaiting } from './support.mjs';
+import { fillOutbox, importIdentityWithSigningKey, openDemoPackage, storedEvents, useEventsDemo, waitForWaiting } from './support.mjs';
 
 /** The outbox bound of www/src/events/outbox.js. */
 const MAX_QUEUED = 5000;
@@ -53,26 +53,7 @@ test('full outbox: required package refused', async () => {
 
   // Offline, so the filler stays queued instead of being sent.
   await context.setOffline(true);
-  await page.evaluate(
-    ({ url, count }) =>
-      new Promise((resolve, reject) => {
-        const opening = indexedDB.open('valise-events');
-        opening.onerror = () => reject(opening.error);
-        opening.onsuccess = () => {
-          const transaction = opening.result.transaction('queue', 'readwrite');
-          const store = transaction.objectStore('queue');
-          for (let index = 0; index < count; index += 1) {
-            store.add({ url, event: '{}', queuedAt: Date.now() });
-          }
-          transaction.oncomplete = () => {
-            opening.result.close();
-            resolve();
-          };
-          transaction.onerror = () => reject(transaction.error);
-        };
-      }),
-    { url: session.demo.collector.eventsUrl, count: MAX_QUEUED },
-  );
+  await fillOutbox(page, session.demo.collector.eventsUrl, MAX_QUEUED);
   await waitForWaiting(page, MAX_QUEUED);
 
   assert.equal(await openDemoPackage(page, session.demo, 'misp-event.tdf'), 'refused');

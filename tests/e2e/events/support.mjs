@@ -3,12 +3,12 @@
 // demo folder, on 127.0.0.1), the portal serving it, and readers of what
 // the collector stored.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { freePort, startCollector } from '../../../scripts/lib/collector.mjs';
-import { buildDemo, cliPath } from '../../../scripts/lib/demo.mjs';
+import { COMMUNITY, DEMO_PASSPHRASE, ORIGINATOR, buildDemo, cliPath } from '../../../scripts/lib/demo.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 import { openPackageFile, waitForOutcome } from '../lib/demo.mjs';
 import { startPortal } from '../lib/server.mjs';
@@ -144,4 +144,70 @@ export async function openDemoPackage(page, demo, file) {
   await page.locator('#screen-open').waitFor({ state: 'visible' });
   await openPackageFile(page, join(demo.dir, 'packages', file));
   return outcomeOf(page);
+}
+
+/**
+ * Seals `content` (a Buffer) for `person` into `packages/FILE` of the demo,
+ * signed by the demo originator, naming the demo's collector with events
+ * required. `deny` lists the rights withheld. The default label, TLP:CLEAR,
+ * is the only one whose ceiling allows export. Returns the package path.
+ */
+export function sealRequiredPackage(demo, { file, content, mediaType, label = 'TLP:CLEAR', person = 'alice', deny = [] }) {
+  const source = join(demo.dir, `${file}.plain`);
+  writeFileSync(source, content);
+  const credential = readFileSync(join(demo.dir, 'identities', `${person}.credential.jws`), 'utf8').trim();
+  const { kid } = JSON.parse(Buffer.from(credential.split('.')[1], 'base64url').toString('utf8')).keyAccessKey;
+  const output = join(demo.dir, 'packages', file);
+  const args = [
+    'seal', source,
+    '--sign-key', join(demo.dir, 'community', `${ORIGINATOR.org}.sign.key.pem`),
+    '--org', ORIGINATOR.org,
+    '--author', ORIGINATOR.author,
+    '--community', COMMUNITY.id,
+    '--label', label,
+    '--media-type', mediaType,
+    `--to=${kid}=${join(demo.dir, 'identities', `${person}.pub.pem`)}`,
+    '--events-url', demo.collector.eventsUrl,
+    '--events-required',
+    '-o', output,
+  ];
+  if (deny.length > 0) {
+    args.push('--deny', deny.join(','));
+  }
+  const result = spawnSync(cliPath('debug'), args, {
+    cwd: demo.dir,
+    encoding: 'utf8',
+    env: { ...process.env, VALISE_PASSPHRASE: DEMO_PASSPHRASE, VALISE_HOME: join(demo.dir, '.valise-home') },
+  });
+  if (result.error || result.status !== 0) {
+    throw new Error(`valise seal failed (status ${result.status}):\n${result.stderr ?? result.error?.message}`);
+  }
+  return output;
+}
+
+/**
+ * Adds `count` placeholder events for `url` straight to the outbox's
+ * IndexedDB queue, as if they waited to be sent.
+ */
+export function fillOutbox(page, url, count) {
+  return page.evaluate(
+    ({ url, count }) =>
+      new Promise((resolve, reject) => {
+        const opening = indexedDB.open('valise-events');
+        opening.onerror = () => reject(opening.error);
+        opening.onsuccess = () => {
+          const transaction = opening.result.transaction('queue', 'readwrite');
+          const store = transaction.objectStore('queue');
+          for (let index = 0; index < count; index += 1) {
+            store.add({ url, event: '{}', queuedAt: Date.now() });
+          }
+          transaction.oncomplete = () => {
+            opening.result.close();
+            resolve();
+          };
+          transaction.onerror = () => reject(transaction.error);
+        };
+      }),
+    { url, count },
+  );
 }
