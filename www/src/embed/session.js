@@ -1,19 +1,22 @@
-// Code shared by the <valise-viewer> element and the iframe-mode page: loading
-// the configuration, the viewer module and the trust list; the unlock form;
-// opening package bytes through the decision point; and the summaries of an
+// Code shared by the <valise-viewer> element and the iframe-mode page. It
+// loads the configuration, the viewer module and the trust list, builds the
+// unlock form, opens package bytes through the decision point and queues
+// access events as the portal does. It also builds the summaries of an
 // outcome that may leave the viewer (label, verdict, reason codes: never
 // plaintext).
 import { loadConfig } from '../config.js';
-import { Identity, TrustList, loadCore, openPackage } from '../core.js';
-import { AccessDeniedError, KeyMismatchError, ValiseError } from '../errors.js';
+import { EventSigner, Identity, TrustList, loadCore, openPackage } from '../core.js';
+import { AccessDeniedError, InternalError, KeyMismatchError, ValiseError } from '../errors.js';
+import { EventReporter, rightsInForce } from '../events/reporter.js';
 import { readCommunityState, recordCommunityState } from '../store.js';
 import { trustFetchedAt } from '../offline.js';
 import { h } from '../ui/dom.js';
 
 /**
  * A viewer session for one configuration: `{ config, trustList,
- * trustFetched, identity }`. `load` resolves once the module, the
- * configuration and a verified trust list are ready.
+ * trustFetched, identity, signer, events }`. `load` resolves once the
+ * module, the configuration, a verified trust list and the access-event
+ * outbox of this origin are ready.
  */
 export class EmbedSession {
   constructor() {
@@ -21,6 +24,10 @@ export class EmbedSession {
     this.trustList = null;
     this.trustFetched = null;
     this.identity = null;
+    /** The unlocked access-event signing key, or null (see www/src/events/reporter.js). */
+    this.signer = null;
+    /** The EventReporter that signs and queues this session's access events. */
+    this.events = null;
   }
 
   static async load(configUrl) {
@@ -34,52 +41,122 @@ export class EmbedSession {
     const text = await response.text();
     session.trustFetched = trustFetchedAt(response);
     session.trustList = TrustList.verify(text, { rootKeyFingerprints: config.rootKeyFingerprints });
+    // Several elements of a page share a session, so the page gets one
+    // outbox and one delivery loop. It never throws: without IndexedDB each
+    // report throws the cause.
+    session.events = await EventReporter.open({ signer: () => session.signer });
     return session;
   }
 
-  /** Unlocks an identity from a key file, its credential and the passphrase. */
-  unlock({ keyPem, credential, passphrase }) {
-    const identity = Identity.unlock({ keyPem, passphrase, credential, trustList: this.trustList });
+  /**
+   * Unlocks an identity from a key file, its credential and the passphrase,
+   * with the access-event signing key file (`signKeyPem`) when given.
+   */
+  async unlock({ keyPem, signKeyPem = null, credential, passphrase }) {
+    const identity = await Identity.unlock({ keyPem, passphrase, credential, trustList: this.trustList });
+    let signer = null;
+    if (signKeyPem) {
+      try {
+        signer = await EventSigner.unlock({ signKeyPem, passphrase, identity });
+      } catch (error) {
+        identity.lock();
+        throw error;
+      }
+    }
     this.lock();
     this.identity = identity;
+    this.signer = signer;
     return identity.summary;
   }
 
-  /** Zeroizes the unlocked key. */
+  /** Zeroizes the unlocked keys. */
   lock() {
+    this.signer?.lock();
+    this.signer = null;
     this.identity?.lock();
     this.identity = null;
   }
 
   /**
-   * Opens package bytes. Resolves to `{ metadata, plaintext }` on a permit,
-   * and throws the errors of `openPackage` otherwise.
+   * Opens package bytes. Resolves to `{ metadata, plaintext, eventContext,
+   * opened }` on a permit, once the `opened` access event is queued where
+   * the rights require it. `opened` is the outcome of that event: `{ queued
+   * }` or `{ queued: false, reason }`. Throws the errors of `openPackage`,
+   * and the EventQueueError when the rights require events and the event
+   * cannot be queued; the plaintext is then zeroed. A denial of a verified
+   * package queues its `denied` event before the error is thrown.
    */
   async open(bytes) {
     const community = this.trustList.summary.community;
     const known = await readCommunityState(community);
     const now = new Date();
-    const opened = openPackage(bytes, {
-      identity: this.identity,
-      trustList: this.trustList,
-      stale: this.config.stale,
-      lastSeen: known?.lastSeen ?? null,
-      highestTrustVersionSeen: known?.highestTrustVersion ?? null,
-      trustFetched: this.trustFetched,
-      now,
-    });
+    let opened;
     try {
-      // TODO: queue access events from the embedded viewer too. Until then
-      // it shows no package whose rights require them.
-      if (opened.metadata.rights.eventsRequired) {
-        throw new ValiseError('This package may only be shown by a viewer that reports access to its originator, which the embedded viewer does not do yet. Open it in the Valise portal.');
-      }
+      opened = openPackage(bytes, {
+        identity: this.identity,
+        trustList: this.trustList,
+        stale: this.config.stale,
+        lastSeen: known?.lastSeen ?? null,
+        highestTrustVersionSeen: known?.highestTrustVersion ?? null,
+        trustFetched: this.trustFetched,
+        now,
+      });
+    } catch (error) {
+      await this.#reportDenied(error);
+      throw error;
+    }
+    try {
       await recordCommunityState(community, { trustVersion: this.trustList.summary.version, seenAt: now.toISOString() });
+      const eventContext = opened.eventContext();
+      const metadata = opened.metadata;
       const plaintext = await opened.decrypt();
-      return { metadata: opened.metadata, plaintext };
+      const event = { kind: 'opened', reasons: metadata.warnings.map((warning) => warning.code), rights: rightsInForce(metadata.rights) };
+      let outcome;
+      try {
+        outcome = await this.events.report(eventContext, event);
+      } catch (error) {
+        if (eventContext.eventsRequired || error instanceof InternalError) {
+          plaintext.fill(0);
+          throw error;
+        }
+        outcome = { queued: false, reason: error.message };
+      }
+      return { metadata, plaintext, eventContext, opened: outcome };
     } finally {
       opened.close();
     }
+  }
+
+  /**
+   * Queues the access event of an enforcement event (`printed`,
+   * `copy_blocked`, ...). Resolves to `{ queued }`, or to `{ queued: false,
+   * reason }` when it failed and the rights do not require events. When they
+   * do, rejects with the EventQueueError, so a print or an export does not
+   * go ahead.
+   */
+  async reportAction(eventContext, metadata, kind) {
+    try {
+      return await this.events.report(eventContext, { kind, rights: rightsInForce(metadata.rights) });
+    } catch (error) {
+      if (eventContext.eventsRequired || error instanceof InternalError) {
+        throw error;
+      }
+      return { queued: false, reason: error.message };
+    }
+  }
+
+  /**
+   * Queues the `denied` event of a refused package whose signatures
+   * verified. A package that could not be read or verified has no
+   * trustworthy rights, so nothing is reported. A failure to queue is
+   * ignored here: the refusal is shown either way.
+   */
+  async #reportDenied(error) {
+    if (!(error instanceof AccessDeniedError) || !error.event) {
+      return;
+    }
+    const reasons = error.reasons.map((reason) => reason.code);
+    await this.events.report(error.event, { kind: 'denied', reasons }).catch(() => {});
   }
 }
 
@@ -116,14 +193,16 @@ export function errorSummary(error) {
 }
 
 /**
- * Builds the unlock form: key file, credential file and passphrase, or the
- * passphrase only for a `remembered` identity (a stored record with its
- * encrypted `keyPem` and `credential`). Calls `onUnlock({ keyPem,
+ * Builds the unlock form: key file, credential file, the optional
+ * access-event signing key file and the passphrase, or the passphrase only
+ * for a `remembered` identity (a stored record with its encrypted `keyPem`,
+ * `credential` and `signKeyPem`). Calls `onUnlock({ keyPem, signKeyPem,
  * credential, passphrase })` on submit and shows what it throws.
  */
 export function unlockForm({ onUnlock, note = null, remembered = null }) {
   const keyInput = h('input', { type: 'file', name: 'key', accept: '.pem,.key', required: !remembered });
   const credentialInput = h('input', { type: 'file', name: 'credential', accept: '.jws,.json,.txt', required: !remembered });
+  const signKeyInput = h('input', { type: 'file', name: 'sign-key', accept: '.pem,.key' });
   const passphraseInput = h('input', { type: 'password', name: 'passphrase', autocomplete: 'current-password', required: true });
   const message = h('p', { className: 'valise-unlock-error', role: 'alert', hidden: true });
   const form = h(
@@ -133,6 +212,7 @@ export function unlockForm({ onUnlock, note = null, remembered = null }) {
     remembered ? h('p', { className: 'valise-unlock-remembered' }, `Unlock ${remembered.name} (${remembered.organization}), remembered on this device.`) : null,
     remembered ? null : h('label', {}, 'Key file ', keyInput),
     remembered ? null : h('label', {}, 'Credential ', credentialInput),
+    remembered ? null : h('label', {}, 'Signing key for access events (NAME.sign.key.pem, optional) ', signKeyInput),
     h('label', {}, 'Passphrase ', passphraseInput),
     h('button', { type: 'submit' }, 'Unlock and open'),
     message,
@@ -143,10 +223,10 @@ export function unlockForm({ onUnlock, note = null, remembered = null }) {
     const passphrase = passphraseInput.value;
     passphraseInput.value = '';
     try {
-      const [keyPem, credential] = remembered
-        ? [remembered.keyPem, remembered.credential]
-        : await Promise.all([keyInput.files[0].text(), credentialInput.files[0].text()]);
-      await onUnlock({ keyPem, credential, passphrase });
+      const [keyPem, credential, signKeyPem] = remembered
+        ? [remembered.keyPem, remembered.credential, remembered.signKeyPem ?? null]
+        : await Promise.all([keyInput.files[0].text(), credentialInput.files[0].text(), signKeyInput.files[0]?.text() ?? null]);
+      await onUnlock({ keyPem, signKeyPem, credential, passphrase });
     } catch (error) {
       message.textContent = String(error?.message ?? error);
       message.hidden = false;

@@ -16,6 +16,7 @@
 //   valise-error   { name, message, reasons }
 import { tlpBanner } from '../tlp.js';
 import { h } from '../ui/dom.js';
+import { exportFile } from '../ui/export.js';
 import { EmbedSession, errorSummary, isDenial, openSummary, unlockForm } from './session.js';
 
 const sessions = new Map();
@@ -117,7 +118,7 @@ export class ValiseViewerElement extends HTMLElement {
         unlockForm({
           note: `Unlock your identity to open ${name}.`,
           onUnlock: async (request) => {
-            session.unlock(request);
+            await session.unlock(request);
             const pending = this.#pending;
             this.#pending = null;
             if (pending && pending.generation === this.#generation) {
@@ -129,12 +130,12 @@ export class ValiseViewerElement extends HTMLElement {
       return;
     }
     try {
-      const { metadata, plaintext } = await session.open(bytes);
+      const { metadata, plaintext, eventContext } = await session.open(bytes);
       if (generation !== this.#generation) {
         plaintext.fill(0);
         return;
       }
-      await this.#draw(metadata, plaintext, name);
+      await this.#draw({ metadata, plaintext, name, session, eventContext });
       this.#emit('valise-open', openSummary(metadata));
     } catch (error) {
       if (generation !== this.#generation) {
@@ -158,27 +159,49 @@ export class ValiseViewerElement extends HTMLElement {
     }
   }
 
-  async #draw(metadata, plaintext, name) {
+  /**
+   * Draws an opened document under enforcement, whose events are queued as
+   * access events. A print or an export whose event the rights require
+   * waits for it. When it cannot be queued, the element shows why.
+   */
+  async #draw({ metadata, plaintext, name, session, eventContext }) {
     this.#clear();
     const banner = tlpBanner(metadata.label);
     const content = h('div', { className: 'valise-viewer-content', 'aria-label': metadata.fileName ?? name });
+    const refusal = h('p', { className: 'valise-action-refused', role: 'alert', hidden: true });
     this.append(
       h('p', { className: `tlp-banner ${banner.className}`, 'data-position': 'top' }, banner.text),
+      refusal,
       content,
       h('p', { className: `tlp-banner ${banner.className}`, 'data-position': 'bottom' }, banner.text),
     );
+    const showRefusal = (message) => {
+      refusal.textContent = message;
+      refusal.hidden = false;
+    };
+    let closed = false;
+    const queueEvent = (kind) => session.reportAction(eventContext, metadata, kind);
+    // Attempts and findings are reported without waiting, and a failure to
+    // queue them stops nothing.
+    const report = (kind) => {
+      queueEvent(kind).catch(() => {});
+    };
     const [renderModule, enforceModule] = await Promise.all([import('../render/index.js'), import('../enforce/index.js')]);
-    const enforcement = enforceModule.enforce({ root: content, rights: metadata.rights, watermark: metadata.watermark ?? null });
+    const enforcement = enforceModule.enforce({ root: content, rights: metadata.rights, watermark: metadata.watermark ?? null, onEvent: report, queueEvent, onRefused: showRefusal });
     const rendered = await renderModule.render(content, {
       bytes: plaintext,
       mediaType: metadata.mediaType,
       fileName: metadata.fileName ?? name,
       rights: metadata.rights,
       watermark: metadata.watermark ?? null,
-      onEvent: () => {},
-      onExport: () => {},
+      // exportFile queues `exported` itself before the download starts.
+      onEvent: (kind) => {
+        if (kind !== 'exported') report(kind);
+      },
+      onExport: (file) => exportFile(file, { queueEvent, showRefusal, isClosed: () => closed }),
     });
     this.#teardown = () => {
+      closed = true;
       rendered.destroy();
       enforcement.release();
       plaintext.fill(0);

@@ -3,7 +3,7 @@
 // and shows the package on the portal's own origin, and replies with the
 // label, the verdict and the reason codes only. Messages from any other
 // origin are ignored and noted in the activity panel.
-import { recordActivity } from '../ui/activity.js';
+import { noteDelivery, recordActivity } from '../ui/activity.js';
 import { drawDocumentScreen } from '../ui/document.js';
 import { installGlobalErrorHandlers, showFatal } from '../ui/fatal.js';
 import { registerServiceWorker } from '../offline.js';
@@ -21,6 +21,32 @@ let closeDocument = null;
 function showStatus(text) {
   status.textContent = text;
   status.hidden = false;
+}
+
+/** Adds to an activity entry what became of its access event, when the package names a collector. */
+function noteOutcome(item, outcome) {
+  if (outcome.queued) {
+    noteDelivery(item, { queued: true });
+  } else if (outcome.reason) {
+    noteDelivery(item, { queued: false, reason: outcome.reason });
+  }
+}
+
+/**
+ * Records an enforcement event in the activity panel and queues its access
+ * event. Rejects when the rights require the event and it cannot be queued,
+ * so the document screen does not start the print or the export. The panel
+ * then lists the refusal in place of the action.
+ */
+async function reportAction(session, eventContext, metadata, event) {
+  let outcome;
+  try {
+    outcome = await session.reportAction(eventContext, metadata, event.type);
+  } catch (error) {
+    recordActivity({ type: 'action_refused', packageId: metadata.packageId, detail: `${event.type}: ${error.message}` });
+    throw error;
+  }
+  noteOutcome(recordActivity({ ...event, packageId: metadata.packageId }), outcome);
 }
 
 /** Sends a message to the host, only at the origin its request came from. */
@@ -47,7 +73,7 @@ async function boot() {
         unlockForm({
           remembered,
           onUnlock: async (request) => {
-            session.unlock(request);
+            await session.unlock(request);
             unlockArea.replaceChildren();
             const next = pending;
             pending = null;
@@ -59,14 +85,14 @@ async function boot() {
       return;
     }
     try {
-      const { metadata, plaintext } = await session.open(bytes);
+      const { metadata, plaintext, eventContext, opened } = await session.open(bytes);
       status.hidden = true;
       documentScreen.hidden = false;
-      recordActivity({ type: 'opened', packageId: metadata.packageId, detail: name });
+      noteOutcome(recordActivity({ type: 'opened', packageId: metadata.packageId, detail: name }), opened);
       closeDocument = await drawDocumentScreen({
         metadata: { ...metadata, fileName: metadata.fileName ?? name },
         plaintext,
-        onEvent: (event) => recordActivity({ ...event, packageId: metadata.packageId }),
+        onEvent: (event) => reportAction(session, eventContext, metadata, event),
         onClose: () => {
           closeDocument?.();
           closeDocument = null;
