@@ -1,16 +1,18 @@
-// The <valise-viewer> element in a host page on its own 127.0.0.1 port
-// queues and delivers access events as the portal does: a package whose
-// rights require them opens once its `opened` event is queued, and the
-// enforcement events of the document reach the collector too. Without the
-// reader's signing key such a package does not open.
+// The embedded viewer queues and delivers access events as the portal does,
+// both ways: the <valise-viewer> element in a host page on its own
+// 127.0.0.1 port, and the portal's frame.html in an iframe of the example
+// intranet page. A package whose rights require events opens once its
+// `opened` event is queued, and the enforcement events of the document
+// reach the collector too. Without the reader's signing key the element
+// does not open such a package.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort, startCollector } from '../../../scripts/lib/collector.mjs';
 import { buildDemo, cliPath, demoFiles, demoMounts } from '../../../scripts/lib/demo.mjs';
-import { serveStatic } from '../../../scripts/lib/serve.mjs';
+import { contentSecurityPolicy, serveStatic } from '../../../scripts/lib/serve.mjs';
 import { launchBrowser, newPage } from '../lib/browser.mjs';
 import { WWW } from '../lib/server.mjs';
 import { storedEvents } from '../events/support.mjs';
@@ -23,7 +25,7 @@ const HOST_POLICY = [
   "img-src 'self' blob: data:",
   "connect-src 'self'",
   "worker-src 'self'",
-  "frame-src 'self'",
+  "frame-src 'self' http://127.0.0.1:*",
   "object-src 'none'",
   "base-uri 'none'",
 ].join('; ');
@@ -48,6 +50,7 @@ for (const type of ['valise-open', 'valise-denied', 'valise-error']) {
 
 let demo;
 let host;
+let portal;
 let collector;
 let browser;
 let folder;
@@ -67,13 +70,25 @@ before(async () => {
     csp: HOST_POLICY,
     connectSources: [collectorOrigin],
   });
+  // The portal allows the host page to frame it.
+  const portalConfig = join(folder, 'portal-config.json');
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  config.embed = { allowedOrigins: [new URL(host.url).origin] };
+  writeFileSync(portalConfig, `${JSON.stringify(config, null, 2)}\n`);
+  portal = await serveStatic({
+    mounts: { '/': WWW, ...demoMounts(dir) },
+    files: { ...demoFiles(dir), '/config.json': portalConfig },
+    csp: contentSecurityPolicy(join(WWW, 'index.html')),
+    frameAncestors: [new URL(host.url).origin],
+    connectSources: [collectorOrigin],
+  });
   collector = await startCollector({
     cli,
     trust: join(dir, 'community', 'trust.json'),
     rootFingerprint: manifest.rootFingerprint,
     db: join(dir, 'events.db'),
     port,
-    allowOrigins: [new URL(host.url).origin],
+    allowOrigins: [new URL(host.url).origin, new URL(portal.url).origin],
     home: join(dir, 'collector-home'),
   });
   demo = { dir, manifest, db: join(dir, 'events.db') };
@@ -83,11 +98,12 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await collector?.close();
+  await portal?.close();
   await host?.close();
   if (folder) rmSync(folder, { recursive: true, force: true });
 });
 
-/** Fills the element's unlock form for alice, with her signing key file when `signKey` is true. */
+/** Fills an unlock form (of the element or of the frame) for alice, with her signing key file when `signKey` is true. */
 async function unlock(viewer, { signKey }) {
   const identities = join(demo.dir, 'identities');
   await viewer.locator('form.valise-unlock input[name="key"]').setInputFiles(join(identities, 'alice.key.pem'));
@@ -99,11 +115,14 @@ async function unlock(viewer, { signKey }) {
   await viewer.locator('form.valise-unlock button[type="submit"]').click();
 }
 
-/** Waits until the collector stored an event of each kind; returns the stored events. */
-async function waitForStored(kinds, timeout = 30_000) {
+/**
+ * Waits until the collector stored an event of each kind, not counting the
+ * events whose ids are in `ignored`; returns the events counted.
+ */
+async function waitForStored(kinds, { ignored = new Set(), timeout = 30_000 } = {}) {
   const deadline = Date.now() + timeout;
   for (;;) {
-    const stored = storedEvents(demo.db);
+    const stored = storedEvents(demo.db).filter((event) => !ignored.has(event.id));
     if (kinds.every((kind) => stored.some((event) => event.kind === kind))) {
       return stored;
     }
@@ -154,6 +173,30 @@ test('element delivers opened and enforcement events', async () => {
   }
   assert.equal(new Set(stored.map((event) => event.subject)).size, 1, 'every event names the one package');
   assert.equal(stored.find((event) => event.kind === 'opened').chain, 'first');
+  assert.deepEqual(cspViolations, []);
+  await context.close();
+});
+
+test('frame delivers opened and enforcement events', async () => {
+  const { context, page, cspViolations } = await newPage(browser);
+  const exampleUrl = new URL('examples/intranet.html', host.url);
+  exampleUrl.searchParams.set('portal', portal.url);
+  await page.goto(exampleUrl.href);
+  await page.waitForFunction(() => document.getElementById('frame').dataset.ready === 'true', null, { timeout: 30_000 });
+  const storedBefore = new Set(storedEvents(demo.db).map((event) => event.id));
+
+  await page.locator('#frame-file').setInputFiles(join(demo.dir, 'packages', 'misp-event.tdf'));
+  const valiseFrame = page.frameLocator('#frame');
+  await unlock(valiseFrame, { signKey: true });
+  await page.locator('#frame-outcome', { hasText: 'Opened (TLP:RED).' }).waitFor({ timeout: 30_000 });
+  const frame = page.frames().find((candidate) => candidate.url().startsWith(new URL('frame.html', portal.url).href));
+  await frame.evaluate(() => document.querySelector('#document-content > .valise-watermark').remove());
+
+  const stored = await waitForStored(['opened', 'watermark_removed'], { ignored: storedBefore });
+  for (const event of stored) {
+    assert.equal(event.readerPerson, 'alice');
+  }
+  assert.equal(await valiseFrame.locator('#activity-list li[data-type="opened"]').getAttribute('data-delivery'), 'queued');
   assert.deepEqual(cspViolations, []);
   await context.close();
 });
