@@ -3,7 +3,7 @@
 // the screens. It talks to the viewer module only through core.js.
 import { EventSigner, Identity, TrustList, openPackage } from './core.js';
 import { AccessDeniedError, InternalError, KeyRequiredError, ValiseError } from './errors.js';
-import { EventReporter, rightsInForce } from './events/reporter.js';
+import { ACTIONS_AFTER_EVENT, EventReporter, rightsInForce } from './events/reporter.js';
 import { trustFetchedAt } from './offline.js';
 import { forgetIdentity, listIdentities, readCommunityState, recordCommunityState, saveIdentity } from './store.js';
 import { noteDelivery, recordActivity } from './ui/activity.js';
@@ -15,12 +15,6 @@ import { mountOutboxView } from './ui/outbox.js';
 import { drawRefusedScreen } from './ui/refused.js';
 import { showScreen } from './ui/screens.js';
 import { decryptWithProgress, streamPdfWithProgress } from './worker/progress.js';
-
-/**
- * Enforcement events of actions that, when the rights require access
- * events, take place only after their event is queued.
- */
-const ACTIONS_AFTER_EVENT = new Set(['printed', 'exported']);
 
 /** Limits what `?src=` may fetch, before the module's own bounds apply. */
 const MAX_FETCH_BYTES = 512 * 1024 * 1024;

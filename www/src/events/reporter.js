@@ -14,6 +14,12 @@ const KINDS = new Set(['opened', 'denied', 'print_blocked', 'printed', 'copy_blo
 /** Kinds whose `decision` is `deny`: the viewer refused or undid something. */
 const DENY_KINDS = new Set(['denied', 'print_blocked', 'copy_blocked', 'watermark_removed', 'expired']);
 
+/**
+ * Kinds of the actions that, when the rights require access events, take
+ * place only after their event is queued.
+ */
+export const ACTIONS_AFTER_EVENT = new Set(['printed', 'exported']);
+
 /** Reason codes of the blocked actions, which the decision point does not produce. */
 const BLOCKED_REASONS = { print_blocked: ['print_not_allowed'], copy_blocked: ['copy_not_allowed'] };
 

@@ -9,6 +9,7 @@ import { installGlobalErrorHandlers, showFatal } from '../ui/fatal.js';
 import { registerServiceWorker } from '../offline.js';
 import { listIdentities } from '../store.js';
 import { EmbedSession, errorSummary, isDenial, openSummary, unlockForm } from '../embed/session.js';
+import { ACTIONS_AFTER_EVENT } from '../events/reporter.js';
 import { PROTOCOL_VERSION, parseOpenRequest } from './protocol.js';
 
 installGlobalErrorHandlers();
@@ -36,14 +37,18 @@ function noteOutcome(item, outcome) {
  * Records an enforcement event in the activity panel and queues its access
  * event. Rejects when the rights require the event and it cannot be queued,
  * so the document screen does not start the print or the export. The panel
- * then lists the refusal in place of the action.
+ * then lists the refusal of a print or an export in place of the action.
  */
 async function reportAction(session, eventContext, metadata, event) {
   let outcome;
   try {
     outcome = await session.reportAction(eventContext, metadata, event.type);
   } catch (error) {
-    recordActivity({ type: 'action_refused', packageId: metadata.packageId, detail: `${event.type}: ${error.message}` });
+    if (eventContext.eventsRequired && ACTIONS_AFTER_EVENT.has(event.type)) {
+      recordActivity({ type: 'action_refused', packageId: metadata.packageId, detail: `${event.type}: ${error.message}` });
+    } else {
+      noteDelivery(recordActivity({ ...event, packageId: metadata.packageId }), { queued: false, reason: error.message });
+    }
     throw error;
   }
   noteOutcome(recordActivity({ ...event, packageId: metadata.packageId }), outcome);
