@@ -134,6 +134,44 @@ test('outbox survives reload while offline', async () => {
   await context.close();
 });
 
+test('outbox flushes events queued mid-flush', async () => {
+  reset('ok');
+  const { context, page } = await openPage();
+  const outcome = await page.evaluate(async (url) => {
+    // The stub delays the first request until the second event is queued.
+    let release;
+    const held = new Promise((resolve) => {
+      release = resolve;
+    });
+    let requested;
+    const firstRequest = new Promise((resolve) => {
+      requested = resolve;
+    });
+    let calls = 0;
+    const fetchStub = async (...args) => {
+      calls += 1;
+      if (calls === 1) {
+        requested();
+        await held;
+      }
+      return fetch(...args);
+    };
+    const outbox = await window.outboxModule.Outbox.open({ fetch: fetchStub });
+    await outbox.enqueue(url, '{"id":"before"}', { seq: 1 });
+    const running = outbox.flush();
+    await firstRequest;
+    await outbox.enqueue(url, '{"id":"during"}', { seq: 2 });
+    const next = outbox.flush();
+    release();
+    const results = [await running, await next];
+    return { results, status: await outbox.status() };
+  }, `${origin}/events`);
+  assert.deepEqual(outcome.results, [{ sent: 1, rejected: 0, queued: 0 }, { sent: 1, rejected: 0, queued: 0 }]);
+  assert.equal(outcome.status.total, 0, 'nothing waits for a later trigger');
+  assert.deepEqual(storedIds(), ['before', 'during']);
+  await context.close();
+});
+
 test('outbox refuses when full', async () => {
   reset('fail');
   const { context, page } = await openPage();

@@ -110,6 +110,7 @@ export class Outbox {
   #retryTimer = null;
   #failures = 0;
   #flushing = null;
+  #flushAgain = null;
   #listeners = [];
   // The queued events in memory, so the pagehide handler can hand them to
   // sendBeacon synchronously, because the page may be gone before an
@@ -209,14 +210,23 @@ export class Outbox {
 
   /**
    * Sends the queue in batches, oldest first, per collector URL. Resolves to
-   * `{ sent, rejected, queued }`. Only one flush runs at a time.
+   * `{ sent, rejected, queued }`. Only one flush runs at a time. A call
+   * during a running flush resolves with one more flush after it, because
+   * the running one may have read the queue before the caller's event.
    */
   flush() {
-    if (!this.#flushing) {
-      this.#flushing = this.#flushOnce().finally(() => {
-        this.#flushing = null;
-      });
+    if (this.#flushing) {
+      this.#flushAgain ??= this.#flushing
+        .catch(() => {})
+        .then(() => {
+          this.#flushAgain = null;
+          return this.flush();
+        });
+      return this.#flushAgain;
     }
+    this.#flushing = this.#flushOnce().finally(() => {
+      this.#flushing = null;
+    });
     return this.#flushing;
   }
 
