@@ -23,6 +23,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'valise-pdf-stream-'));
 const SEGMENT_SIZE = 64 * 1024;
 /** AES-GCM adds a 12-byte IV and a 16-byte tag to every segment. */
 const SEGMENT_OVERHEAD = 28;
+/** Bytes of the image on each page of the large PDF (bench/lib/pdf.mjs: 600 × 600 RGB). */
+const IMAGE_BYTES = 600 * 600 * 3;
 const PDF = join(scratch, 'large.pdf');
 const PACKAGE = join(scratch, 'large.tdf');
 let pdfSize;
@@ -33,12 +35,17 @@ let browser;
  * Installed before the portal loads: wraps the decryption worker
  * (`name: 'valise-open'`) so its messages reach the page only when pdf.js
  * asked for the segment, or after `window.streamHold.release()`. With
- * `hold` false every message passes at once. On the first painted page it
+ * `hold` false every message passes at once. With `lastSegment` set, a
+ * 'prioritize' message posted before 'start' lists every other segment, so
+ * the worker reaches that segment last. On the first painted page it
  * records a snapshot of what had reached the page by then.
+ * `state.plaintext` is the page's plaintext buffer: the array that the
+ * first delivered segment is copied into.
  */
-function holdStreamScript({ hold }) {
+function holdStreamScript({ hold, lastSegment = null }) {
   const NativeWorker = window.Worker;
-  const state = { total: null, delivered: [], requests: [], received: [], held: 0, released: !hold, firstPaint: null, firstCanvas: null, release: null };
+  const nativeSet = Uint8Array.prototype.set;
+  const state = { total: null, delivered: [], requests: [], received: [], held: 0, released: !hold, firstPaint: null, firstCanvas: null, plaintext: null, release: null };
   window.streamHold = state;
   window.Worker = class extends NativeWorker {
     constructor(url, options) {
@@ -52,11 +59,24 @@ function holdStreamScript({ hold }) {
       const nativeAdd = this.addEventListener.bind(this);
       const nativePost = this.postMessage.bind(this);
       const deliver = (event) => {
-        if (event.data?.type === 'segment') {
-          state.delivered.push(event.data.index);
+        if (event.data?.type !== 'segment') {
+          for (const listener of listeners) {
+            listener(event);
+          }
+          return;
         }
-        for (const listener of listeners) {
-          listener(event);
+        state.delivered.push(event.data.index);
+        // The page copies each segment into its plaintext buffer with set().
+        Uint8Array.prototype.set = function (...args) {
+          state.plaintext ??= this;
+          return nativeSet.apply(this, args);
+        };
+        try {
+          for (const listener of listeners) {
+            listener(event);
+          }
+        } finally {
+          Uint8Array.prototype.set = nativeSet;
         }
       };
       this.addEventListener = (type, listener, listenerOptions) => {
@@ -69,6 +89,11 @@ function holdStreamScript({ hold }) {
       this.postMessage = (message, transfer) => {
         if (message?.type === 'start') {
           state.total = message.plan.segments.length;
+          if (lastSegment !== null) {
+            // Queued before 'start', so the worker's first pick already follows it.
+            const others = Array.from({ length: state.total }, (_, index) => index).filter((index) => index !== lastSegment);
+            nativePost({ type: 'prioritize', indexes: others });
+          }
         }
         state.requests.push(message?.type === 'prioritize' ? message.indexes.join(',') : message?.type);
         if (message?.type === 'prioritize') {
@@ -248,10 +273,39 @@ test('first page paints before every segment arrived', async () => {
   await context.close();
 });
 
-// TODO: cover a segment that fails after the first page painted. The worker
-// stops at its first failed segment and reaches a tampered one before pdf.js
-// requests the ranges of page one. A 'prioritize' message posted right after
-// 'start' to move that segment last did not change the worker's order.
+test('segment failing after first paint tears down', async () => {
+  // A segment inside the image of page five: page one paints without it.
+  const { path, segment } = tamperedCopy('page-five-segment.tdf', Math.floor(4.5 * IMAGE_BYTES));
+  const { context, page, downloads } = await openAsAlice(path, { hold: true, lastSegment: segment });
+  const paint = await firstPaint(page);
+  assert.ok(paint.canvasWidth > 0, 'page one was drawn on a canvas');
+  assert.equal(paint.opened, null, 'no opened state before the whole plaintext verified');
+
+  // The worker's error waits in the wrapper until the release.
+  await page.waitForFunction(() => window.streamHold.received.includes('error'), null, { timeout: 30_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.screen), 'document', 'the document was on screen before the failure arrived');
+  await page.evaluate(() => window.streamHold.release());
+
+  assert.equal(await waitForOutcome(page), 'refused');
+  assert.equal(await page.locator('#screen-refused .refusal').getAttribute('data-error'), 'IntegrityError');
+  assert.match(await page.locator('#screen-refused').innerText(), new RegExp(`segment ${segment}`));
+  const left = await leftovers(page);
+  assert.equal(left.canvases, 0, 'no canvas is left');
+  assert.equal(left.firstCanvasWidth, 0, 'the painted canvas was cleared');
+  assert.equal(left.firstCanvasHeight, 0, 'the painted canvas was cleared');
+  assert.equal(left.textLayers, 0, 'no text layer is left');
+  assert.equal(left.exportButtons, 0, 'no export is offered');
+  assert.equal(left.opened, null, 'nothing claims the document opened');
+  assert.equal(left.openedActivity, 0, 'no opened activity is recorded');
+  const plaintext = await page.evaluate(() => ({
+    length: window.streamHold.plaintext?.length ?? 0,
+    zeroed: window.streamHold.plaintext?.every((byte) => byte === 0) ?? false,
+  }));
+  assert.equal(plaintext.length, pdfSize, 'the plaintext buffer was found');
+  assert.equal(plaintext.zeroed, true, 'the plaintext buffer is zeroed');
+  assert.deepEqual(downloads, []);
+  await context.close();
+});
 
 test('tampered last segment is an integrity failure', async () => {
   const { path, segment } = tamperedCopy('last-segment.tdf', pdfSize - 1);
