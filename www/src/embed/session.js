@@ -38,8 +38,8 @@ export class EmbedSession {
   }
 
   /** Unlocks an identity from a key file, its credential and the passphrase. */
-  unlock({ keyPem, credential, passphrase }) {
-    const identity = Identity.unlock({ keyPem, passphrase, credential, trustList: this.trustList });
+  async unlock({ keyPem, credential, passphrase }) {
+    const identity = await Identity.unlock({ keyPem, passphrase, credential, trustList: this.trustList });
     this.lock();
     this.identity = identity;
     return identity.summary;

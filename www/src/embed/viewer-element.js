@@ -117,7 +117,7 @@ export class ValiseViewerElement extends HTMLElement {
         unlockForm({
           note: `Unlock your identity to open ${name}.`,
           onUnlock: async (request) => {
-            session.unlock(request);
+            await session.unlock(request);
             const pending = this.#pending;
             this.#pending = null;
             if (pending && pending.generation === this.#generation) {

@@ -47,7 +47,7 @@ async function boot() {
         unlockForm({
           remembered,
           onUnlock: async (request) => {
-            session.unlock(request);
+            await session.unlock(request);
             unlockArea.replaceChildren();
             const next = pending;
             pending = null;
