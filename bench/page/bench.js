@@ -50,7 +50,7 @@ async function setup({ trustUrl, rootKeyFingerprints, keyUrl, credentialUrl, pas
   state.loadCoreMs = performance.now() - started;
   state.trustList = TrustList.verify(await fetchText(trustUrl), { rootKeyFingerprints });
   const unlockStarted = performance.now();
-  state.identity = Identity.unlock({
+  state.identity = await Identity.unlock({
     keyPem: await fetchText(keyUrl),
     passphrase,
     credential: (await fetchText(credentialUrl)).trim(),

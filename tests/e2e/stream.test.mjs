@@ -55,7 +55,7 @@ before(async () => {
       const core = await import('/src/core.js');
       await core.loadCore();
       const trustList = core.TrustList.verify(trustText, { rootKeyFingerprints: [rootFingerprint] });
-      const identity = core.Identity.unlock({ keyPem, passphrase, credential, trustList });
+      const identity = await core.Identity.unlock({ keyPem, passphrase, credential, trustList });
       globalThis.streamTest = { core, context: { identity, trustList, stale: 'warn' } };
     },
     {

@@ -124,11 +124,11 @@ export class App {
       ({ keyPem, credential } = stored);
       signKeyPem = stored.signKeyPem ?? null;
     }
-    const identity = Identity.unlock({ keyPem, passphrase, credential, trustList: this.trustList });
+    const identity = await Identity.unlock({ keyPem, passphrase, credential, trustList: this.trustList });
     let signer = null;
     if (signKeyPem) {
       try {
-        signer = EventSigner.unlock({ signKeyPem, passphrase, identity });
+        signer = await EventSigner.unlock({ signKeyPem, passphrase, identity });
       } catch (error) {
         identity.lock();
         throw error;

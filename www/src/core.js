@@ -3,7 +3,7 @@
 // reaches it as one of the classes in errors.js, and a Rust panic becomes an
 // InternalError carrying the panic message instead of a blank page.
 import init, * as wasm from '../pkg/valise_wasm.js';
-import { InternalError, KeyRequiredError, ValiseError, errorFromTagged, isTaggedError } from './errors.js';
+import { InternalError, KeyRequiredError, UnsupportedError, ValiseError, errorFromTagged, isTaggedError } from './errors.js';
 import { STREAM_FROM_BYTES, prepareStreamWorker, startStream } from './worker/stream.js';
 
 const state = {
@@ -78,6 +78,58 @@ function call(operation) {
   }
 }
 
+/**
+ * Decrypts an encrypted PKCS#8 key file with WebCrypto: the module parses
+ * the file and checks its parameters (`KeyFile.parse`), `crypto.subtle`
+ * derives the AES-CBC key with PBKDF2 and decrypts. Resolves to the PKCS#8
+ * bytes, or to an empty array when the decryption fails its padding check,
+ * which the module then reports as a wrong passphrase. The passphrase is
+ * imported as a non-extractable key, and its encoded bytes are zeroed. The
+ * caller zeroes the returned bytes by handing them to the module.
+ */
+async function decryptKeyFile(keyPem, passphrase, { signing }) {
+  const keyFile = call(() => wasm.KeyFile.parse(keyPem, signing));
+  try {
+    // Browsers define crypto.subtle only in secure contexts.
+    const subtle = globalThis.crypto?.subtle;
+    if (!subtle) {
+      throw new UnsupportedError(
+        'Unlocking a key file needs the browser\'s WebCrypto (crypto.subtle), which browsers offer only to pages served over HTTPS or from localhost. Open this page at its https:// address.',
+      );
+    }
+    const passphraseBytes = new TextEncoder().encode(passphrase);
+    let passphraseKey;
+    try {
+      passphraseKey = await subtle.importKey('raw', passphraseBytes, 'PBKDF2', false, ['deriveKey']);
+    } finally {
+      passphraseBytes.fill(0);
+    }
+    let aesKey;
+    try {
+      aesKey = await subtle.deriveKey(
+        { name: 'PBKDF2', hash: keyFile.hash, salt: keyFile.salt, iterations: keyFile.iterations },
+        passphraseKey,
+        { name: 'AES-CBC', length: keyFile.keyBits },
+        false,
+        ['decrypt'],
+      );
+    } catch (error) {
+      // Chromium 156 rejects 192-bit AES keys (OperationError).
+      throw new UnsupportedError(
+        `The browser cannot derive an AES-${keyFile.keyBits} key for this key file (${error?.name}: ${error?.message}). Re-encrypt it with: openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -iter 600000 -in KEY.pem -out NEW.key.pem`,
+        { cause: error },
+      );
+    }
+    try {
+      return new Uint8Array(await subtle.decrypt({ name: 'AES-CBC', iv: keyFile.iv }, aesKey, keyFile.ciphertext));
+    } catch {
+      return new Uint8Array(0);
+    }
+  } finally {
+    keyFile.free();
+  }
+}
+
 /** Triggers a Rust panic, to show and test the error state. */
 export function debugPanic() {
   call(() => wasm.debugPanic());
@@ -124,16 +176,18 @@ export class Identity {
   }
 
   /**
-   * Decrypts an encrypted PKCS#8 key file with the passphrase and checks
-   * that the credential names its public key. Throws PassphraseError for a
-   * wrong passphrase.
+   * Decrypts an encrypted PKCS#8 key file with the passphrase (WebCrypto)
+   * and checks that the credential names its public key. Resolves to the
+   * identity. Rejects with PassphraseError for a wrong passphrase, and with
+   * UnsupportedError for a key file WebCrypto cannot decrypt (scrypt) or a
+   * page without WebCrypto (not HTTPS or localhost).
    */
-  static unlock({ keyPem, passphrase, credential, trustList }) {
-    const passphraseBytes = new TextEncoder().encode(passphrase);
+  static async unlock({ keyPem, passphrase, credential, trustList }) {
+    const pkcs8 = await decryptKeyFile(keyPem, passphrase, { signing: false });
     try {
-      return new Identity(call(() => wasm.Identity.unlock(keyPem, passphraseBytes, credential, trustList.handle)), trustList);
+      return new Identity(call(() => wasm.Identity.unlock(pkcs8, credential, trustList.handle)), trustList);
     } finally {
-      passphraseBytes.fill(0);
+      pkcs8.fill(0);
     }
   }
 
@@ -175,18 +229,19 @@ export class EventSigner {
 
   /**
    * Decrypts the signing key file (NAME.sign.key.pem) with the passphrase
-   * and checks it against the unlocked identity's credential. Throws
-   * PassphraseError or KeyMismatchError.
+   * (WebCrypto) and checks it against the unlocked identity's credential.
+   * Resolves to the signer; rejects with PassphraseError or
+   * KeyMismatchError.
    */
-  static unlock({ signKeyPem, passphrase, identity }) {
-    const passphraseBytes = new TextEncoder().encode(passphrase);
+  static async unlock({ signKeyPem, passphrase, identity }) {
+    const pkcs8 = await decryptKeyFile(signKeyPem, passphrase, { signing: true });
     try {
-      const signer = new EventSigner(call(() => wasm.EventSigner.unlock(signKeyPem, passphraseBytes, identity.handle)));
+      const signer = new EventSigner(call(() => wasm.EventSigner.unlock(pkcs8, identity.handle)));
       const { community, organization, person } = identity.summary;
       signer.reader = { community, organization, person };
       return signer;
     } finally {
-      passphraseBytes.fill(0);
+      pkcs8.fill(0);
     }
   }
 

@@ -3,12 +3,23 @@
 //! Private keys are read from what OpenSSL 3 writes (`openssl genpkey`,
 //! `openssl pkcs8 -topk8 -v2 aes-256-cbc`, `openssl ec`) and written so
 //! that OpenSSL reads them back. Encrypted files use PBES2 (RFC 8018 §6.2):
-//! PBKDF2-HMAC-SHA256 or scrypt to derive the key, AES-CBC to encrypt the
-//! PKCS#8 structure.
+//! PBKDF2 (HMAC with SHA-1 or SHA-2) or scrypt to derive the key, AES-CBC to
+//! encrypt the PKCS#8 structure. Decryption needs the `pbes2` feature; a
+//! build without it parses encrypted files with
+//! [`read_encrypted_private_key_pem`] and leaves the decryption to its
+//! caller ([`encrypted`]).
+
+pub mod encrypted;
+
+pub use encrypted::{
+    private_key_from_decrypted_pkcs8, read_encrypted_private_key_pem, EncryptedPrivateKey,
+    KeyDerivation, Pbkdf2Hash,
+};
 
 use crate::jws::{base64url_encode, coordinates};
 use p256::pkcs8::{DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use pkcs8::der::asn1::ObjectIdentifier;
+#[cfg(feature = "pbes2")]
 use pkcs8::pkcs5::pbes2;
 use pkcs8::LineEnding;
 use sha2::{Digest, Sha256};
@@ -52,10 +63,8 @@ pub const MIN_RSA_BITS: usize = 2048;
 
 /// Length in bytes of the PBKDF2 salt written (RFC 8018 §4.1 recommends at
 /// least 8).
+#[cfg(feature = "pbes2")]
 const PBKDF2_SALT_LEN: usize = 16;
-
-/// Length in bytes of the AES-CBC IV (the AES block size).
-const AES_CBC_IV_LEN: usize = 16;
 
 /// `id-ecPublicKey` (RFC 5480 §2.1.1).
 const EC_PUBLIC_KEY_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
@@ -102,6 +111,16 @@ pub enum KeyFileError {
     /// without its `rsa` feature (the browser viewer reads P-256 keys only).
     #[error("RSA keys are not supported by this build, which reads P-256 keys only")]
     RsaNotBuilt,
+    /// A key file is encrypted, and this build of the core was compiled
+    /// without its `pbes2` feature: the caller decrypts it with
+    /// [`read_encrypted_private_key_pem`] and
+    /// [`private_key_from_decrypted_pkcs8`].
+    #[error("this build does not decrypt or encrypt key files (the core's `pbes2` feature is off)")]
+    Pbes2NotBuilt,
+    /// A key file contains a plain private key where an encrypted one was
+    /// expected.
+    #[error("the key file is not encrypted with a passphrase")]
+    NotEncrypted,
     /// The operating system's random number generator failed.
     #[error("random number generator failed: {0}")]
     Random(getrandom::Error),
@@ -166,7 +185,7 @@ pub enum PublicKey {
 }
 
 /// Reads a private key from PEM text: PKCS#8 "PRIVATE KEY" or "ENCRYPTED
-/// PRIVATE KEY" (PBES2 with PBKDF2-HMAC-SHA256 or scrypt, and AES-CBC), as
+/// PRIVATE KEY" (PBES2 with PBKDF2 or scrypt, and AES-CBC), as
 /// written by OpenSSL 3 and by [`write_private_key_pem`], SEC1 "EC PRIVATE
 /// KEY" and PKCS#1 "RSA PRIVATE KEY". Keys are P-256 or RSA of at least
 /// 2048 bits. Other PEM blocks in the file, such as "EC PARAMETERS" or a
@@ -184,6 +203,8 @@ pub enum PublicKey {
 ///   [`MAX_PBKDF2_ITERATIONS`] or [`MAX_SCRYPT_MEMORY`].
 /// - [`KeyFileError::Malformed`] and [`KeyFileError::TooLarge`]: not a PEM
 ///   key file.
+/// - [`KeyFileError::Pbes2NotBuilt`]: an encrypted file in a build without
+///   the `pbes2` feature.
 ///
 /// # Security
 ///
@@ -213,8 +234,8 @@ pub fn read_private_key_pem(
         }),
         LABEL_ENCRYPTED_PRIVATE_KEY => {
             let passphrase = passphrase.ok_or(KeyFileError::PassphraseRequired)?;
-            let decrypted = decrypt_pkcs8(&der, passphrase)?;
-            private_key_from_pkcs8(decrypted.as_bytes())
+            let encrypted = EncryptedPrivateKey::from_der(&der)?;
+            decrypt_private_key(&encrypted, passphrase)
         }
         LABEL_EC_PRIVATE_KEY => p256::SecretKey::from_sec1_der(&der)
             .map(PrivateKey::P256)
@@ -297,68 +318,21 @@ fn check_rsa_size(key: &rsa::RsaPrivateKey) -> Result<(), KeyFileError> {
     Ok(())
 }
 
-/// Decrypts an `EncryptedPrivateKeyInfo` after checking that its key
-/// derivation cost is bounded.
-fn decrypt_pkcs8(der: &[u8], passphrase: &[u8]) -> Result<pkcs8::SecretDocument, KeyFileError> {
-    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der).map_err(|e| {
-        KeyFileError::Malformed(format!("invalid ENCRYPTED PRIVATE KEY structure: {e}"))
-    })?;
-    let Some(parameters) = info.encryption_algorithm.pbes2() else {
-        return Err(KeyFileError::UnsupportedAlgorithm(format!(
-            "encryption scheme {}, only PBES2 is supported",
-            info.encryption_algorithm.oid()
-        )));
-    };
-    check_kdf_cost(&parameters.kdf)?;
-
-    info.decrypt(passphrase).map_err(|e| match e {
-        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm { oid }) => {
-            KeyFileError::UnsupportedAlgorithm(format!("PBES2 algorithm {oid}"))
-        }
-        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::AlgorithmParametersInvalid {
-            oid,
-        }) => KeyFileError::Malformed(format!("invalid parameters for PBES2 algorithm {oid}")),
-        // A CBC padding failure, or plaintext that is not DER: both are what
-        // a wrong passphrase produces.
-        _ => KeyFileError::WrongPassphrase,
-    })
+#[cfg(feature = "pbes2")]
+fn decrypt_private_key(
+    encrypted: &EncryptedPrivateKey,
+    passphrase: &[u8],
+) -> Result<PrivateKey, KeyFileError> {
+    let decrypted = encrypted.decrypt(passphrase)?;
+    private_key_from_decrypted_pkcs8(&decrypted)
 }
 
-fn check_kdf_cost(kdf: &pbes2::Kdf<'_>) -> Result<(), KeyFileError> {
-    match kdf {
-        pbes2::Kdf::Pbkdf2(params) => {
-            if params.iteration_count > MAX_PBKDF2_ITERATIONS {
-                return Err(KeyFileError::UnsupportedAlgorithm(format!(
-                    "PBKDF2 iteration count {}, at most {MAX_PBKDF2_ITERATIONS} accepted",
-                    params.iteration_count
-                )));
-            }
-        }
-        pbes2::Kdf::Scrypt(params) => {
-            let memory = 128u64
-                .saturating_mul(u64::from(params.block_size))
-                .saturating_mul(params.cost_parameter);
-            if memory > MAX_SCRYPT_MEMORY {
-                return Err(KeyFileError::UnsupportedAlgorithm(format!(
-                    "scrypt N = {}, r = {} needs {memory} bytes, at most {MAX_SCRYPT_MEMORY} accepted",
-                    params.cost_parameter, params.block_size
-                )));
-            }
-            if params.parallelization > MAX_SCRYPT_PARALLELIZATION {
-                return Err(KeyFileError::UnsupportedAlgorithm(format!(
-                    "scrypt p = {}, at most {MAX_SCRYPT_PARALLELIZATION} accepted",
-                    params.parallelization
-                )));
-            }
-        }
-        other => {
-            return Err(KeyFileError::UnsupportedAlgorithm(format!(
-                "key derivation {}",
-                other.oid()
-            )))
-        }
-    }
-    Ok(())
+#[cfg(not(feature = "pbes2"))]
+fn decrypt_private_key(
+    _encrypted: &EncryptedPrivateKey,
+    _passphrase: &[u8],
+) -> Result<PrivateKey, KeyFileError> {
+    Err(KeyFileError::Pbes2NotBuilt)
 }
 
 /// Writes a P-256 private key as PKCS#8 PEM: "PRIVATE KEY" without a
@@ -369,8 +343,10 @@ fn check_kdf_cost(kdf: &pbes2::Kdf<'_>) -> Result<(), KeyFileError> {
 ///
 /// # Errors
 ///
-/// Returns [`KeyFileError::EmptyPassphrase`] for `Some(b"")` and
-/// [`KeyFileError::Random`] when no randomness is available.
+/// Returns [`KeyFileError::EmptyPassphrase`] for `Some(b"")`,
+/// [`KeyFileError::Random`] when no randomness is available, and
+/// [`KeyFileError::Pbes2NotBuilt`] for a passphrase in a build without the
+/// `pbes2` feature.
 pub fn write_private_key_pem(
     key: &p256::SecretKey,
     passphrase: Option<&[u8]>,
@@ -383,9 +359,24 @@ pub fn write_private_key_pem(
     if passphrase.is_empty() {
         return Err(KeyFileError::EmptyPassphrase);
     }
+    encrypt_private_key(key, passphrase)
+}
 
+#[cfg(not(feature = "pbes2"))]
+fn encrypt_private_key(
+    _key: &p256::SecretKey,
+    _passphrase: &[u8],
+) -> Result<Zeroizing<String>, KeyFileError> {
+    Err(KeyFileError::Pbes2NotBuilt)
+}
+
+#[cfg(feature = "pbes2")]
+fn encrypt_private_key(
+    key: &p256::SecretKey,
+    passphrase: &[u8],
+) -> Result<Zeroizing<String>, KeyFileError> {
     let mut salt = [0u8; PBKDF2_SALT_LEN];
-    let mut iv = [0u8; AES_CBC_IV_LEN];
+    let mut iv = [0u8; encrypted::AES_CBC_IV_LEN];
     getrandom::getrandom(&mut salt).map_err(KeyFileError::Random)?;
     getrandom::getrandom(&mut iv).map_err(KeyFileError::Random)?;
     let parameters = pbes2::Parameters::pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, &iv)
@@ -557,6 +548,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "pbes2")]
     fn encrypted_pkcs8_round_trip() {
         let key = p256_key(0x22);
         let pem = write_private_key_pem(&key, Some(b"correct horse")).expect("writes");
@@ -568,6 +560,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "pbes2")]
     fn encrypted_pkcs8_wrong_passphrase() {
         let pem = write_private_key_pem(&p256_key(0x23), Some(b"right")).expect("writes");
         assert!(matches!(
@@ -581,6 +574,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "pbes2")]
     fn crlf_key_files_read() {
         let key = p256_key(0x2e);
         let pem = write_private_key_pem(&key, Some(b"pw")).expect("writes");
@@ -594,6 +588,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "pbes2")]
     fn encrypted_pkcs8_uses_declared_parameters() {
         let pem = write_private_key_pem(&p256_key(0x24), Some(b"pw")).expect("writes");
         let (_, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).expect("PEM");
@@ -610,6 +605,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "pbes2")]
     fn encrypted_pkcs8_tampered_fails() {
         let pem = write_private_key_pem(&p256_key(0x25), Some(b"pw")).expect("writes");
         let (_, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).expect("PEM");
@@ -629,6 +625,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "pbes2")]
     fn excessive_kdf_cost_rejected() {
         use pkcs8::der::Encode;
 
@@ -664,6 +661,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "pbes2")]
     fn scrypt_pkcs8_reads() {
         let key = p256_key(0x27);
         let der = key.to_pkcs8_der().expect("DER");
@@ -711,13 +709,9 @@ mod tests {
 
     fn golden_rsa_pem() -> String {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures/opentdf/golden/golden-r1.pem");
-        std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "cannot read {} ({e}): the shared fixtures folder must sit beside the repository",
-                path.display()
-            )
-        })
+            .join("../../tests/opentdf/golden/golden-r1.pem");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {} ({e})", path.display()))
     }
 
     #[test]

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use valise_core::keys::{
-    read_private_key_pem, read_public_key_pem, write_private_key_pem, write_public_key_pem,
-    KeyFileError, PrivateKey, PublicKey,
+    private_key_from_decrypted_pkcs8, read_encrypted_private_key_pem, read_private_key_pem,
+    read_public_key_pem, write_private_key_pem, write_public_key_pem, EncryptedPrivateKey,
+    KeyDerivation, KeyFileError, Pbkdf2Hash, PrivateKey, PublicKey,
 };
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -122,6 +123,140 @@ fn openssl_encrypted_p256_imports() {
             "{cipher:?}"
         );
     }
+}
+
+/// Derives the key with the `pbkdf2` crate and decrypts with the `cbc`
+/// crate, the two steps WebCrypto runs for the browser viewer. Returns
+/// `None` when the padding check fails.
+fn decrypt_outside(encrypted: &EncryptedPrivateKey, passphrase: &[u8]) -> Option<Vec<u8>> {
+    use cbc::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
+
+    let KeyDerivation::Pbkdf2 {
+        hash,
+        salt,
+        iterations,
+    } = encrypted.kdf()
+    else {
+        panic!("expected PBKDF2, got {:?}", encrypted.kdf());
+    };
+    let mut key = vec![0u8; encrypted.aes_key_len()];
+    match hash {
+        Pbkdf2Hash::Sha1 => {
+            pbkdf2::pbkdf2_hmac::<sha1::Sha1>(passphrase, salt, *iterations, &mut key)
+        }
+        Pbkdf2Hash::Sha224 => {
+            pbkdf2::pbkdf2_hmac::<sha2::Sha224>(passphrase, salt, *iterations, &mut key)
+        }
+        Pbkdf2Hash::Sha256 => {
+            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(passphrase, salt, *iterations, &mut key)
+        }
+        Pbkdf2Hash::Sha384 => {
+            pbkdf2::pbkdf2_hmac::<sha2::Sha384>(passphrase, salt, *iterations, &mut key)
+        }
+        Pbkdf2Hash::Sha512 => {
+            pbkdf2::pbkdf2_hmac::<sha2::Sha512>(passphrase, salt, *iterations, &mut key)
+        }
+        other => panic!("unexpected hash {other:?}"),
+    }
+    let iv = encrypted.iv();
+    let ciphertext = encrypted.ciphertext();
+    match key.len() {
+        16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, iv)
+            .expect("key and IV lengths")
+            .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
+            .ok(),
+        24 => cbc::Decryptor::<aes::Aes192>::new_from_slices(&key, iv)
+            .expect("key and IV lengths")
+            .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
+            .ok(),
+        _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, iv)
+            .expect("key and IV lengths")
+            .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
+            .ok(),
+    }
+}
+
+#[test]
+fn openssl_encrypted_keys_split_decrypt() {
+    let dir = scratch("openssl_encrypted_keys_split_decrypt");
+    let plain = openssl_p256_key(&dir);
+    let reference = p256_of(read_private_key_pem(&read_file(&plain), None).expect("plain key"));
+    let passout = format!("pass:{PASSPHRASE}");
+
+    let cases = [
+        ("hmacWithSHA1", Pbkdf2Hash::Sha1, "aes-256-cbc", 32),
+        ("hmacWithSHA224", Pbkdf2Hash::Sha224, "aes-128-cbc", 16),
+        ("hmacWithSHA256", Pbkdf2Hash::Sha256, "aes-192-cbc", 24),
+        ("hmacWithSHA384", Pbkdf2Hash::Sha384, "aes-256-cbc", 32),
+        ("hmacWithSHA512", Pbkdf2Hash::Sha512, "aes-256-cbc", 32),
+    ];
+    for (prf, hash, cipher, aes_key_len) in cases {
+        let encrypted_path = dir.join(format!("{prf}-{cipher}.pem"));
+        openssl(&[
+            "pkcs8",
+            "-topk8",
+            "-in",
+            path_str(&plain),
+            "-v2",
+            cipher,
+            "-v2prf",
+            prf,
+            "-iter",
+            "4096",
+            "-passout",
+            &passout,
+            "-out",
+            path_str(&encrypted_path),
+        ]);
+        let text = read_file(&encrypted_path);
+
+        let encrypted = read_encrypted_private_key_pem(&text).expect("parses");
+        let KeyDerivation::Pbkdf2 {
+            hash: read_hash,
+            iterations,
+            ..
+        } = encrypted.kdf()
+        else {
+            panic!("{prf}: expected PBKDF2, got {:?}", encrypted.kdf());
+        };
+        assert_eq!(*read_hash, hash, "{prf}");
+        assert_eq!(*iterations, 4096, "{prf}");
+        assert_eq!(encrypted.aes_key_len(), aes_key_len, "{prf} {cipher}");
+
+        let plaintext = decrypt_outside(&encrypted, PASSPHRASE.as_bytes()).expect("padding");
+        let outside = p256_of(private_key_from_decrypted_pkcs8(&plaintext).expect("reads"));
+        assert_eq!(outside.to_bytes(), reference.to_bytes(), "{prf} {cipher}");
+
+        // The core's own decryption (the `pbes2` feature) reads the same key.
+        let inside =
+            p256_of(read_private_key_pem(&text, Some(PASSPHRASE.as_bytes())).expect("reads"));
+        assert_eq!(inside.to_bytes(), reference.to_bytes(), "{prf} {cipher}");
+    }
+
+    let scrypt_path = dir.join("scrypt.pem");
+    openssl(&[
+        "pkcs8",
+        "-topk8",
+        "-in",
+        path_str(&plain),
+        "-scrypt",
+        "-passout",
+        &passout,
+        "-out",
+        path_str(&scrypt_path),
+    ]);
+    let encrypted = read_encrypted_private_key_pem(&read_file(&scrypt_path)).expect("parses");
+    let KeyDerivation::Scrypt {
+        cost,
+        block_size,
+        parallelization,
+        ..
+    } = encrypted.kdf()
+    else {
+        panic!("expected scrypt, got {:?}", encrypted.kdf());
+    };
+    // OpenSSL 3's defaults for `-scrypt`.
+    assert_eq!((*cost, *block_size, *parallelization), (16_384, 8, 1));
 }
 
 #[test]

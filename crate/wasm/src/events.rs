@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use valise_core::events::{self, ChainState, EventDraft, EventKind, EventLabel, OriginatorRef, Outcome, ReaderIdentity, RightsInForce};
-use valise_core::keys::{self, KeyFileError, PrivateKey};
+use valise_core::keys::{KeyFileError, PrivateKey};
 use valise_core::open::VerifiedPackage;
 use wasm_bindgen::prelude::*;
 
@@ -95,22 +95,19 @@ pub struct EventSigner {
 }
 
 impl EventSigner {
-    fn unlock_inner(sign_key_pem: &str, passphrase: &[u8], identity: &Identity) -> BindingResult<EventSigner> {
+    fn unlock_inner(pkcs8: &mut [u8], identity: &Identity) -> BindingResult<EventSigner> {
+        // Read (and zeroize) the key first, so `pkcs8` is zeroized even for a
+        // locked identity.
+        let key = crate::keyfile::read_decrypted(pkcs8).map(PrivateKey::into_p256);
         // A locked identity has no verified reader to sign for.
         identity.key()?;
-        if !sign_key_pem.trim_start().starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-            return Err(BindingError::new(
-                ErrorKind::Passphrase,
-                "This signing key file is not protected by a passphrase. The viewer only imports encrypted key files: encrypt it first, e.g. with openssl pkcs8 -topk8 -v2 aes-256-cbc.",
-            ));
-        }
-        let key = match keys::read_private_key_pem(sign_key_pem, Some(passphrase)).map(PrivateKey::into_p256) {
+        let key = match key {
             Ok(Some(key)) => key,
             Ok(None) | Err(KeyFileError::RsaNotBuilt) => {
                 return Err(BindingError::new(ErrorKind::Unsupported, "The signing key file contains an RSA key, but events are signed with the P-256 signing key of your credential."));
             }
             Err(error) => {
-                let mut failure = crate::identity::key_file_error(&error);
+                let mut failure = crate::keyfile::key_file_error(&error);
                 failure.message = format!("Signing key file: {}", failure.message);
                 return Err(failure);
             }
@@ -170,16 +167,20 @@ impl EventSigner {
 
 #[wasm_bindgen]
 impl EventSigner {
-    /// Decrypts the reader's signing key file with the passphrase and checks
-    /// that it is the signing key the identity's credential names.
+    /// Reads the reader's signing key from the PKCS#8 structure that
+    /// WebCrypto decrypted with the parameters of a
+    /// [`crate::keyfile::KeyFile`] (parsed with `signing` set), and checks
+    /// that it is the signing key the identity's credential names. `pkcs8`
+    /// is overwritten with zeros, in wasm memory and in the caller's array;
+    /// an empty `pkcs8` means the decryption failed.
     ///
     /// # Errors
     ///
     /// `KeyRequired` for a locked identity; `Passphrase` for a wrong
-    /// passphrase or an unencrypted key file; `KeyMismatch` when the key is
+    /// passphrase (bytes that are not PKCS#8); `KeyMismatch` when the key is
     /// not the credential's signing key; `Unsupported` for an RSA key.
-    pub fn unlock(sign_key_pem: &str, passphrase: &[u8], identity: &Identity) -> Result<EventSigner, JsValue> {
-        Ok(EventSigner::unlock_inner(sign_key_pem, passphrase, identity)?)
+    pub fn unlock(pkcs8: &mut [u8], identity: &Identity) -> Result<EventSigner, JsValue> {
+        Ok(EventSigner::unlock_inner(pkcs8, identity)?)
     }
 
     /// Signs one event. `draft` is `{ kind, packageId, decision, reasons,

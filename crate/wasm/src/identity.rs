@@ -6,10 +6,11 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 use valise_core::credential::VerifiedCredential;
-use valise_core::keys::{self, KeyFileError, PrivateKey};
+use valise_core::keys::{KeyFileError, PrivateKey};
 use wasm_bindgen::prelude::*;
 
 use crate::error::{BindingError, BindingResult, ErrorKind, ReasonView};
+use crate::keyfile::{self, key_file_error};
 use crate::trust::TrustList;
 
 /// An unlocked identity.
@@ -45,16 +46,10 @@ impl Identity {
         &self.credential
     }
 
-    fn unlock_inner(key_pem: &str, passphrase: &[u8], credential: &str, trust: &TrustList) -> BindingResult<Identity> {
-        if !key_pem.trim_start().starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-            return Err(BindingError::new(
-                ErrorKind::Passphrase,
-                "This key file is not protected by a passphrase. The viewer only imports encrypted key files: encrypt it first, e.g. with openssl pkcs8 -topk8 -v2 aes-256-cbc.",
-            ));
-        }
+    fn unlock_inner(pkcs8: &mut [u8], credential: &str, trust: &TrustList) -> BindingResult<Identity> {
         // The module is built without the core's `rsa` feature, so an RSA key
         // file fails as `RsaNotBuilt`. A build with the feature returns the key.
-        let key = match keys::read_private_key_pem(key_pem, Some(passphrase)).map(PrivateKey::into_p256) {
+        let key = match keyfile::read_decrypted(pkcs8).map(PrivateKey::into_p256) {
             Ok(Some(key)) => key,
             Ok(None) | Err(KeyFileError::RsaNotBuilt) => {
                 return Err(BindingError::new(ErrorKind::Unsupported, "This key file contains an RSA key, but the viewer needs the P-256 key issued for the community."));
@@ -78,35 +73,22 @@ impl Identity {
     }
 }
 
-/// Maps a key file failure to the error thrown to JavaScript.
-pub(crate) fn key_file_error(error: &KeyFileError) -> BindingError {
-    match error {
-        KeyFileError::WrongPassphrase => BindingError::new(ErrorKind::Passphrase, "The passphrase is wrong. Type it again; it is case-sensitive."),
-        KeyFileError::PassphraseRequired => BindingError::new(ErrorKind::Passphrase, "This key file needs its passphrase."),
-        KeyFileError::RsaNotBuilt => {
-            BindingError::new(ErrorKind::Unsupported, "The key file contains an RSA key, but the viewer reads P-256 keys only.")
-        }
-        KeyFileError::UnsupportedAlgorithm(algorithm) => {
-            BindingError::new(ErrorKind::Unsupported, format!("The key file uses {algorithm}, which the viewer does not support."))
-        }
-        other => BindingError::new(ErrorKind::MalformedPackage, format!("The key file is not a valid PEM private key: {other}.")),
-    }
-}
-
 #[wasm_bindgen]
 impl Identity {
-    /// Decrypts an encrypted PKCS#8 key file with the passphrase and checks
-    /// that the credential verifies against the trust list and names this
-    /// key. The passphrase bytes are not kept.
+    /// Reads the private key from the PKCS#8 structure that WebCrypto
+    /// decrypted with the parameters of a [`crate::keyfile::KeyFile`], and
+    /// checks that the credential verifies against the trust list and names
+    /// this key. `pkcs8` is overwritten with zeros, in wasm memory and in
+    /// the caller's array; an empty `pkcs8` means the decryption failed.
     ///
     /// # Errors
     ///
-    /// `Passphrase` for a wrong or missing passphrase or an unencrypted key
-    /// file; `AccessDenied` (reason `credential_invalid`) for a credential
-    /// that does not verify; `KeyMismatch` when the credential names another
+    /// `Passphrase` for a wrong passphrase (bytes that are not PKCS#8);
+    /// `AccessDenied` (reason `credential_invalid`) for a credential that
+    /// does not verify; `KeyMismatch` when the credential names another
     /// key; `Unsupported` for a key type other than P-256.
-    pub fn unlock(key_pem: &str, passphrase: &[u8], credential: &str, trust: &TrustList) -> Result<Identity, JsValue> {
-        Ok(Identity::unlock_inner(key_pem, passphrase, credential, trust)?)
+    pub fn unlock(pkcs8: &mut [u8], credential: &str, trust: &TrustList) -> Result<Identity, JsValue> {
+        Ok(Identity::unlock_inner(pkcs8, credential, trust)?)
     }
 
     /// Returns `{ person, name, organization, organizationName, community, keyId, attributes, notAfter }`.
@@ -136,23 +118,5 @@ impl Identity {
     /// Drops the private key, which zeroizes it.
     pub fn lock(&mut self) {
         self.key = None;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rsa_key_file_is_unsupported() {
-        let error = key_file_error(&KeyFileError::RsaNotBuilt);
-        assert_eq!(error.kind, ErrorKind::Unsupported);
-        assert!(error.message.contains("RSA"), "{}", error.message);
-    }
-
-    #[test]
-    fn wrong_passphrase_is_passphrase_error() {
-        let error = key_file_error(&KeyFileError::WrongPassphrase);
-        assert_eq!(error.kind, ErrorKind::Passphrase);
     }
 }

@@ -7,6 +7,7 @@ mod archive;
 mod error;
 mod events;
 mod identity;
+mod keyfile;
 mod package;
 mod panic;
 mod stream;

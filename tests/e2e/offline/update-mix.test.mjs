@@ -69,6 +69,7 @@ test('an open tab never mixes files of two builds', async () => {
   // The open tab now loads modules it had not needed yet (the Markdown
   // renderer and the enforcement): all of build A.
   await importIdentity(page, demo.dir, 'alice');
+  await page.locator('#lock-identity').waitFor();
   await openPackageFile(page, join(demo.dir, 'packages', 'advisory.tdf'));
   assert.equal(await waitForOutcome(page), 'document');
   const during = await pageBuild(page);
