@@ -6,11 +6,10 @@
 //
 // Environment: PORT (default 8080) sets the portal's port, EVENTS_PORT
 // (default 8787) the collector's.
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startCollector } from './lib/collector.mjs';
-import { buildDemo, cliPath, demoFiles, demoMounts } from './lib/demo.mjs';
-import { contentSecurityPolicy, serveStatic } from './lib/serve.mjs';
+import { buildDemo, cliPath, serveDemoPortal } from './lib/demo.mjs';
 import { ROOT, ensureWasmToolchain, run } from './lib/setup.mjs';
 
 const port = Number.parseInt(process.env.PORT ?? '8080', 10);
@@ -32,21 +31,13 @@ const demoDir = join(ROOT, 'demo');
 rmSync(demoDir, { recursive: true, force: true });
 console.error('+ creating the demo community in demo/');
 // The packages are sealed with the collector's address, so it is fixed
-// before the demo is built.
-const demo = buildDemo(demoDir, { cli: cliPath('release'), eventsUrl: `http://127.0.0.1:${eventsPort}/events` });
+// before the demo is built. The example intranet page is served by the
+// portal's own server, so the portal's origin is the one origin allowed to
+// frame it. With PORT=0 that origin is not known yet, and no origin is.
+const portalOrigin = port === 0 ? null : `http://127.0.0.1:${port}`;
+const demo = buildDemo(demoDir, { cli: cliPath('release'), eventsUrl: `http://127.0.0.1:${eventsPort}/events`, portalOrigin });
 
-const www = join(ROOT, 'www');
-// The origins allowed to frame the portal (its iframe mode) come from the
-// configuration the portal serves.
-const served = JSON.parse(readFileSync(demoFiles(demoDir)['/config.json'], 'utf8'));
-const portal = await serveStatic({
-  mounts: { '/': www, ...demoMounts(demoDir) },
-  files: demoFiles(demoDir),
-  port,
-  csp: contentSecurityPolicy(join(www, 'index.html')),
-  frameAncestors: served.embed?.allowedOrigins ?? [],
-  connectSources: served.events?.collectorOrigins ?? [],
-}).catch((error) => {
+const portal = await serveDemoPortal(demoDir, { port }).catch((error) => {
   console.error(`error: cannot listen on 127.0.0.1:${port}: ${error.message}`);
   console.error('hint: set PORT to a free port, e.g. PORT=8081 npm start');
   process.exit(1);
@@ -85,6 +76,9 @@ const lines = [
   'List what arrived:',
   `  ${relative(ROOT, cliPath('release'))} events report --db sqlite:${relative(ROOT, eventsDb)}`,
   '',
+  ...(portalOrigin
+    ? ['Example intranet page, which frames the portal:', `  ${portal.url}examples/intranet.html?portal=${portal.url}&package=../demo/packages/advisory.tdf`, '']
+    : []),
   'Press Ctrl+C to stop.',
 ];
 console.log(lines.join('\n'));

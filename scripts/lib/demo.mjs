@@ -10,6 +10,7 @@ import { createPublicKey } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './setup.mjs';
+import { contentSecurityPolicy, serveStatic } from './serve.mjs';
 
 /** The passphrase of every demo key file. Demo only: real keys need their own. */
 export const DEMO_PASSPHRASE = 'demo-passphrase-not-secret';
@@ -321,10 +322,13 @@ function writeDemoIndex(outDir, packages) {
  * - `demo.json`: people, packages and expected outcomes;
  * - `index.json`: the package list the portal shows at `demo/index.json`.
  * With `eventsUrl` (a collector's `POST /events` URL), the packages name it
- * and config.json lists its origin in `events.collectorOrigins`.
+ * and config.json lists its origin in `events.collectorOrigins`. With
+ * `portalOrigin` (the origin the demo portal is served at), config.json
+ * lists it in `embed.allowedOrigins`, so the example intranet page that the
+ * same server serves (`examples/intranet.html`) may frame `frame.html`.
  * Returns the parsed `demo.json`.
  */
-export function buildDemo(outDir, { cli, eventsUrl = null }) {
+export function buildDemo(outDir, { cli, eventsUrl = null, portalOrigin = null }) {
   const community = join(outDir, 'community');
   const identities = join(outDir, 'identities');
   const packages = join(outDir, 'packages');
@@ -343,6 +347,9 @@ export function buildDemo(outDir, { cli, eventsUrl = null }) {
   config.trustListUrl = 'trust-list.jws';
   if (eventsUrl) {
     config.events = { ...config.events, collectorOrigins: [new URL(eventsUrl).origin] };
+  }
+  if (portalOrigin) {
+    config.embed = { ...config.embed, allowedOrigins: [new URL(portalOrigin).origin] };
   }
   writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   cpSync(join(DOCUMENTS, 'PROVENANCE.md'), join(outDir, 'PROVENANCE.md'));
@@ -382,4 +389,23 @@ export function demoFiles(outDir) {
     '/trust-list.jws': join(outDir, 'community', 'trust.json'),
     '/demo/index.json': join(outDir, 'index.json'),
   };
+}
+
+/**
+ * Serves the portal (www/) with a demo folder on 127.0.0.1:`port`, as
+ * `npm start` does. The origins allowed to frame the portal
+ * (`frame-ancestors`) and the collector origins (`connect-src`) come from
+ * the demo's config.json. Resolves to serveStatic's `{ server, url, close() }`.
+ */
+export function serveDemoPortal(outDir, { port }) {
+  const www = join(ROOT, 'www');
+  const served = JSON.parse(readFileSync(demoFiles(outDir)['/config.json'], 'utf8'));
+  return serveStatic({
+    mounts: { '/': www, ...demoMounts(outDir) },
+    files: demoFiles(outDir),
+    port,
+    csp: contentSecurityPolicy(join(www, 'index.html')),
+    frameAncestors: served.embed?.allowedOrigins ?? [],
+    connectSources: served.events?.collectorOrigins ?? [],
+  });
 }

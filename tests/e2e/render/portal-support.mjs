@@ -44,13 +44,18 @@ export function sealFor(dir, person, { document, mediaType, deny = [], watermark
  * Starts the portal with the demo community, imports a demo identity and
  * runs the scenario with `{ page, dir, open(path), observed }`. `open`
  * opens a package and resolves to the outcome ("document", "refused", ...).
+ * `contextOptions` go to the browser context (e.g. `acceptDownloads`), and
+ * each of `initScripts` runs in every page before the portal's code.
  */
-export async function withPortal(person, scenario) {
+export async function withPortal(person, scenario, { contextOptions = {}, initScripts = [] } = {}) {
   const { dir } = demoCommunity();
   const portal = await startPortal({ demoDir: dir });
   const browser = await launchBrowser();
   try {
-    const { context, page, errors, cspViolations } = await newPage(browser);
+    const { context, page, errors, cspViolations } = await newPage(browser, contextOptions);
+    for (const script of initScripts) {
+      await context.addInitScript(script);
+    }
     const origin = new URL(portal.url).origin;
     const observed = { dialogs: [], foreignRequests: [], errors, cspViolations };
     page.on('dialog', async (dialog) => {

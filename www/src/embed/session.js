@@ -11,6 +11,7 @@ import { EventReporter, rightsInForce } from '../events/reporter.js';
 import { readCommunityState, recordCommunityState } from '../store.js';
 import { trustFetchedAt } from '../offline.js';
 import { h } from '../ui/dom.js';
+import { readIdentityFile } from '../ui/identity-file.js';
 
 /**
  * A viewer session for one configuration: `{ config, trustList,
@@ -225,7 +226,11 @@ export function unlockForm({ onUnlock, note = null, remembered = null }) {
     try {
       const [keyPem, credential, signKeyPem] = remembered
         ? [remembered.keyPem, remembered.credential, remembered.signKeyPem ?? null]
-        : await Promise.all([keyInput.files[0].text(), credentialInput.files[0].text(), signKeyInput.files[0]?.text() ?? null]);
+        : await Promise.all([
+            readIdentityFile(keyInput.files[0], 'key file'),
+            readIdentityFile(credentialInput.files[0], 'credential'),
+            signKeyInput.files[0] ? readIdentityFile(signKeyInput.files[0], 'signing key file') : null,
+          ]);
       await onUnlock({ keyPem, signKeyPem, credential, passphrase });
     } catch (error) {
       message.textContent = String(error?.message ?? error);

@@ -22,6 +22,7 @@ import { exportFile } from './export.js';
 export async function drawDocumentScreen({ metadata, plaintext = null, stream = null, onEvent, onClose }) {
   const section = document.getElementById('screen-document');
   const content = h('div', { className: 'document-content', id: 'document-content', 'aria-label': 'Document content' });
+  const actions = h('div', { className: 'form-actions' }, h('button', { type: 'button', className: 'secondary', onClick: onClose }, 'Close this document'));
   const refusal = h('p', { className: 'action-refused', id: 'action-refused', role: 'alert', hidden: true });
   const showRefusal = (message) => {
     refusal.textContent = message;
@@ -32,7 +33,7 @@ export async function drawDocumentScreen({ metadata, plaintext = null, stream = 
     section,
     banner(metadata, 'top'),
     h('h2', { id: 'document-heading' }, metadata.fileName ? isolate(metadata.fileName) : 'Protected report'),
-    h('div', { className: 'form-actions' }, h('button', { type: 'button', className: 'secondary', onClick: onClose }, 'Close this document')),
+    actions,
     refusal,
     warnings(metadata.warnings),
     h('div', { className: 'document-meta' }, originatorPanel(metadata), labelPanel(metadata), rightsPanel(metadata.rights)),
@@ -43,7 +44,7 @@ export async function drawDocumentScreen({ metadata, plaintext = null, stream = 
   const releaseBannerSpace = reserveBannerSpace(section);
   const releasePrintLabel = setPrintLabel(metadata.label);
   try {
-    return await drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, releaseBannerSpace, releasePrintLabel });
+    return await drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, actions, releaseBannerSpace, releasePrintLabel });
   } catch (error) {
     // No other screen may keep this document's label in its printed margins.
     releaseBannerSpace();
@@ -53,7 +54,7 @@ export async function drawDocumentScreen({ metadata, plaintext = null, stream = 
 }
 
 /** Renders the plaintext into `content` under enforcement; returns the teardown function. */
-async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, releaseBannerSpace, releasePrintLabel }) {
+async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, actions, releaseBannerSpace, releasePrintLabel }) {
   const rights = metadata.rights;
   // The watermark names the reader and the organization, so bidi controls
   // in those names are shown as tokens there too.
@@ -81,15 +82,30 @@ async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, 
     onExport: rights.export ? (file) => exportFile(file, { queueEvent, showRefusal, isClosed: () => closed }) : undefined,
   };
   let rendered = await renderModule.render(content, { ...options, bytes: plaintext, stream });
-  if (stream !== null && rendered?.kind === null) {
-    // A stream draws no export button. Once the whole plaintext verified,
-    // the "cannot display" state is drawn again from it, with export where
-    // the rights allow it.
+  let saveButton = null;
+  // A displayed document gets its save button here, and one that cannot be
+  // displayed gets it from the renderer's "cannot be displayed" notice.
+  const offerSave = (bytes) => {
+    if (closed || !rights.export || rendered?.kind === null) return;
+    saveButton = saveDecryptedButton(() => options.onExport({ bytes, fileName: metadata.fileName, mediaType: metadata.mediaType }));
+    actions.append(saveButton);
+  };
+  if (stream === null) {
+    offerSave(plaintext);
+  } else {
+    // A stream draws no export button: the whole plaintext is there, and
+    // verified, only once the stream is done. Then a displayed PDF gets the
+    // save button, and the "cannot display" state is drawn again with
+    // export where the rights allow it.
     stream.done.then(
       async () => {
         if (closed) return;
-        rendered.destroy?.();
-        rendered = await renderModule.render(content, { ...options, bytes: stream.bytes });
+        if (rendered?.kind === null) {
+          rendered.destroy?.();
+          rendered = await renderModule.render(content, { ...options, bytes: stream.bytes });
+        } else {
+          offerSave(stream.bytes);
+        }
       },
       () => {},
     );
@@ -99,12 +115,21 @@ async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, 
   }
   return () => {
     closed = true;
+    saveButton?.remove();
     releaseBannerSpace();
     releasePrintLabel();
     rendered?.destroy?.();
     enforcement?.release?.();
     content.replaceChildren();
   };
+}
+
+/**
+ * Builds the button that saves the decrypted file, for the export right.
+ * `save` goes through exportFile, which queues the `exported` event first.
+ */
+function saveDecryptedButton(save) {
+  return h('button', { type: 'button', className: 'secondary', id: 'save-decrypted', onClick: save }, 'Save decrypted file');
 }
 
 /**

@@ -3,6 +3,7 @@
 // only in their passphrase-encrypted form.
 import { isolate } from '../bidi.js';
 import { h, replaceChildren } from './dom.js';
+import { readIdentityFile } from './identity-file.js';
 
 /**
  * Draws the identity screen.
@@ -79,7 +80,7 @@ function importForm(onUnlock) {
         event.preventDefault();
         submit(form, error, async () => {
           const [keyPem, credential] = await Promise.all([textOf(keyFile, 'key file'), textOf(credentialFile, 'credential')]);
-          const signKeyPem = signKeyFile.files?.[0] ? await signKeyFile.files[0].text() : null;
+          const signKeyPem = signKeyFile.files?.[0] ? await readIdentityFile(signKeyFile.files[0], 'signing key file') : null;
           await onUnlock({ keyPem, signKeyPem, credential, passphrase: passphrase.value, remember: remember.checked });
           passphrase.value = '';
         });
@@ -108,7 +109,7 @@ async function textOf(input, what) {
   if (!file) {
     throw new Error(`Choose the ${what} first.`);
   }
-  return file.text();
+  return readIdentityFile(file, what);
 }
 
 async function submit(form, error, action) {
