@@ -167,7 +167,11 @@ pub(crate) fn key_file_error(error: &KeyFileError) -> BindingError {
         KeyFileError::UnsupportedAlgorithm(algorithm) => {
             BindingError::new(ErrorKind::Unsupported, format!("The key file uses {algorithm}, which the viewer does not support."))
         }
-        other => BindingError::new(ErrorKind::MalformedPackage, format!("The key file is not a valid PEM private key: {other}.")),
+        KeyFileError::Malformed(detail) => BindingError::new(
+            ErrorKind::MalformedPackage,
+            format!("The key file is not a PEM private key ({detail}). Choose the NAME.key.pem file your organization issued to you."),
+        ),
+        other => BindingError::new(ErrorKind::MalformedPackage, format!("The key file cannot be read: {other}.")),
     }
 }
 
@@ -193,6 +197,14 @@ mod tests {
         let error = key_file_error(&KeyFileError::NotEncrypted);
         assert_eq!(error.kind, ErrorKind::Passphrase);
         assert!(error.message.contains("not protected by a passphrase"), "{}", error.message);
+    }
+
+    #[test]
+    fn public_key_file_is_named() {
+        let error = key_file_error(&KeyFileError::Malformed("found PEM blocks [\"PUBLIC KEY\"]".to_owned()));
+        assert_eq!(error.kind, ErrorKind::MalformedPackage);
+        assert!(error.message.contains("PUBLIC KEY"), "{}", error.message);
+        assert!(error.message.contains("NAME.key.pem"), "{}", error.message);
     }
 
     #[test]
