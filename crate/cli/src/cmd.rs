@@ -83,6 +83,16 @@ pub(crate) fn exit(result: CliResult) -> ExitCode {
     }
 }
 
+/// Checks display-name text typed for `option` before it goes into a
+/// signed document, with the shared rule of
+/// [`valise_core::display_name::check_display_name`].
+pub(crate) fn check_display_name(option: &str, value: &str) -> Result<(), CliError> {
+    valise_core::display_name::check_display_name(value).map_err(|error| {
+        CliError::usage(format!("invalid {option} {value:?}: the name {error}"))
+            .hint("use letters, digits, spaces, punctuation or emoji, without control or invisible characters")
+    })
+}
+
 /// Maximum size of a key file: 64 KiB. A PEM key of any supported type is
 /// a few KiB at most.
 pub(crate) const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
@@ -119,14 +129,27 @@ pub(crate) fn passphrase(prompt: &str) -> Result<Zeroizing<String>, CliError> {
     })
 }
 
-/// Reads a private key file, asking for the passphrase only if it is encrypted.
+/// Reads a private key file, P-256 or RSA, asking for the passphrase only
+/// if it is encrypted.
 pub(crate) fn read_private_key(path: &Path) -> Result<PrivateKey, CliError> {
+    read_private_key_of_type(path, "P-256 or RSA")
+}
+
+/// Reads a P-256 signing key file, asking for the passphrase only if it is
+/// encrypted. The caller checks the key type; `key_types` is only the hint.
+pub(crate) fn read_signing_key(path: &Path) -> Result<PrivateKey, CliError> {
+    read_private_key_of_type(path, "P-256")
+}
+
+/// Reads a private key file; `key_types` names the accepted types in the
+/// hint of a file that is not a key.
+fn read_private_key_of_type(path: &Path, key_types: &str) -> Result<PrivateKey, CliError> {
     let pem = Zeroizing::new(read_text(path, "key file")?);
     let key_error = |e: KeyFileError| {
         let error = CliError::usage(format!("cannot read key file {}: {e}", path.display()));
         match e {
             KeyFileError::WrongPassphrase => CliError { status: EXIT_REFUSED, ..error }.hint(format!("check {PASSPHRASE_ENV} or the passphrase you typed")),
-            _ => error.hint("the key must be a PKCS#8, SEC1 or PKCS#1 PEM file (P-256 or RSA)"),
+            _ => error.hint(format!("the key must be a PKCS#8, SEC1 or PKCS#1 PEM file ({key_types})")),
         }
     };
     match keys::read_private_key_pem(&pem, None) {
@@ -150,9 +173,30 @@ pub(crate) fn read_p256_public_key(path: &Path) -> Result<p256::PublicKey, CliEr
     }
 }
 
+/// Returns whether an output path is `-`, which names standard output.
+pub(crate) fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Returns how messages name an output path: the path, or "standard
+/// output" for `-`.
+pub(crate) fn output_name(path: &Path) -> String {
+    if is_stdout(path) {
+        "standard output".to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
 /// An output file written under a temporary name next to its final path
 /// and renamed into place by [`PendingOutput::commit`]; dropped without
 /// commit, it is removed, so no partial output is ever left behind.
+///
+/// For the target `-` (standard output), the temporary file is in the
+/// system's temporary folder and [`PendingOutput::commit`] copies it to
+/// standard output, then removes it. So standard output, which cannot be
+/// rolled back, receives its first byte only after the whole output was
+/// written and verified.
 pub(crate) struct PendingOutput {
     temporary: PathBuf,
     target: PathBuf,
@@ -163,6 +207,9 @@ pub(crate) struct PendingOutput {
 /// replaces its target only at the end, so it would silently replace the
 /// document being sealed or the package being opened.
 pub(crate) fn ensure_output_is_not_input(input: &Path, output: &Path) -> Result<(), CliError> {
+    if is_stdout(output) {
+        return Ok(());
+    }
     let same = match (fs::canonicalize(input), fs::canonicalize(output)) {
         (Ok(input), Ok(output)) => input == output,
         _ => false,
@@ -177,12 +224,19 @@ pub(crate) fn ensure_output_is_not_input(input: &Path, output: &Path) -> Result<
 impl PendingOutput {
     /// Creates the temporary file (owner-only permissions on Unix).
     pub(crate) fn create(target: &Path) -> Result<PendingOutput, CliError> {
-        let directory = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
-        let name = target.file_name().ok_or_else(|| CliError::usage(format!("invalid output path {}", target.display())))?;
         let suffix = uuid::Uuid::new_v4().simple().to_string();
-        let temporary = directory.join(format!(".{}.{suffix}.partial", name.to_string_lossy()));
+        let (directory, temporary) = if is_stdout(target) {
+            let directory = std::env::temp_dir();
+            let temporary = directory.join(format!(".valise-stdout.{suffix}.partial"));
+            (directory, temporary)
+        } else {
+            let directory = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+            let name = target.file_name().ok_or_else(|| CliError::usage(format!("invalid output path {}", target.display())))?;
+            let temporary = directory.join(format!(".{}.{suffix}.partial", name.to_string_lossy()));
+            (directory.to_owned(), temporary)
+        };
         let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
+        options.read(true).write(true).create_new(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt as _;
@@ -199,12 +253,28 @@ impl PendingOutput {
         self.file.as_mut().expect("the file is present until commit")
     }
 
-    /// Flushes the file to disk and renames it to the target path.
+    /// Flushes the file to disk and renames it to the target path, or, for
+    /// standard output, copies it there and removes it.
     pub(crate) fn commit(mut self) -> Result<(), CliError> {
+        if is_stdout(&self.target) {
+            return self.copy_to_stdout();
+        }
         let file = self.file.take().expect("the file is present until commit");
         file.sync_all().map_err(|e| CliError::usage(format!("cannot write {}: {e}", self.target.display())))?;
         drop(file);
         fs::rename(&self.temporary, &self.target).map_err(|e| CliError::usage(format!("cannot write {}: {e}", self.target.display())))
+    }
+
+    /// Copies the complete temporary file to standard output; `Drop` then
+    /// removes it.
+    fn copy_to_stdout(&mut self) -> Result<(), CliError> {
+        use std::io::{Seek as _, Write as _};
+        let failure = |e: io::Error| CliError::usage(format!("cannot write to standard output: {e}"));
+        let file = self.file();
+        file.rewind().map_err(failure)?;
+        let mut stdout = io::stdout().lock();
+        io::copy(file, &mut stdout).map_err(failure)?;
+        stdout.flush().map_err(failure)
     }
 }
 

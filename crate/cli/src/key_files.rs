@@ -52,7 +52,7 @@ pub(crate) fn read_p256_key(path: &Path) -> Result<p256::SecretKey, CliError> {
             metadata.len()
         )));
     }
-    match crate::cmd::read_private_key(path)? {
+    match crate::cmd::read_signing_key(path)? {
         PrivateKey::P256(key) => Ok(key),
         _ => Err(CliError::usage(format!("key file {} is not a P-256 key", path.display()))
             .hint("trust list, credential and signing keys are P-256 (ECDSA)")),

@@ -89,7 +89,8 @@ pub(crate) fn escape_json(json: &str) -> Cow<'_, str> {
     replace_unsafe(json, |escaped, character| escaped.push_str(&format!("\\u{:04x}", u32::from(character))))
 }
 
-/// Writes `text` to stdout as it is.
+/// Writes `text` to stdout as it is, or to stderr once
+/// [`reserve_stdout_for_output`] was called.
 ///
 /// A closed pipe (`valise inspect PKG | head -1`) ends the process quietly
 /// with status 0, as other command-line tools do: the reader stopped
@@ -100,6 +101,10 @@ pub(crate) fn escape_json(json: &str) -> Cow<'_, str> {
 pub(crate) fn write_stdout(text: &str) {
     use std::io::Write;
 
+    if STDOUT_CARRIES_OUTPUT.load(std::sync::atomic::Ordering::Relaxed) {
+        eprint!("{text}");
+        return;
+    }
     if let Err(error) = std::io::stdout().lock().write_all(text.as_bytes()) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
@@ -110,6 +115,17 @@ pub(crate) fn write_stdout(text: &str) {
 }
 
 /// Prints a line to stdout through [`escape`].
+/// Set once a command writes its output file to standard output (`-o -`):
+/// the messages `outln!` and `out!` print go to standard error instead, so
+/// they never mix with the output bytes.
+static STDOUT_CARRIES_OUTPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sends the messages of `outln!` and `out!` to standard error from now on,
+/// because standard output carries the command's output file.
+pub(crate) fn reserve_stdout_for_output() {
+    STDOUT_CARRIES_OUTPUT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 macro_rules! outln {
     () => { $crate::terminal::write_stdout("\n") };
     ($($arg:tt)*) => {

@@ -181,6 +181,11 @@ struct Collector {
 
 impl Collector {
     fn start(db: &str, readers: &Path, log: &Path, listen: &str) -> Collector {
+        Collector::start_with(db, readers, log, listen, &[])
+    }
+
+    /// Starts the collector with `extra` options after the usual ones.
+    fn start_with(db: &str, readers: &Path, log: &Path, listen: &str, extra: &[&str]) -> Collector {
         let stderr = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -191,6 +196,7 @@ impl Collector {
             .arg(readers)
             .args(["--db", db, "--listen", listen, "--allow-origin", PORTAL])
             .args(["--max-body-bytes", "2000000", "--max-batch", "500"])
+            .args(extra)
             .env("VALISE_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -603,6 +609,7 @@ fn malformed_requests_refused() {
             &format!("POST /events HTTP/1.1\r\nHost: {}\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}0\r\n\r\n", collector.address),
         );
         assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("exceeds the maximum of 2,000,000 bytes; send smaller batches"), "{answer}");
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, "[{\"specversion\":\"1.0\"}]");
         assert_eq!(status, 422, "{answer}");
         assert_eq!(answer["rejected"][0]["code"], "missing_signature");
@@ -617,6 +624,39 @@ fn malformed_requests_refused() {
         assert!(log.contains("collector started"), "{log}");
         assert!(log.contains("batch refused"), "{log}");
         assert!(log.contains("collector stopped"), "{log}");
+    });
+}
+
+/// A client that stops sending mid-body gets 408 and a closed connection
+/// once the body timeout passes, and its request never counts as a batch.
+#[test]
+fn stalled_body_times_out() {
+    for_each_database("stalled", |db, dir| {
+        let alice = Reader::new("acme", "alice");
+        let readers = write_readers(dir, &[&alice]);
+        let collector = Collector::start_with(db, &readers, &dir.join("log"), "127.0.0.1:0", &["--body-timeout", "1"]);
+
+        let mut stream = TcpStream::connect(collector.address).expect("the collector accepts connections");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("a timeout can be set");
+        let head = format!(
+            "POST /events HTTP/1.1\r\nHost: {}\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\nContent-Length: 100\r\n\r\n[",
+            collector.address
+        );
+        stream.write_all(head.as_bytes()).expect("the request head is sent");
+        let started = Instant::now();
+        let mut answer = Vec::new();
+        // Reads until the server closes the connection; the read timeout
+        // above fails the test if it never does.
+        let closed = stream.read_to_end(&mut answer).is_ok();
+        let elapsed = started.elapsed();
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        assert!(closed, "the connection stayed open for {elapsed:?}; received {answer:?}");
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("\"timeout\""), "{answer}");
+        assert!(elapsed < Duration::from_secs(5), "closed after {elapsed:?}");
+
+        assert_eq!(counter(&collector, "batches"), 0);
+        assert_eq!(counter(&collector, "refusedBatches"), 1);
     });
 }
 

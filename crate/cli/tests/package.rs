@@ -290,6 +290,11 @@ fn malformed_and_usage_errors_exit_2() {
     assert_eq!(bad_label.status.code(), Some(2));
     let window = valise(dir.path(), &["seal", "junk.tdf", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:RED", "--not-before", "2027-01-02T00:00:00Z", "--not-after", "2027-01-01T00:00:00Z", "-o", "x.tdf"]);
     assert_eq!(window.status.code(), Some(2), "{}", stderr(&window));
+    assert!(
+        stderr(&window).contains("--not-before 2027-01-02T00:00:00Z is not before --not-after 2027-01-01T00:00:00Z"),
+        "{}",
+        stderr(&window)
+    );
     assert!(!dir.path().join("x.tdf").exists());
     let missing = valise(dir.path(), &["open", "missing.tdf", "--key", "bob.key.pem", "-o", "out"]);
     assert_eq!(missing.status.code(), Some(2));
@@ -441,9 +446,17 @@ fn inspect_escapes_bidi_controls() {
     let dir = setup();
     let name = "invoice\u{202e}fdp.exe";
     std::fs::write(dir.path().join(name), b"note").expect("write");
+    // seal rejects a bidirectional control in --author, which it takes as a
+    // display name, so only the file name and the org carry one here.
+    let rejected = valise(dir.path(), &[
+        "seal", name, "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--author", "Ana\u{200f}", "-o", "b.tdf",
+    ]);
+    assert_eq!(rejected.status.code(), Some(2), "{}", stderr(&rejected));
+    assert!(stderr(&rejected).contains("invalid --author"), "{}", stderr(&rejected));
+    assert!(stderr(&rejected).contains("U+200F"), "{}", stderr(&rejected));
     let sealed = valise(dir.path(), &[
         "seal", name, "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--org", "cert\u{2067}a",
-        "--author", "Ana\u{200f}", "-o", "b.tdf",
+        "--author", "Ana", "-o", "b.tdf",
     ]);
     assert!(sealed.status.success(), "{}", stderr(&sealed));
 
@@ -452,8 +465,7 @@ fn inspect_escapes_bidi_controls() {
     assert!(shown.status.success(), "{}", stderr(&shown));
     assert!(text.contains("invoice\\u{202e}fdp.exe"), "{text}");
     assert!(text.contains("cert\\u{2067}a"), "{text}");
-    assert!(text.contains("Ana\\u{200f}"), "{text}");
-    for control in ['\u{202e}', '\u{2067}', '\u{200f}'] {
+    for control in ['\u{202e}', '\u{2067}'] {
         assert!(!text.contains(control), "{control:?} in {text}");
     }
 
@@ -504,4 +516,96 @@ fn inspect_prints_rfc3339_times() {
     let created = text.split("created ").nth(1).and_then(|rest| rest.split(',').next()).expect("a created time");
     let parsed = time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339);
     assert!(parsed.is_ok(), "created {created:?} is not RFC 3339");
+}
+
+/// `-o -` writes to standard output, after the same checks as a file and
+/// only once the whole output verified; it never creates a file named `-`.
+#[test]
+fn output_dash_is_standard_output() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), b"to stdout").expect("write input");
+    assert!(seal(dir.path(), "note.txt", "n.tdf").status.success());
+
+    let opened = valise(dir.path(), &["open", "n.tdf", "--key", "bob.key.pem", "--signer", "alice.pub.pem", "-o", "-"]);
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    assert_eq!(opened.stdout, b"to stdout");
+    assert!(stderr(&opened).contains("into standard output"), "{}", stderr(&opened));
+    assert!(!dir.path().join("-").exists(), "a file named - was written");
+
+    // Unverified or damaged: nothing at all reaches standard output.
+    let unverified = valise(dir.path(), &["open", "n.tdf", "--key", "bob.key.pem", "-o", "-"]);
+    assert_eq!(unverified.status.code(), Some(1), "{}", stderr(&unverified));
+    assert!(unverified.stdout.is_empty());
+    // A damaged last segment fails after earlier segments decrypted, and
+    // still no byte of them reaches standard output.
+    let text = b"0123456789abcdef".repeat(4096);
+    std::fs::write(dir.path().join("data.bin"), &text).expect("write");
+    let sealed = valise(dir.path(), &[
+        "seal", "data.bin", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--segment-size", "4096", "-o", "d.tdf",
+    ]);
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    let mut package = std::fs::read(dir.path().join("d.tdf")).expect("read");
+    let payload_end = package.windows(4).position(|w| w == b"PK\x07\x08").expect("data descriptor");
+    package[payload_end - 3] ^= 0x01;
+    std::fs::write(dir.path().join("t.tdf"), &package).expect("write");
+    let damaged = valise(dir.path(), &["open", "t.tdf", "--key", "bob.key.pem", "--signer", "alice.pub.pem", "-o", "-"]);
+    assert_eq!(damaged.status.code(), Some(1), "{}", stderr(&damaged));
+    assert!(stderr(&damaged).contains("integrity check failed"), "{}", stderr(&damaged));
+    assert!(damaged.stdout.is_empty(), "{} bytes on stdout", damaged.stdout.len());
+
+    // seal -o - writes the package, which opens like a file.
+    let sealed = valise(dir.path(), &[
+        "seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "-o", "-",
+    ]);
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    assert!(sealed.stdout.starts_with(b"PK"), "not a ZIP package");
+    assert!(!dir.path().join("-").exists(), "a file named - was written");
+    std::fs::write(dir.path().join("piped.tdf"), &sealed.stdout).expect("write");
+    let reopened = valise(dir.path(), &["open", "piped.tdf", "--key", "bob.key.pem", "--signer", "alice.pub.pem", "-o", "-"]);
+    assert!(reopened.status.success(), "{}", stderr(&reopened));
+    assert_eq!(reopened.stdout, b"to stdout");
+}
+
+#[test]
+fn inspect_stock_file_signer_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stock = repo().join("tests/opentdf/golden/small-java-4.3.0-e0f8caf.tdf");
+    let shown = valise(dir.path(), &["inspect", stock.to_str().expect("path")]);
+    let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let line = text.lines().find(|line| line.starts_with("signer:")).expect("a signer line");
+    assert_eq!(line, "signer:          none (stock OpenTDF file, no provenance assertion)");
+}
+
+#[test]
+fn seal_with_public_key_hints_p256() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
+    let sealed = valise(dir.path(), &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "bob.pub.pem", "--label", "TLP:CLEAR", "-o", "n.tdf"]);
+    assert_eq!(sealed.status.code(), Some(2), "{}", stderr(&sealed));
+    let text = stderr(&sealed);
+    let hint = text.lines().find(|line| line.starts_with("hint: the key must be")).expect("a key type hint");
+    assert!(hint.ends_with("PEM file (P-256)"), "{text}");
+}
+
+#[test]
+fn keygen_warns_on_short_passphrase() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |name: &str, passphrase: &str| {
+        Command::new(env!("CARGO_BIN_EXE_valise"))
+            .args(["keygen", "--out", name])
+            .current_dir(dir.path())
+            .env("VALISE_HOME", dir.path().join("home"))
+            .env("VALISE_PASSPHRASE", passphrase)
+            .output()
+            .expect("valise runs")
+    };
+    let short = run("short", "x");
+    assert!(short.status.success(), "{}", stderr(&short));
+    assert!(stderr(&short).contains("warning: the passphrase has 1 character; use at least 12"), "{}", stderr(&short));
+    assert!(dir.path().join("short.key.pem").exists());
+
+    let long = run("long", "correct horse battery");
+    assert!(long.status.success(), "{}", stderr(&long));
+    assert!(!stderr(&long).contains("warning"), "{}", stderr(&long));
 }

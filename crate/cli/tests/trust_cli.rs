@@ -213,12 +213,14 @@ fn trust_show_escapes_bidi_controls() {
     let work = tempfile::tempdir().expect("temporary folder");
     let dir = work.path();
     ok(dir, &["community", "init", "--name", "ISAC", "--id", "https://isac.example", "--out", "isac"]);
+    // Display names with these characters are rejected when created, so a
+    // marking, which is not a display name, carries them here.
     ok(dir, &[
-        "member", "add", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--name",
-        "ACME \u{202e}rewoP\u{202c} \u{2066}Grid\u{2069}", "--sector", "energy", "--country", "FR",
+        "member", "add", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--name", "ACME",
+        "--sector", "energy", "--country", "FR", "--label-map", "ACME:\u{202e}rewoP\u{202c} \u{2066}Grid\u{2069}=TLP:AMBER",
     ]);
     let shown = ok(dir, &["trust", "show", "isac/trust.json"]);
-    assert!(shown.contains("ACME \\u{202e}rewoP\\u{202c} \\u{2066}Grid\\u{2069}"), "{shown}");
+    assert!(shown.contains("ACME:\\u{202e}rewoP\\u{202c} \\u{2066}Grid\\u{2069}"), "{shown}");
     for control in ['\u{202e}', '\u{202c}', '\u{2066}', '\u{2069}'] {
         assert!(!shown.contains(control), "{control:?} in {shown}");
     }
@@ -254,4 +256,46 @@ fn stock_file_view_only_with_trust() {
     assert!(amber.contains("may be viewed but not exported"), "{amber}");
     assert!(!amber.contains("--export-unlabelled"), "{amber}");
     assert!(!dir.join("amber.txt").exists(), "written");
+}
+
+/// Names go into signed trust lists and credentials, so every command that
+/// creates one rejects control, bidirectional and invisible characters the
+/// same way, naming the code point and the option.
+#[test]
+fn names_with_hidden_characters_rejected() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    for (name, code_point) in [("CERT\u{1b}[31m", "U+001B"), ("bell\u{7}", "U+0007"), ("ops\u{202e}lanif", "U+202E")] {
+        let init = exits(dir, 2, &["community", "init", "--name", name, "--id", "https://bad.example", "--out", "bad"]);
+        assert!(init.contains("invalid --name"), "{init}");
+        assert!(init.contains(code_point), "{init}");
+        assert!(!dir.join("bad").exists(), "nothing created for {name:?}");
+    }
+
+    community(dir, "isac", "https://isac.example", "acme");
+    let energy = "https://isac.example/attr/sector/value/energy";
+    for (option, value) in [("--name", "Acme\u{202e}"), ("--name", "Acme\u{1b}"), ("--sector", "energy\u{200b}")] {
+        let mut args = vec![
+            "member", "add", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "globex", "--name", "Globex",
+            "--sector", "energy", "--country", "DE", "--attr", energy,
+        ];
+        let at = args.iter().position(|arg| *arg == option).expect("the option is in the list") + 1;
+        args[at] = value;
+        let added = exits(dir, 2, &args);
+        assert!(added.contains(&format!("invalid {option}")), "{added}");
+    }
+    for (name, code_point) in [("Bob\u{202e}", "U+202E"), ("Bob\u{1b}", "U+001B"), ("Bob\u{2066}", "U+2066")] {
+        let issued = exits(dir, 2, &[
+            "credential", "issue", "--trust", "isac/trust.json", "--org-key", "isac/acme.sign.key.pem", "--person", "bob@example.org",
+            "--name", name, "--attr", energy, "--valid-for", "30", "--out", "isac/bob",
+        ]);
+        assert!(issued.contains("invalid --name"), "{issued}");
+        assert!(issued.contains(code_point), "{issued}");
+    }
+
+    // Letters of other scripts and emoji stay allowed.
+    ok(dir, &[
+        "credential", "issue", "--trust", "isac/trust.json", "--org-key", "isac/acme.sign.key.pem", "--person", "zoe@example.org",
+        "--name", "Zoë Łukasz 東京 👩‍💻", "--attr", energy, "--valid-for", "30", "--out", "isac/zoe",
+    ]);
 }

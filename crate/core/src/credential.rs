@@ -22,6 +22,7 @@
 //! because a reader may hold a credential verified against an older list.
 
 use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::attributes::{AttributeFqn, AttributeRule};
@@ -199,7 +200,12 @@ impl Credential {
             return invalid(format!("name {:?} must be printable and not empty", self.name));
         }
         if self.not_after <= self.not_before {
-            return invalid(format!("notAfter {} is not after notBefore {}", self.not_after, self.not_before));
+            let rfc3339 = |time: OffsetDateTime| time.format(&Rfc3339).unwrap_or_else(|_| time.to_string());
+            return invalid(format!(
+                "notAfter {} is not after notBefore {}",
+                rfc3339(self.not_after),
+                rfc3339(self.not_before)
+            ));
         }
         if self.attributes.len() > MAX_CREDENTIAL_ATTRIBUTES {
             return invalid(format!(

@@ -30,6 +30,7 @@ pub mod segments;
 pub mod attributes;
 pub mod credential;
 pub mod decision;
+pub mod display_name;
 pub mod label;
 pub mod trust_list;
 

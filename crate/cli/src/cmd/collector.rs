@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::HeaderValue;
 use clap::{Args, Subcommand};
@@ -101,6 +102,15 @@ struct ServeArgs {
     /// Maximum number of events in one batch.
     #[arg(long, value_name = "COUNT", default_value_t = 1000)]
     max_batch: usize,
+
+    /// Seconds allowed to receive a request body once its headers arrived;
+    /// a slower client gets 408 and its connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_timeout: u64,
+
+    /// Maximum number of requests handled at once; further requests wait.
+    #[arg(long, value_name = "COUNT", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_concurrent_requests: u64,
 }
 
 /// Runs `valise collector`.
@@ -130,6 +140,8 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
         max_batch: args.max_batch,
+        body_timeout: Duration::from_secs(args.body_timeout),
+        max_concurrent_requests: usize::try_from(args.max_concurrent_requests).unwrap_or(usize::MAX),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -192,11 +204,16 @@ async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
         allowed_hosts = allow_host.len(),
         max_body_bytes = limits.max_body_bytes,
         max_batch = limits.max_batch,
+        body_timeout_seconds = limits.body_timeout.as_secs(),
+        max_concurrent_requests = limits.max_concurrent_requests,
         "collector started"
     );
     // Scripts and tests read the bound address (useful with port 0) here.
     outln!("listening on http://{address}");
 
+    // TODO: headers have no read timeout, because `axum::serve` configures
+    // no hyper timer; a client that never finishes its headers holds its
+    // connection until it closes it. Bodies are bounded by --body-timeout.
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -65,6 +65,7 @@ fn slug(name: &str) -> String {
 }
 
 fn init(args: &InitArgs) -> Result<(), CliError> {
+    super::check_display_name("--name", &args.name)?;
     let id = args.id.clone().unwrap_or_else(|| format!("https://{}.invalid", slug(&args.name)));
     let root_path = args.out.join("root.key.pem");
     let trust_path = args.out.join("trust.json");

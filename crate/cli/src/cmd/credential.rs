@@ -88,6 +88,7 @@ fn find_signer(trust: &VerifiedTrustList, key: &p256::PublicKey) -> Option<(Stri
 }
 
 fn issue(args: &IssueArgs) -> Result<(), CliError> {
+    super::check_display_name("--name", &args.name)?;
     let key_access_path = identity_file(&args.out, ".key.pem");
     let signing_path = identity_file(&args.out, ".sign.key.pem");
     let credential_path = identity_file(&args.out, ".credential.jws");

@@ -128,9 +128,12 @@ fn print_text(summary: &Inspection) {
         SignerState::Unverified => "unverified: the signature matches the key in the package, but no trust list or --signer vouches for it",
         SignerState::NotChecked => "not checked: pass --signer PUB.pem",
         SignerState::Invalid => "INVALID: a binding does not verify or a profile statement is missing",
-        SignerState::Unsigned => "none (stock OpenTDF file)",
+        SignerState::Unsigned => "none (stock OpenTDF file, no provenance assertion)",
     };
-    outln!("signer:          {} {signer}", or_none(summary.signer_kid.as_deref()));
+    match (&summary.signer, summary.signer_kid.as_deref()) {
+        (SignerState::Unsigned, None) => outln!("signer:          {signer}"),
+        (_, kid) => outln!("signer:          {} {signer}", or_none(kid)),
+    }
     outln!("root signature:  {}", summary.root_signature);
 }
 

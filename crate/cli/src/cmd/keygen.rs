@@ -6,7 +6,7 @@ use clap::Args;
 use valise_core::keys;
 
 use super::{passphrase, CliError, CliResult, PASSPHRASE_ENV};
-use crate::terminal::outln;
+use crate::terminal::{errln, outln};
 
 /// Arguments of `valise keygen`.
 #[derive(Args, Debug)]
@@ -24,6 +24,20 @@ fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
     let mut name = prefix.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+/// Passphrase length, in characters, below which keygen prints a warning.
+/// Shorter passphrases still work, because tests and scripts use them.
+const RECOMMENDED_PASSPHRASE_CHARS: usize = 12;
+
+fn warn_if_short(passphrase: &str) {
+    let length = passphrase.chars().count();
+    if length < RECOMMENDED_PASSPHRASE_CHARS {
+        let unit = if length == 1 { "character" } else { "characters" };
+        errln!(
+            "warning: the passphrase has {length} {unit}; use at least {RECOMMENDED_PASSPHRASE_CHARS}, because anyone who copies the key file can try passphrases offline"
+        );
+    }
 }
 
 /// Runs `valise keygen`.
@@ -47,6 +61,7 @@ pub(crate) fn run(args: KeygenArgs) -> CliResult {
                 return Err(CliError::usage("the passphrases differ"));
             }
         }
+        warn_if_short(&first);
         Some(first)
     };
     let pem = keys::write_private_key_pem(&secret, passphrase.as_ref().map(|p| p.as_bytes()))

@@ -147,6 +147,8 @@ fn member_mut<'a>(list: &'a mut TrustList, org: &str) -> Result<&'a mut Member, 
 }
 
 fn add(args: AddArgs) -> Result<(), CliError> {
+    super::check_display_name("--name", &args.name)?;
+    super::check_display_name("--sector", &args.sector)?;
     let org = args.edit.org.clone();
     if !trust_list::is_valid_org_id(&org) {
         return Err(CliError::usage(format!("invalid organization id {org:?}")).hint("use letters, digits, '.', '-' or '_'"));

@@ -12,7 +12,7 @@ use valise_core::keys::{self, PrivateKey};
 use valise_core::label;
 use valise_core::open::{BindingStatus, OpenError, Package, Unwrapped, VerifiedPackage};
 
-use super::{open_error, read_p256_public_key, read_private_key, CliError, CliResult, PendingOutput};
+use super::{open_error, output_name, read_p256_public_key, read_private_key, CliError, CliResult, PendingOutput};
 use crate::terminal::errln;
 
 /// Arguments of `valise open`.
@@ -30,8 +30,9 @@ pub(crate) struct OpenArgs {
     /// the package. With --trust the trust list names the originator's key.
     #[arg(long, value_name = "PUB.pem", conflicts_with = "trust")]
     pub(crate) signer: Option<PathBuf>,
-    /// Output file; written only after the whole package verified (with
-    /// --trust, only when the decision grants the export right).
+    /// Output file, or `-` for standard output; written only after the whole
+    /// package verified (with --trust, only when the decision grants the
+    /// export right).
     #[arg(short = 'o', long = "output", value_name = "OUTPUT", required_unless_present = "trust")]
     pub(crate) output: Option<PathBuf>,
     /// Write the plaintext of an unlabelled stock OpenTDF file (one without
@@ -46,6 +47,9 @@ pub(crate) struct OpenArgs {
 
 /// Runs `valise open`.
 pub(crate) fn run(args: OpenArgs) -> CliResult {
+    if args.output.as_deref().is_some_and(super::is_stdout) {
+        crate::terminal::reserve_stdout_for_output();
+    }
     if !args.trust.trust.is_empty() {
         return super::trust_open::run(&args.package, args.key.as_deref(), args.output.as_deref(), &args.trust);
     }
@@ -89,11 +93,11 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
     {
         let mut writer = BufWriter::with_capacity(1 << 20, output.file());
         verified.decrypt_to(&mut reader, &mut writer).map_err(|e| open_error(e, &args.package))?;
-        writer.flush().map_err(|e| CliError::usage(format!("cannot write {}: {e}", output_path.display())))?;
+        writer.flush().map_err(|e| CliError::usage(format!("cannot write {}: {e}", output_name(output_path))))?;
     }
     output.commit()?;
 
-    errln!("opened {} into {} ({} bytes)", args.package.display(), output_path.display(), verified.plaintext_size());
+    errln!("opened {} into {} ({} bytes)", args.package.display(), output_name(output_path), verified.plaintext_size());
     match (&verified.label, &verified.rights, &verified.claimed_profile) {
         (Some(label), Some(rights), _) => {
             errln!("label: {}", label.tlp);
@@ -246,13 +250,13 @@ fn check_release(verified: &VerifiedPackage, now: OffsetDateTime, output: &Path,
         }
         return Err(CliError::refused(format!(
             "the package is an unlabelled stock OpenTDF file: without a Valise label or usage rights it is view only, so {} was not written",
-            output.display()
+            output_name(output)
         ))
         .hint("as the holder of its key, pass --export-unlabelled to write its plaintext outside the community profile")
         .hint("or view it in the Valise viewer"));
     }
     let not_written = |reason: String| {
-        CliError::refused(format!("{reason}, so {} was not written", output.display()))
+        CliError::refused(format!("{reason}, so {} was not written", output_name(output)))
             .hint("open it with --trust TRUST.json and --identity NAME, which apply the community's decision")
             .hint("or view it in the Valise viewer, which enforces the rights")
     };

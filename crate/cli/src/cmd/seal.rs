@@ -12,7 +12,8 @@ use valise_core::keys::{self, PrivateKey};
 use valise_core::limits::DEFAULT_SEGMENT_BYTES;
 use valise_core::seal::{seal, Recipient, SealError, SealOptions, Signer};
 
-use super::{ensure_output_is_not_input, read_p256_public_key, read_private_key, CliError, CliResult, PendingOutput};
+use super::trust::rfc3339;
+use super::{ensure_output_is_not_input, read_p256_public_key, read_signing_key, CliError, CliResult, PendingOutput};
 use crate::terminal::errln;
 
 /// Arguments of `valise seal`.
@@ -74,7 +75,7 @@ pub(crate) struct SealArgs {
     /// Plaintext bytes per segment (1024 to 16777216).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_SEGMENT_BYTES)]
     pub(crate) segment_size: u64,
-    /// Output package.
+    /// Output package; `-` writes it to standard output once complete.
     #[arg(short = 'o', long = "output", value_name = "OUT.tdf")]
     pub(crate) output: PathBuf,
     #[command(flatten)]
@@ -128,15 +129,18 @@ fn recipient(spec: &str) -> Result<Recipient, CliError> {
 
 /// Builds the seal options from the arguments (the trust stream extends this).
 pub(crate) fn options(args: &SealArgs) -> Result<SealOptions, CliError> {
+    if let Some(author) = &args.author {
+        super::check_display_name("--author", author)?;
+    }
     let recipients = args.to.iter().map(|spec| recipient(spec)).collect::<Result<Vec<_>, _>>()?;
-    let signing_key = match read_private_key(&args.sign_key)? {
+    let signing_key = match read_signing_key(&args.sign_key)? {
         PrivateKey::P256(secret) => p256::ecdsa::SigningKey::from(secret),
         _ => return Err(CliError::usage(format!("{} is not a P-256 key", args.sign_key.display())).hint("sign with a P-256 key from `valise keygen`")),
     };
     let kid = args.sign_kid.clone().unwrap_or_else(|| keys::jwk_thumbprint(&p256::PublicKey::from(signing_key.verifying_key())));
     if let (Some(start), Some(end)) = (args.not_before, args.not_after) {
         if start >= end {
-            return Err(CliError::usage(format!("--not-before {start} is not before --not-after {end}")));
+            return Err(CliError::usage(format!("--not-before {} is not before --not-after {}", rfc3339(start), rfc3339(end))));
         }
     }
     if let Some(url) = &args.events_url {
@@ -190,7 +194,7 @@ pub(crate) fn run(args: SealArgs) -> CliResult {
     })?;
     output.commit()?;
 
-    errln!("sealed {} ({} bytes, {} segments) as {}", args.input.display(), sealed.plaintext_size, sealed.segment_count, args.output.display());
+    errln!("sealed {} ({} bytes, {} segments) as {}", args.input.display(), sealed.plaintext_size, sealed.segment_count, super::output_name(&args.output));
     errln!("label {}, {} recipient(s), package id {}", options.label.tlp, options.recipients.len(), sealed.package_id);
     Ok(())
 }

@@ -343,7 +343,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
         return Ok(());
     };
     if !permit.rights.export {
-        let error = CliError::refused(format!("the package may be viewed but not exported, so {} was not written", output.display()))
+        let error = CliError::refused(format!("the package may be viewed but not exported, so {} was not written", crate::cmd::output_name(output)))
             .hint("open it in the Valise viewer, which enforces the rights");
         if permit.label.is_none() {
             return Err(error.hint(
@@ -357,7 +357,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     outbox::report_decision(signer, events_policy.as_ref(), &event).map_err(|error| {
         let required = permit.obligations.iter().any(|o| matches!(o, Obligation::AccessEventsRequired { .. }));
         if required {
-            CliError::refused(format!("{}, so {} was not written", error.message, output.display()))
+            CliError::refused(format!("{}, so {} was not written", error.message, crate::cmd::output_name(output)))
         } else {
             error
         }
@@ -370,10 +370,10 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     {
         let mut writer = BufWriter::with_capacity(1 << 20, pending.file());
         verified.decrypt_to(&mut reader, &mut writer).map_err(|error| open_error(error, package_path))?;
-        writer.flush().map_err(|error| CliError::usage(format!("cannot write {}: {error}", output.display())))?;
+        writer.flush().map_err(|error| CliError::usage(format!("cannot write {}: {error}", crate::cmd::output_name(output))))?;
     }
     pending.commit()?;
-    outln!("wrote {} ({} bytes)", output.display(), verified.plaintext_size());
+    outln!("wrote {} ({} bytes)", crate::cmd::output_name(output), verified.plaintext_size());
     Ok(())
 }
 

@@ -163,6 +163,9 @@ async fn start_server(plan: &BenchPlan, directory: StaticDirectory) -> Result<So
         limits: Limits {
             max_body_bytes: 64 * 1024 * 1024,
             max_batch: plan.batch.max(1),
+            body_timeout: std::time::Duration::from_secs(30),
+            // The benchmark's clients are the only ones, so no request waits.
+            max_concurrent_requests: plan.clients.max(1),
         },
         counters: Counters::default(),
     });

@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use valise_core::events::{
     parse_batch, verify_event_value, EventError, ReaderDirectory, VerifiedEvent, BATCH_MEDIA_TYPE,
@@ -44,6 +45,10 @@ pub(crate) struct Limits {
     pub(crate) max_body_bytes: usize,
     /// Maximum number of events in one batch.
     pub(crate) max_batch: usize,
+    /// Time allowed to receive a request body once its headers arrived.
+    pub(crate) body_timeout: Duration,
+    /// Maximum number of requests handled at once; more wait for a slot.
+    pub(crate) max_concurrent_requests: usize,
 }
 
 /// Counts since the collector started, shown by `GET /healthz`.
@@ -80,12 +85,15 @@ pub(crate) struct Collector {
 
 /// Builds the routes, with CORS for `origins` when any are given, behind
 /// the `Host` check, which runs first so a rejected request reaches no
-/// handler.
+/// handler. At most `max_concurrent_requests` requests run in the handlers
+/// at once, and the others wait for a slot.
 pub(crate) fn router(collector: Arc<Collector>, origins: Vec<HeaderValue>, hosts: AllowedHosts) -> Router {
+    let concurrency = GlobalConcurrencyLimitLayer::new(collector.limits.max_concurrent_requests);
     let mut router = Router::new()
         .route("/events", get(query_events).post(post_events))
         .route("/healthz", get(health))
-        .with_state(collector);
+        .with_state(collector)
+        .layer(concurrency);
     if !origins.is_empty() {
         let cors = CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
@@ -120,7 +128,6 @@ async fn post_events(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    collector.counters.batches.fetch_add(1, Ordering::Relaxed);
     match receive_batch(&collector, &headers, body).await {
         Ok(response) => response,
         Err((status, code, message)) => {
@@ -148,19 +155,31 @@ async fn receive_batch(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let too_large = |size: &str| {
+    let too_large = |declared: Option<u64>| {
+        let size = declared.map(|size| format!(" of {size} bytes")).unwrap_or_default();
         (
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
-            format!("the request body is {size}, more than the maximum of {limit} bytes"),
+            format!("the request body{size} exceeds the maximum of {}; send smaller batches", byte_size(limit)),
         )
     };
     if let Some(size) = declared.filter(|size| *size > limit as u64) {
-        return Err(too_large(&format!("{size} bytes")));
+        return Err(too_large(Some(size)));
     }
-    let bytes = to_bytes(body, limit)
+    let timeout = collector.limits.body_timeout;
+    let bytes = tokio::time::timeout(timeout, to_bytes(body, limit))
         .await
-        .map_err(|_| too_large("larger"))?;
+        .map_err(|_| {
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!("reading the request body timed out after {} seconds; send the batch again", timeout.as_secs()),
+            )
+        })?
+        .map_err(|_| too_large(None))?;
+    // A batch counts once its whole body arrived, so stalled or cut-off
+    // requests never show in `batches`.
+    collector.counters.batches.fetch_add(1, Ordering::Relaxed);
     let events = parse_batch(&bytes, collector.limits.max_batch)
         .map_err(|e| (StatusCode::BAD_REQUEST, e.code(), e.to_string()))?;
     let count = events.len();
@@ -254,6 +273,28 @@ async fn receive_batch(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
 }
 
+/// Formats a byte count with thousands separators, plus its size in KiB or
+/// MiB when it is a whole number of them: "1,048,576 bytes (1 MiB)".
+fn byte_size(bytes: usize) -> String {
+    let digits = bytes.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{grouped} bytes ({} MiB)", bytes / MIB)
+    } else if bytes >= KIB && bytes % KIB == 0 {
+        format!("{grouped} bytes ({} KiB)", bytes / KIB)
+    } else {
+        format!("{grouped} bytes")
+    }
+}
+
 fn check_media_type(headers: &HeaderMap) -> Result<(), Refusal> {
     let value = headers
         .get(header::CONTENT_TYPE)
@@ -300,4 +341,18 @@ async fn query_events(
 
 async fn health(State(collector): State<Arc<Collector>>) -> Response {
     Json(json!({ "status": "ok", "counters": collector.counters.snapshot() })).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_size;
+
+    #[test]
+    fn byte_sizes_read_plainly() {
+        assert_eq!(byte_size(1_048_576), "1,048,576 bytes (1 MiB)");
+        assert_eq!(byte_size(65_536), "65,536 bytes (64 KiB)");
+        assert_eq!(byte_size(2_000_000), "2,000,000 bytes");
+        assert_eq!(byte_size(999), "999 bytes");
+        assert_eq!(byte_size(0), "0 bytes");
+    }
 }
