@@ -197,6 +197,10 @@ export function prepareStreamWorker(module = null) {
  * given, checks the whole plaintext again on the page once the worker is
  * done, and rejects on a mismatch. Returns a StreamedPlaintext.
  */
+// TODO: spread segments over two workers. On an idle 2-core machine the
+// WebCrypto work of a stream ran 1.7 times faster in two workers than in
+// one (docs/benchmarks.md). The package bytes would then need a
+// SharedArrayBuffer or a copy per segment.
 export function startStream({ plan, key, bytes, verifyPlaintext = null, module = null, inFlight = SEGMENTS_IN_FLIGHT, copy = false }) {
   const worker = spare ?? newWorker(module);
   spare = null;
