@@ -83,11 +83,22 @@ pub(crate) fn exit(result: CliResult) -> ExitCode {
     }
 }
 
+/// Environment variable that turns the display-name check off, so that
+/// tests can sign the hostile names that other software may produce and
+/// check how viewers show them.
+const ALLOW_HIDDEN_CHARACTERS_VAR: &str = "VALISE_ALLOW_HIDDEN_NAME_CHARACTERS";
+
 /// Checks display-name text typed for `option` before it goes into a
 /// signed document, with the shared rule of
-/// [`valise_core::display_name::check_display_name`].
+/// [`valise_core::display_name::check_display_name`], unless
+/// `VALISE_ALLOW_HIDDEN_NAME_CHARACTERS=1` turns it off.
 pub(crate) fn check_display_name(option: &str, value: &str) -> Result<(), CliError> {
-    valise_core::display_name::check_display_name(value).map_err(|error| {
+    let result = valise_core::display_name::check_display_name(value);
+    if result.is_err() && std::env::var(ALLOW_HIDDEN_CHARACTERS_VAR).is_ok_and(|flag| flag == "1") {
+        crate::terminal::errln!("warning: {option} contains hidden characters, signed anyway because {ALLOW_HIDDEN_CHARACTERS_VAR}=1");
+        return Ok(());
+    }
+    result.map_err(|error| {
         CliError::usage(format!("invalid {option} {value:?}: the name {error}"))
             .hint("use letters, digits, spaces, punctuation or emoji, without control or invisible characters")
     })

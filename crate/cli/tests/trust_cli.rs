@@ -299,3 +299,23 @@ fn names_with_hidden_characters_rejected() {
         "--name", "Zoë Łukasz 東京 👩‍💻", "--attr", energy, "--valid-for", "30", "--out", "isac/zoe",
     ]);
 }
+
+/// `VALISE_ALLOW_HIDDEN_NAME_CHARACTERS=1` lets tests sign hostile names,
+/// with a warning, so viewers can be tested against them.
+#[test]
+fn hidden_characters_allowed_by_override() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_valise"))
+        .args(["community", "init", "--name", "ops\u{202e}lanif", "--id", "https://bidi.example", "--out", "bidi"])
+        .current_dir(dir)
+        .env("VALISE_HOME", dir.join("home"))
+        .env("VALISE_PASSPHRASE", common::PASSPHRASE)
+        .env("VALISE_ALLOW_HIDDEN_NAME_CHARACTERS", "1")
+        .output()
+        .expect("valise runs");
+    let printed = common::text(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    assert!(printed.contains("warning: --name contains hidden characters"), "{printed}");
+    assert!(dir.join("bidi/trust.json").exists(), "trust list written");
+}
