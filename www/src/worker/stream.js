@@ -198,9 +198,9 @@ export function prepareStreamWorker(module = null) {
  * done, and rejects on a mismatch. Returns a StreamedPlaintext.
  */
 // TODO: spread segments over two workers. On an idle 2-core machine the
-// WebCrypto work of a stream ran 1.7 times faster in two workers than in
-// one (docs/benchmarks.md). The package bytes would then need a
-// SharedArrayBuffer or a copy per segment.
+// bare WebCrypto work of a stream ran 1.7 times faster in two workers than
+// in one, but a second worker started by the streaming worker made the
+// open slower (docs/benchmarks.md).
 export function startStream({ plan, key, bytes, verifyPlaintext = null, module = null, inFlight = SEGMENTS_IN_FLIGHT, copy = false }) {
   const worker = spare ?? newWorker(module);
   spare = null;
