@@ -79,6 +79,13 @@ const LABEL_ENCRYPTED_PRIVATE_KEY: &str = "ENCRYPTED PRIVATE KEY";
 const LABEL_EC_PRIVATE_KEY: &str = "EC PRIVATE KEY";
 const LABEL_RSA_PRIVATE_KEY: &str = "RSA PRIVATE KEY";
 const LABEL_PUBLIC_KEY: &str = "PUBLIC KEY";
+/// The PEM labels of the private key files read.
+const PRIVATE_KEY_LABELS: [&str; 4] = [
+    LABEL_PRIVATE_KEY,
+    LABEL_ENCRYPTED_PRIVATE_KEY,
+    LABEL_EC_PRIVATE_KEY,
+    LABEL_RSA_PRIVATE_KEY,
+];
 
 /// Errors from reading and writing key files.
 #[derive(Debug, thiserror::Error)]
@@ -216,15 +223,7 @@ pub fn read_private_key_pem(
     pem: &str,
     passphrase: Option<&[u8]>,
 ) -> Result<PrivateKey, KeyFileError> {
-    let (label, der) = decode_single_pem(
-        pem,
-        &[
-            LABEL_PRIVATE_KEY,
-            LABEL_ENCRYPTED_PRIVATE_KEY,
-            LABEL_EC_PRIVATE_KEY,
-            LABEL_RSA_PRIVATE_KEY,
-        ],
-    )?;
+    let (label, der) = decode_single_pem(pem, &PRIVATE_KEY_LABELS)?;
     match label.as_str() {
         LABEL_PRIVATE_KEY => private_key_from_pkcs8(&der).map_err(|e| match e {
             KeyFileError::WrongPassphrase => {

@@ -10,9 +10,9 @@ use pkcs8::pkcs5::pbes2;
 use zeroize::Zeroizing;
 
 use super::{
-    decode_single_pem, private_key_from_pkcs8, KeyFileError, PrivateKey, LABEL_EC_PRIVATE_KEY,
-    LABEL_ENCRYPTED_PRIVATE_KEY, LABEL_PRIVATE_KEY, LABEL_RSA_PRIVATE_KEY, MAX_PBKDF2_ITERATIONS,
-    MAX_SCRYPT_MEMORY, MAX_SCRYPT_PARALLELIZATION,
+    decode_single_pem, private_key_from_pkcs8, KeyFileError, PrivateKey,
+    LABEL_ENCRYPTED_PRIVATE_KEY, MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_MEMORY,
+    MAX_SCRYPT_PARALLELIZATION, PRIVATE_KEY_LABELS,
 };
 
 /// Length in bytes of the AES-CBC IV (the AES block size).
@@ -246,15 +246,7 @@ impl EncryptedPrivateKey {
 /// - [`KeyFileError::Malformed`] and [`KeyFileError::TooLarge`]: not a PEM
 ///   key file, or inconsistent parameters.
 pub fn read_encrypted_private_key_pem(pem: &str) -> Result<EncryptedPrivateKey, KeyFileError> {
-    let (label, der) = decode_single_pem(
-        pem,
-        &[
-            LABEL_PRIVATE_KEY,
-            LABEL_ENCRYPTED_PRIVATE_KEY,
-            LABEL_EC_PRIVATE_KEY,
-            LABEL_RSA_PRIVATE_KEY,
-        ],
-    )?;
+    let (label, der) = decode_single_pem(pem, &PRIVATE_KEY_LABELS)?;
     if label != LABEL_ENCRYPTED_PRIVATE_KEY {
         return Err(KeyFileError::NotEncrypted);
     }
@@ -540,56 +532,12 @@ mod tests {
         );
     }
 
-    /// Derives the key with the `pbkdf2` crate and decrypts with the `cbc`
-    /// crate, the two steps WebCrypto runs for the browser viewer. Returns
-    /// `None` when the padding check fails.
     #[cfg(feature = "pbes2")]
-    fn decrypt_outside(encrypted: &EncryptedPrivateKey, passphrase: &[u8]) -> Option<Vec<u8>> {
-        use cbc::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
-
-        let KeyDerivation::Pbkdf2 {
-            hash,
-            salt,
-            iterations,
-        } = encrypted.kdf()
-        else {
-            panic!("expected PBKDF2, got {:?}", encrypted.kdf());
-        };
-        let mut key = vec![0u8; encrypted.aes_key_len()];
-        match hash {
-            Pbkdf2Hash::Sha1 => {
-                pbkdf2::pbkdf2_hmac::<sha1::Sha1>(passphrase, salt, *iterations, &mut key)
-            }
-            Pbkdf2Hash::Sha224 => {
-                pbkdf2::pbkdf2_hmac::<sha2::Sha224>(passphrase, salt, *iterations, &mut key)
-            }
-            Pbkdf2Hash::Sha256 => {
-                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(passphrase, salt, *iterations, &mut key)
-            }
-            Pbkdf2Hash::Sha384 => {
-                pbkdf2::pbkdf2_hmac::<sha2::Sha384>(passphrase, salt, *iterations, &mut key)
-            }
-            Pbkdf2Hash::Sha512 => {
-                pbkdf2::pbkdf2_hmac::<sha2::Sha512>(passphrase, salt, *iterations, &mut key)
-            }
-        }
-        let iv = encrypted.iv();
-        let ciphertext = encrypted.ciphertext();
-        match key.len() {
-            16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, iv)
-                .expect("key and IV lengths")
-                .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
-                .ok(),
-            24 => cbc::Decryptor::<aes::Aes192>::new_from_slices(&key, iv)
-                .expect("key and IV lengths")
-                .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
-                .ok(),
-            _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, iv)
-                .expect("key and IV lengths")
-                .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
-                .ok(),
-        }
+    mod decrypt_outside {
+        include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/decrypt_outside.rs"));
     }
+    #[cfg(feature = "pbes2")]
+    use decrypt_outside::decrypt_outside;
 
     #[test]
     #[cfg(feature = "pbes2")]
