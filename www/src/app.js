@@ -1,7 +1,7 @@
 // The portal's controller: holds the session state (configuration, verified
 // trust list, unlocked identity, the package being opened) and moves between
 // the screens. It talks to the viewer module only through core.js.
-import { EventSigner, Identity, TrustList, openPackage } from './core.js';
+import { TrustList, openPackage, unlockIdentity } from './core.js';
 import { AccessDeniedError, InternalError, KeyRequiredError, ValiseError } from './errors.js';
 import { ACTIONS_AFTER_EVENT, EventReporter, rightsInForce } from './events/reporter.js';
 import { trustFetchedAt } from './offline.js';
@@ -124,16 +124,7 @@ export class App {
       ({ keyPem, credential } = stored);
       signKeyPem = stored.signKeyPem ?? null;
     }
-    const identity = await Identity.unlock({ keyPem, passphrase, credential, trustList: this.trustList });
-    let signer = null;
-    if (signKeyPem) {
-      try {
-        signer = await EventSigner.unlock({ signKeyPem, passphrase, identity });
-      } catch (error) {
-        identity.lock();
-        throw error;
-      }
-    }
+    const { identity, signer } = await unlockIdentity({ keyPem, signKeyPem, passphrase, credential, trustList: this.trustList });
     this.lock();
     this.identity = identity;
     this.signer = signer;

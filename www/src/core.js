@@ -216,6 +216,25 @@ export class Identity {
 }
 
 /**
+ * Unlocks an identity and, when `signKeyPem` is given, its access-event
+ * signing key with the same passphrase. Resolves to `{ identity, signer }`
+ * (`signer` null without a signing key file). When the signing key fails,
+ * the identity is locked again before the error is thrown.
+ */
+export async function unlockIdentity({ keyPem, signKeyPem = null, passphrase, credential, trustList }) {
+  const identity = await Identity.unlock({ keyPem, passphrase, credential, trustList });
+  if (!signKeyPem) {
+    return { identity, signer: null };
+  }
+  try {
+    return { identity, signer: await EventSigner.unlock({ signKeyPem, passphrase, identity }) };
+  } catch (error) {
+    identity.lock();
+    throw error;
+  }
+}
+
+/**
  * The reader's access-event signing key, the one the credential names. It
  * lives only inside the module's memory and is zeroized by `lock()`.
  * `reader` is `{ community, organization, person }` of the credential.

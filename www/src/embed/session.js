@@ -5,7 +5,7 @@
 // outcome that may leave the viewer (label, verdict, reason codes: never
 // plaintext).
 import { loadConfig } from '../config.js';
-import { EventSigner, Identity, TrustList, loadCore, openPackage } from '../core.js';
+import { TrustList, loadCore, openPackage, unlockIdentity } from '../core.js';
 import { AccessDeniedError, InternalError, KeyMismatchError, ValiseError } from '../errors.js';
 import { EventReporter, rightsInForce } from '../events/reporter.js';
 import { readCommunityState, recordCommunityState } from '../store.js';
@@ -43,8 +43,8 @@ export class EmbedSession {
     session.trustFetched = trustFetchedAt(response);
     session.trustList = TrustList.verify(text, { rootKeyFingerprints: config.rootKeyFingerprints });
     // Several elements of a page share a session, so the page gets one
-    // outbox and one delivery loop. It never throws: without IndexedDB each
-    // report throws the cause.
+    // outbox and one delivery loop. `EventReporter.open` never throws:
+    // without IndexedDB, each report throws the cause.
     session.events = await EventReporter.open({ signer: () => session.signer });
     return session;
   }
@@ -54,16 +54,7 @@ export class EmbedSession {
    * with the access-event signing key file (`signKeyPem`) when given.
    */
   async unlock({ keyPem, signKeyPem = null, credential, passphrase }) {
-    const identity = await Identity.unlock({ keyPem, passphrase, credential, trustList: this.trustList });
-    let signer = null;
-    if (signKeyPem) {
-      try {
-        signer = await EventSigner.unlock({ signKeyPem, passphrase, identity });
-      } catch (error) {
-        identity.lock();
-        throw error;
-      }
-    }
+    const { identity, signer } = await unlockIdentity({ keyPem, signKeyPem, passphrase, credential, trustList: this.trustList });
     this.lock();
     this.identity = identity;
     this.signer = signer;
