@@ -519,7 +519,7 @@ fn inspect_prints_rfc3339_times() {
 }
 
 /// `-o -` writes to standard output, after the same checks as a file and
-/// only once the whole output verified; it never creates a file named `-`.
+/// only once the whole output verified. It never creates a file named `-`.
 #[test]
 fn output_dash_is_standard_output() {
     let dir = setup();

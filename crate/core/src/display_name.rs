@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-/// Why a display name was rejected.
+/// Reason a display name was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DisplayNameError {
     /// The name is empty or only white space.

@@ -1,7 +1,7 @@
-// The example intranet page as `npm start` serves it: the demo portal's
+// The example intranet page as `npm start` serves it. The demo portal's
 // server serves the page too, and the demo's config.json allows the
-// portal's own origin to frame frame.html, so the page's iframe loads the
-// viewer and not the browser's error page.
+// portal's own origin to frame frame.html. So the page's iframe loads the
+// viewer, not the browser's error page.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

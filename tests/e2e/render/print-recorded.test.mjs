@@ -1,7 +1,7 @@
 // Print allowed with access events required: nothing of the document
 // prints until the `printed` event is queued. Ctrl+P queues the event, then
-// opens the print dialog with the page shown in print media; when the event
-// cannot be queued no dialog opens and the reader is told why. The
+// opens the print dialog with the page shown in print media. When the event
+// cannot be queued, no dialog opens and the screen shows why. The
 // browser's own print command, which cannot wait, prints only a notice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -15,9 +15,9 @@ import { applyWatermark } from './watermark.js';
  * `watermark_removed`. Returns `{ release() }`, which removes every control.
  *
  * When `rights.eventsRequired` is true and print is allowed, a print goes
- * ahead only after `queueEvent('printed', detail)` resolved, which it must do
- * once the access event is durably queued; `onEvent` then does not receive
- * `printed`. `onRefused(message)` receives the sentence to show the reader
+ * ahead only after `queueEvent('printed', detail)` resolved. It must resolve
+ * once the access event is durably queued, and `onEvent` then does not
+ * receive `printed`. `onRefused(message)` receives the sentence to show the reader
  * when such a print did not go ahead.
  */
 export function enforce({ root, rights = {}, watermark = null, onEvent = () => {}, queueEvent = rejectUnqueued, onRefused = () => {} }) {

@@ -212,8 +212,8 @@ async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
     outln!("listening on http://{address}");
 
     // TODO: headers have no read timeout, because `axum::serve` configures
-    // no hyper timer; a client that never finishes its headers holds its
-    // connection until it closes it. Bodies are bounded by --body-timeout.
+    // no hyper timer. A client that never finishes its headers keeps its
+    // connection open until it closes it. Bodies are bounded by --body-timeout.
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
