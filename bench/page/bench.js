@@ -79,7 +79,7 @@ async function openMain(url, { consume = false } = {}) {
  * update to find the longest gap, and how late the main thread runs a
  * 10 ms timer meanwhile (its responsiveness).
  */
-async function openWorker(url, { inFlight, consume = false, plaintextDigest = 'page' } = {}) {
+async function openWorker(url, { inFlight, workers, consume = false, plaintextDigest = 'page' } = {}) {
   const bytes = await packageBytes(url, consume);
   let lateness = 0;
   let ticking = true;
@@ -95,7 +95,7 @@ async function openWorker(url, { inFlight, consume = false, plaintextDigest = 'p
   const started = performance.now();
   const opened = openPackage(bytes, context());
   const openedMs = performance.now() - started;
-  const stream = await opened.decryptStream({ inFlight, plaintextDigest });
+  const stream = await opened.decryptStream({ inFlight, workers, plaintextDigest });
   if (stream === null) {
     throw new Error('streaming is not available for this package');
   }
@@ -111,7 +111,9 @@ async function openWorker(url, { inFlight, consume = false, plaintextDigest = 'p
   }
   opened.close();
   const firstUpdateMs = updates.length > 2 ? updates[1] - started : null;
-  return { ms: ended - started, openedMs, firstUpdateMs, workerPrepareMs: stream.workerTiming?.prepareMs, workerDigestMs: stream.workerTiming?.digestMs, size: stream.size, maxGapMs: gap, updates: updates.length - 2, mainThreadLatenessMs: lateness };
+  // From the last segment in to the end: the whole-plaintext digest.
+  const lastUpdateToEndMs = updates.length > 2 ? ended - updates.at(-2) : null;
+  return { ms: ended - started, workers: stream.workerCount, openedMs, firstUpdateMs, lastUpdateToEndMs, workerPrepareMs: stream.workerTiming?.prepareMs, workerDigestMs: stream.workerTiming?.digestMs, size: stream.size, maxGapMs: gap, updates: updates.length - 2, mainThreadLatenessMs: lateness };
 }
 
 /**
@@ -271,9 +273,10 @@ async function paintFirstPage(source) {
 /**
  * Time from bytes in memory to the first painted page. `mode`: "plain"
  * (pdf.js on the unprotected PDF), "main" (open and decryptAll, then
- * pdf.js) or "stream" (open, worker and pdf.js's range transport).
+ * pdf.js) or "stream" (open, workers and pdf.js's range transport, with
+ * `streamOptions` passed to decryptStream).
  */
-async function pdfFirstPaint(url, mode) {
+async function pdfFirstPaint(url, mode, streamOptions = {}) {
   const bytes = (await fetchBytes(url)).slice();
   await pdfjs();
   const started = performance.now();
@@ -293,7 +296,7 @@ async function pdfFirstPaint(url, mode) {
     if (mode === 'main') {
       source = { data: await opened.decrypt() };
     } else {
-      stream = await opened.decryptStream();
+      stream = await opened.decryptStream(streamOptions);
       steps.streamStartedMs = since();
       stream.onProgress((verified, total) => {
         if (verified === total) {

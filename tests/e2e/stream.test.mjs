@@ -1,8 +1,8 @@
 // The streaming open path (OpenedPackage.decryptStream, www/src/worker/):
-// the plaintext it assembles equals the module's decryptAll, with the
-// whole-plaintext digest checked on the page or in the worker, and a
-// flipped payload byte ends the stream with an IntegrityError and zeroed
-// bytes.
+// the plaintext it assembles equals the module's decryptAll, with one or
+// two workers and the whole-plaintext digest checked on the page or in the
+// worker, and a flipped payload byte ends the stream with an IntegrityError
+// and zeroed bytes.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -79,10 +79,10 @@ after(async () => {
  * after `flip` (a byte offset, or null) changed the package. Returns what
  * each path produced.
  */
-async function openBothWays(path, { flip = null, plaintextDigest }) {
+async function openBothWays(path, { flip = null, plaintextDigest, workers }) {
   const packageBytes = [...readFileSync(path)];
   return session.page.evaluate(
-    async ({ packageBytes, flip, plaintextDigest }) => {
+    async ({ packageBytes, flip, plaintextDigest, workers }) => {
       const { core, context } = globalThis.streamTest;
       const bytes = new Uint8Array(packageBytes);
       if (flip !== null) {
@@ -100,8 +100,9 @@ async function openBothWays(path, { flip = null, plaintextDigest }) {
         reference.close();
       }
 
+      const before = await hex(bytes);
       const opened = core.openPackage(bytes, context);
-      const stream = await opened.decryptStream({ plaintextDigest });
+      const stream = await opened.decryptStream({ plaintextDigest, workers });
       if (stream === null) {
         opened.close();
         return { whole, streamed: 'no stream' };
@@ -110,8 +111,8 @@ async function openBothWays(path, { flip = null, plaintextDigest }) {
       stream.onProgress((verified) => {
         progressed = verified;
       });
-      // Asking for the end first, as pdf.js does, makes the worker take the
-      // last segment out of order.
+      // Asking for the end first, as pdf.js does, hands out the last
+      // segment out of order.
       const lastRange = stream.whenRange(stream.size - 10, stream.size).then(
         () => 'arrived',
         (error) => error.name,
@@ -121,30 +122,48 @@ async function openBothWays(path, { flip = null, plaintextDigest }) {
         if ((await lastRange) !== 'arrived') {
           return { whole, streamed: `last range: ${await lastRange}` };
         }
-        return { whole, streamed: await hex(plaintext), segments: opened.metadata.segmentCount, progressed, size: stream.size };
+        return {
+          whole,
+          streamed: await hex(plaintext),
+          segments: opened.metadata.segmentCount,
+          progressed,
+          size: stream.size,
+          workerCount: stream.workerCount,
+          packageUnchanged: (await hex(bytes)) === before,
+        };
       } catch (error) {
         return { whole, streamed: error.name, lastRange: await lastRange, zeroed: stream.bytes.every((byte) => byte === 0) };
       } finally {
         opened.close();
       }
     },
-    { packageBytes, flip, plaintextDigest },
+    { packageBytes, flip, plaintextDigest, workers },
   );
 }
 
-for (const plaintextDigest of ['page', 'worker']) {
-  test(`stream equals decryptAll, digest on ${plaintextDigest}`, async () => {
-    const result = await openBothWays(SEGMENTED, { plaintextDigest });
+const VARIANTS = [
+  { plaintextDigest: 'page', workers: 2 },
+  { plaintextDigest: 'page', workers: 1 },
+  // The worker can hash the plaintext in order only if it receives every segment.
+  { plaintextDigest: 'worker', workers: 2, expectedWorkers: 1 },
+];
+
+for (const { plaintextDigest, workers, expectedWorkers = workers } of VARIANTS) {
+  const name = `digest on ${plaintextDigest}, ${workers} worker${workers > 1 ? 's' : ''} asked`;
+  test(`stream equals decryptAll, ${name}`, async () => {
+    const result = await openBothWays(SEGMENTED, { plaintextDigest, workers });
     assert.equal(result.segments, 20);
+    assert.equal(result.workerCount, expectedWorkers);
+    assert.equal(result.packageUnchanged, true, 'the package bytes are left as they were');
     assert.match(result.whole, /^[0-9a-f]{64}$/, `decryptAll failed: ${result.whole}`);
     assert.equal(result.streamed, result.whole, 'streamed plaintext differs from decryptAll');
     assert.equal(result.progressed, result.size, 'the last progress update covers the whole plaintext');
   });
 
-  test(`flipped byte fails the stream, digest on ${plaintextDigest}`, async () => {
+  test(`flipped byte fails the stream, ${name}`, async () => {
     // The payload is the first ZIP entry (a 30-byte local header and its
     // name, then the segments): byte 100,000 lies inside segment 6.
-    const result = await openBothWays(SEGMENTED, { flip: 100_000, plaintextDigest });
+    const result = await openBothWays(SEGMENTED, { flip: 100_000, plaintextDigest, workers });
     assert.equal(result.whole, 'IntegrityError');
     assert.equal(result.streamed, 'IntegrityError');
     // The last segment passes its own checks, so its range may arrive before segment 6 fails.

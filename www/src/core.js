@@ -300,7 +300,7 @@ export class EventSigner {
  */
 export function openPackage(bytes, { identity, trustList, stale, lastSeen = null, highestTrustVersionSeen = null, now = new Date(), trustFetched = null }) {
   if (bytes.byteLength >= STREAM_FROM_BYTES) {
-    // Starts the decryption worker now, so it loads while this thread opens the package.
+    // Starts the decryption workers now, so they load while this thread opens the package.
     prepareStreamWorker(init.__wbindgen_wasm_module ?? null);
   }
   const parsed = call(() => wasm.Package.parse(bytes));
@@ -340,21 +340,23 @@ export class OpenedPackage {
   }
 
   /**
-   * Decrypts in a Web Worker, segment by segment, with WebCrypto's AES-GCM;
+   * Decrypts in Web Workers, segment by segment, with WebCrypto's AES-GCM;
    * each segment is released only after its size, segment hash, signed
    * digest and tag verified, and the whole-plaintext digest is checked once
    * all arrived (`stream.done`; call close() only after it settled). The
-   * package bytes given to openPackage are transferred to the worker (their
-   * buffer is detached) unless `copy` is true. Resolves to a StreamedPlaintext (www/src/worker/stream.js), or to
-   * null where streaming is not possible (no Worker or crypto.subtle, or a
-   * package with HMAC segment hashes): the caller then uses decrypt().
+   * package bytes given to openPackage are read, not changed. Resolves to a
+   * StreamedPlaintext (www/src/worker/stream.js), or to null where
+   * streaming is not possible (no Worker or crypto.subtle, or a package
+   * with HMAC segment hashes): the caller then uses decrypt().
    * `plaintextDigest` selects where the whole plaintext is hashed: 'page'
-   * (crypto.subtle.digest once the worker is done, the faster here) or
+   * (crypto.subtle.digest once every segment is in, the faster here) or
    * 'worker' (the module's SHA-256, in segment order as segments pass,
-   * which avoids WebCrypto's copy of the whole plaintext). `inFlight`
-   * segments decrypt at once (default SEGMENTS_IN_FLIGHT of stream.js).
+   * which avoids WebCrypto's copy of the whole plaintext, in a single
+   * worker). `workers` (default STREAM_WORKERS) and `inFlight` (segments
+   * each worker holds at once, default SEGMENTS_IN_FLIGHT) tune the page
+   * digest path.
    */
-  async decryptStream({ inFlight, copy = false, plaintextDigest = 'page' } = {}) {
+  async decryptStream({ inFlight, workers, plaintextDigest = 'page' } = {}) {
     if (typeof Worker === 'undefined' || this.#bytes === null) {
       return null;
     }
@@ -371,15 +373,15 @@ export class OpenedPackage {
     }
     const handle = this.#handle;
     const onPage = plaintextDigest === 'page';
-    // Either the worker checks the whole-plaintext digest before it reports
-    // done, or the page checks it after (startStream sends the worker the choice).
+    // Either the page checks the whole-plaintext digest once every segment
+    // is in, or the single worker does before it reports done.
     const verifyPlaintext = onPage
       ? async (plaintext) => {
           const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', plaintext));
           call(() => handle.checkPlaintextDigest(digest));
         }
       : null;
-    const stream = startStream({ plan, key, bytes: this.#bytes, verifyPlaintext, module: init.__wbindgen_wasm_module ?? null, inFlight, copy });
+    const stream = startStream({ plan, key, bytes: this.#bytes, verifyPlaintext, module: init.__wbindgen_wasm_module ?? null, inFlight, workers });
     this.#bytes = null;
     stream.done.catch(() => {});
     return stream;

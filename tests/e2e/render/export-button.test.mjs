@@ -63,36 +63,25 @@ test('save button absent without export', async () => {
 });
 
 /**
- * Installed before the portal loads: holds back the `done` message of the
- * decryption worker (`name: 'valise-open'`) until `window.releaseDone()`,
- * so the stream's whole-plaintext check cannot finish before the test
- * allows it. Segments pass at once, so the PDF still draws.
+ * Installed before the portal loads: holds back the page's SHA-256 of the
+ * whole plaintext (the one `crypto.subtle.digest` call over 8 MiB or more)
+ * until `window.releaseDigest()`, so the stream's whole-plaintext check
+ * cannot finish before the test allows it. Segments pass at once, so the
+ * PDF still draws.
  */
-function holdStreamDone() {
-  const NativeWorker = window.Worker;
-  window.releaseDone = () => {};
-  window.Worker = class extends NativeWorker {
-    constructor(url, options) {
-      super(url, options);
-      if (options?.name !== 'valise-open') return;
-      const nativeAdd = this.addEventListener.bind(this);
-      const listeners = [];
-      const heldDoneEvents = [];
-      let released = false;
-      const deliver = (event) => listeners.forEach((listener) => listener(event));
-      window.releaseDone = () => {
-        released = true;
-        heldDoneEvents.splice(0).forEach(deliver);
-      };
-      this.addEventListener = (type, listener, listenerOptions) => {
-        if (type === 'message') listeners.push(listener);
-        else nativeAdd(type, listener, listenerOptions);
-      };
-      nativeAdd('message', (event) => {
-        if (event.data?.type === 'done' && !released) heldDoneEvents.push(event);
-        else deliver(event);
-      });
+function holdPlaintextDigest() {
+  if (typeof SubtleCrypto === 'undefined') return;
+  const nativeDigest = SubtleCrypto.prototype.digest;
+  let release;
+  const released = new Promise((resolve) => {
+    release = resolve;
+  });
+  window.releaseDigest = () => release();
+  SubtleCrypto.prototype.digest = function (algorithm, data) {
+    if ((data?.byteLength ?? 0) >= 8 * 1024 * 1024) {
+      return released.then(() => nativeDigest.call(this, algorithm, data));
     }
+    return nativeDigest.call(this, algorithm, data);
   };
 }
 
@@ -104,19 +93,19 @@ test('streamed PDF offers save once verified', async () => {
     async ({ page, dir, open }) => {
       const sealed = sealFor(dir, 'alice', { document: pdf, mediaType: 'application/pdf', label: 'TLP:CLEAR', name: 'export-stream' });
       // The open outcome waits for the whole stream, so it is not awaited
-      // while the worker's end of stream is held back.
+      // while the whole-plaintext digest is held back.
       const outcome = open(sealed);
       await page.locator('#document-content .valise-pdf-page[data-page-number="1"][data-rendered="true"]').waitFor({ timeout: 60_000 });
       assert.equal(await page.locator('#rights-list li[data-right="export"]').getAttribute('data-allowed'), 'true');
       assert.equal(await page.locator('#save-decrypted').count(), 0, 'no save button while the stream is not verified');
 
-      await page.evaluate(() => window.releaseDone());
+      await page.evaluate(() => window.releaseDigest());
       assert.equal(await outcome, 'document');
       await page.locator('#save-decrypted').waitFor({ timeout: 60_000 });
       const saved = await saveDownload(page);
       assert.equal(saved.bytes.byteLength, readFileSync(pdf).byteLength);
       assert.ok(saved.bytes.equals(readFileSync(pdf)), 'the download is the sealed PDF');
     },
-    { contextOptions: { acceptDownloads: true }, initScripts: [holdStreamDone] },
+    { contextOptions: { acceptDownloads: true }, initScripts: [holdPlaintextDigest] },
   );
 });

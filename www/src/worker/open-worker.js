@@ -1,49 +1,46 @@
-// The streaming decryption worker. The main thread has already parsed,
-// unwrapped, verified and decided; it posts the package bytes (transferred,
-// not copied), the stream plan and the data key as a non-extractable
-// WebCrypto key. For each segment, several at a time, this worker has
-// crypto.subtle decrypt it (which checks the GCM tag) and hash the
-// encrypted bytes, asks its own instance of the module to compare size,
-// segment hash and SHA-256 with the verified manifest and the originator's
-// signed provenance, and only then posts the plaintext, transferring its
-// buffer. Segments the page asks for (pdf.js reading the end of a file
-// first) go ahead of the others. Unless the page checks the whole-plaintext
-// digest itself (plaintextDigestOnPage), the checker hashes the plaintext in
-// segment order as segments pass, and the worker posts 'done' only after it
-// matched the signed one.
+// A streaming decryption worker. The main thread has already parsed,
+// unwrapped, verified and decided; it posts the stream plan and the data key
+// as a non-extractable WebCrypto key. This worker requests `inFlight`
+// segments, then one more each time it has posted a result, and the page
+// sends one encrypted segment per request (its buffer transferred). For
+// each segment, this worker has crypto.subtle decrypt it (which checks the
+// GCM tag) and hash the encrypted bytes, asks its own instance of the
+// module to compare size, segment hash and SHA-256 with the verified
+// manifest and the originator's signed provenance, and only then posts the
+// plaintext, transferring its buffer. The page runs one or two of these
+// workers and decides which segment goes where (stream.js).
+//
+// With `digestPlaintext`, this worker also hashes the plaintext in segment
+// order as segments pass, so it must receive every segment; it posts 'done'
+// only after that digest matched the signed one. Otherwise the page checks
+// the whole plaintext and this worker never posts 'done'.
 //
 // A page may start the worker ahead of time ('prepare'), so compiling its
 // glue and instantiating the module overlap with the open on the main thread.
 //
 // Messages in:  { type: 'prepare', module }
-//               { type: 'start', module, plan, key, buffer, byteOffset, inFlight, plaintextDigestOnPage }
-//               { type: 'prioritize', indexes }
-// Messages out: { type: 'segment', index, offset, data }   (data: ArrayBuffer)
-//               { type: 'progress', verifiedBytes, totalBytes }
-//               { type: 'done', timing }   (timing: milliseconds this worker spent
-//                 instantiating its module and hashing the plaintext, for the benchmarks)
+//               { type: 'start', module, plan, key, inFlight, digestPlaintext }
+//               { type: 'segment', index, data }   (data: the encrypted segment's ArrayBuffer)
+// Messages out: { type: 'started', prepareMs }   (milliseconds spent instantiating the module)
+//               { type: 'request', count }   (requests `count` more segments)
+//               { type: 'segment', index, data }   (data: the plaintext's ArrayBuffer)
+//               { type: 'done', digestMs }   (with digestPlaintext only)
 //               { type: 'error', error }   (a tagged error of the module)
 import init, { SegmentChecker } from '../../pkg/valise_wasm.js';
 
 const job = {
   plan: null,
   key: null,
-  encrypted: null,
   checker: null,
-  inFlight: 2,
-  running: 0,
-  started: new Set(),
-  priority: [],
-  nextSequential: 0,
+  started: null,
   finished: 0,
-  verifiedBytes: 0,
-  offsets: [],
   /** Index of the next segment the whole-plaintext digest needs. */
   nextToHash: 0,
   /** Plaintext of passed segments ahead of `nextToHash`, kept until their turn. */
   heldForDigest: new Map(),
   failed: false,
-  timing: { prepareMs: 0, digestMs: 0 },
+  prepareMs: 0,
+  digestMs: 0,
 };
 
 let ready = null;
@@ -52,7 +49,7 @@ let ready = null;
 function prepare(module) {
   const started = performance.now();
   ready ??= init({ module_or_path: module ?? new URL('../../pkg/valise_wasm_bg.wasm', import.meta.url) }).then(() => {
-    job.timing.prepareMs = performance.now() - started;
+    job.prepareMs = performance.now() - started;
   });
   return ready;
 }
@@ -71,23 +68,7 @@ function fail(error) {
   self.postMessage({ type: 'error', error: tagged });
 }
 
-/** Picks the next segment to decrypt: requested ones first, then in order. */
-function nextIndex() {
-  while (job.priority.length > 0) {
-    const index = job.priority.shift();
-    if (!job.started.has(index)) {
-      return index;
-    }
-  }
-  while (job.nextSequential < job.plan.segments.length && job.started.has(job.nextSequential)) {
-    job.nextSequential += 1;
-  }
-  return job.nextSequential < job.plan.segments.length ? job.nextSequential : -1;
-}
-
-async function decryptSegment(index) {
-  const segment = job.plan.segments[index];
-  const encrypted = job.encrypted.subarray(segment.offset, segment.offset + segment.encryptedSize);
+async function decryptSegment(index, encrypted) {
   const [digest, plaintext] = await Promise.all([
     job.checker.needsDigest ? crypto.subtle.digest('SHA-256', encrypted) : null,
     crypto.subtle
@@ -129,83 +110,47 @@ function feedDigest(index, plaintext) {
     job.heldForDigest.delete(job.nextToHash);
     job.nextToHash += 1;
   }
-  job.timing.digestMs += performance.now() - started;
+  job.digestMs += performance.now() - started;
   return plaintext;
 }
 
-function pump() {
-  while (!job.failed && job.running < job.inFlight) {
-    const index = nextIndex();
-    if (index < 0) {
+async function handleSegment(index, data) {
+  try {
+    await job.started;
+    if (job.failed) {
       return;
     }
-    job.started.add(index);
-    job.running += 1;
-    decryptSegment(index).then(
-      (plaintext) => {
-        job.running -= 1;
-        if (job.failed) {
-          return;
-        }
-        let posted;
-        try {
-          posted = feedDigest(index, plaintext);
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        self.postMessage({ type: 'segment', index, offset: job.offsets[index], data: posted }, [posted]);
-        job.verifiedBytes += job.plan.segments[index].plaintextSize;
-        job.finished += 1;
-        self.postMessage({ type: 'progress', verifiedBytes: job.verifiedBytes, totalBytes: job.plan.plaintextSize });
-        if (job.finished === job.plan.segments.length) {
-          complete();
-        } else {
-          pump();
-        }
-      },
-      (error) => {
-        job.running -= 1;
-        fail(error);
-      },
-    );
+    const plaintext = await decryptSegment(index, new Uint8Array(data));
+    if (job.failed) {
+      return;
+    }
+    const posted = feedDigest(index, plaintext);
+    self.postMessage({ type: 'segment', index, data: posted }, [posted]);
+    self.postMessage({ type: 'request', count: 1 });
+    job.finished += 1;
+    if (job.checker.needsPlaintext && job.finished === job.plan.segments.length) {
+      job.checker.finish();
+      self.postMessage({ type: 'done', digestMs: job.digestMs });
+    }
+  } catch (error) {
+    fail(error);
   }
 }
 
-function complete() {
-  try {
+async function start({ module, plan, key, inFlight = 2, digestPlaintext = false }) {
+  await prepare(module);
+  job.plan = plan;
+  job.key = key;
+  job.checker = new SegmentChecker(plan);
+  if (!digestPlaintext) {
+    // Each segment's signed SHA-256 is still checked; only the whole-plaintext one moves to the page.
+    job.checker.leavePlaintextDigestToPage();
+  }
+  self.postMessage({ type: 'started', prepareMs: job.prepareMs });
+  self.postMessage({ type: 'request', count: Math.max(1, inFlight) });
+  if (digestPlaintext && plan.segments.length === 0) {
     job.checker.finish();
-    job.encrypted = null;
-    self.postMessage({ type: 'done', timing: job.timing });
-  } catch (error) {
-    fail(error);
-  }
-}
-
-async function start({ module, plan, key, buffer, byteOffset = 0, byteLength, inFlight, plaintextDigestOnPage = false }) {
-  try {
-    await prepare(module);
-    job.plan = plan;
-    job.key = key;
-    job.encrypted = new Uint8Array(buffer, byteOffset, byteLength ?? buffer.byteLength - byteOffset);
-    job.checker = new SegmentChecker(plan);
-    if (plaintextDigestOnPage) {
-      // Each segment's signed SHA-256 is still checked; only the whole-plaintext one moves to the page.
-      job.checker.leavePlaintextDigestToPage();
-    }
-    job.inFlight = Math.max(1, inFlight ?? 2);
-    let offset = 0;
-    for (const segment of plan.segments) {
-      job.offsets.push(offset);
-      offset += segment.plaintextSize;
-    }
-    if (plan.segments.length === 0) {
-      complete();
-      return;
-    }
-    pump();
-  } catch (error) {
-    fail(error);
+    self.postMessage({ type: 'done', digestMs: 0 });
   }
 }
 
@@ -215,11 +160,13 @@ self.addEventListener('message', (event) => {
     // A failure here is reported by the 'start' that awaits the same promise.
     prepare(message.module).catch(() => {});
   } else if (message?.type === 'start') {
-    start(message);
-  } else if (message?.type === 'prioritize') {
-    job.priority.push(...message.indexes);
-    if (job.plan) {
-      pump();
+    job.started = start(message);
+    job.started.catch(fail);
+  } else if (message?.type === 'segment') {
+    if (job.started === null) {
+      fail(new Error(`segment ${message.index} arrived before the stream started`));
+      return;
     }
+    handleSegment(message.index, message.data);
   }
 });

@@ -40,8 +40,8 @@ function progressBar(container, total) {
 
 /**
  * Resolves to the verified plaintext of `opened` (an OpenedPackage of
- * core.js). The package bytes given to openPackage are transferred to the
- * worker when it streams. `container` receives the progress bar.
+ * core.js), streamed through the decryption workers for packages of
+ * STREAM_FROM_BYTES or more. `container` receives the progress bar.
  */
 export async function decryptWithProgress(opened, container = document.body) {
   const size = opened.metadata.plaintextSize ?? 0;

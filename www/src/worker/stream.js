@@ -1,35 +1,50 @@
-// The main-thread side of streaming decryption: starts the worker, hands it
-// the package bytes (transferred), the plan and the WebCrypto key, and
-// assembles the segments it releases into one plaintext buffer that
-// readers (a progress bar, pdf.js through its range transport) can use
-// before the last segment is in. The whole-plaintext digest is checked
-// either by the worker before it reports 'done' or by `verifyPlaintext` here.
+// The main-thread side of streaming decryption: starts one or two workers
+// (open-worker.js), hands each the plan and the WebCrypto key, sends each
+// the next encrypted segment whenever it requests work (segments a reader
+// waits for first, then in order), and assembles the segments they release into one
+// plaintext buffer that readers (a progress bar, pdf.js through its range
+// transport) can use before the last segment is in. The whole-plaintext
+// digest is checked either by `verifyPlaintext` here once every segment is
+// in, or, with a single worker, by that worker before it reports 'done'.
 import { errorFromTagged } from '../errors.js';
 
 /**
  * The plaintext of a package as it arrives. `bytes` is the whole buffer;
  * `has(begin, end)` tells whether a range is complete; `whenRange(begin,
- * end)` resolves once it is, and asks the worker for the segments it lacks
- * first; `done` resolves after every segment passed and the whole
+ * end)` resolves once it is, and sends the segments it lacks ahead of the
+ * others; `done` resolves after every segment passed and the whole
  * plaintext matched the signed digest, or rejects with an IntegrityError or
  * InternalError (then `bytes` is zeroed).
  */
 export class StreamedPlaintext {
-  #worker;
+  #lanes;
+  #archive;
   #segments;
   #starts;
+  #sent;
   #arrived;
+  #arrivedCount = 0;
+  #priority = [];
+  #nextInOrder = 0;
+  #workerDone = false;
   #waiters = [];
   #progressListeners = new Set();
-
   #verifyPlaintext;
 
-  constructor(worker, plan, verifyPlaintext) {
-    this.#worker = worker;
+  /**
+   * `workers` are started open-worker.js workers (each already sent
+   * 'start'), `archive` the package bytes the plan's offsets point into.
+   * With `verifyPlaintext` null, the single worker checks the whole
+   * plaintext.
+   */
+  constructor({ workers, plan, archive, verifyPlaintext }) {
+    this.#lanes = workers.map((worker) => ({ worker, requested: 0 }));
+    this.#archive = archive;
     this.#verifyPlaintext = verifyPlaintext;
     this.#segments = plan.segments;
     this.size = plan.plaintextSize;
     this.bytes = new Uint8Array(plan.plaintextSize);
+    this.#sent = new Uint8Array(plan.segments.length);
     this.#arrived = new Uint8Array(plan.segments.length);
     this.#starts = [];
     let offset = 0;
@@ -38,8 +53,9 @@ export class StreamedPlaintext {
       offset += segment.plaintextSize;
     }
     this.verifiedBytes = 0;
-    /** Milliseconds the worker spent instantiating and hashing (`{ prepareMs, digestMs }`), once it is done. */
+    /** Milliseconds the workers spent instantiating and hashing (`{ prepareMs, digestMs }`), once done. */
     this.workerTiming = null;
+    this.timing = { prepareMs: 0, digestMs: 0 };
     this.failed = null;
     this.done = new Promise((resolve, reject) => {
       this.resolveDone = resolve;
@@ -47,6 +63,19 @@ export class StreamedPlaintext {
     });
     // A rejection is reported to whoever awaits `done`; never unhandled here.
     this.done.catch(() => {});
+    for (const lane of this.#lanes) {
+      lane.worker.addEventListener('message', (event) => this.receive(lane, event.data));
+      lane.worker.addEventListener('error', (event) => {
+        this.abort({ kind: 'Internal', message: `The decryption worker failed: ${event.message ?? 'unknown error'}`, reasons: [] });
+      });
+    }
+    this.#pump();
+    this.#finishIfComplete();
+  }
+
+  /** Number of workers decrypting this stream. */
+  get workerCount() {
+    return this.#lanes.length;
   }
 
   /** Registers `listener(verifiedBytes, totalBytes)`; returns a function that removes it. */
@@ -88,7 +117,7 @@ export class StreamedPlaintext {
     return this.#missing(begin, end).length === 0;
   }
 
-  /** Resolves once `[begin, end)` has arrived; asks for it ahead of order. */
+  /** Resolves once `[begin, end)` has arrived; sends its segments ahead of order. */
   whenRange(begin, end) {
     if (this.failed) {
       return Promise.reject(this.failed);
@@ -98,15 +127,67 @@ export class StreamedPlaintext {
       return Promise.resolve();
     }
     const arrived = new Promise((resolve, reject) => this.#waiters.push({ begin, end, resolve, reject }));
-    this.#worker.postMessage({ type: 'prioritize', indexes: missing });
+    this.#priority.push(...missing.filter((index) => !this.#sent[index]));
+    this.#pump();
     return arrived;
   }
 
-  /** Handles one message of the worker. */
-  receive(message) {
+  /** Picks the next segment to send: requested ones first, then in order; -1 when all were sent. */
+  #nextIndex() {
+    while (this.#priority.length > 0) {
+      const index = this.#priority.shift();
+      if (!this.#sent[index]) {
+        return index;
+      }
+    }
+    while (this.#nextInOrder < this.#segments.length && this.#sent[this.#nextInOrder]) {
+      this.#nextInOrder += 1;
+    }
+    return this.#nextInOrder < this.#segments.length ? this.#nextInOrder : -1;
+  }
+
+  /**
+   * Sends segments to the workers that requested work. Each segment is
+   * copied out of the archive into a buffer of its own, which is
+   * transferred; the archive is released once every segment left.
+   */
+  #pump() {
+    while (!this.failed && this.#archive !== null) {
+      const lane = this.#lanes.reduce((best, candidate) => (candidate.requested > best.requested ? candidate : best));
+      if (lane.requested === 0) {
+        return;
+      }
+      const index = this.#nextIndex();
+      if (index < 0) {
+        this.#archive = null;
+        return;
+      }
+      const { offset, encryptedSize } = this.#segments[index];
+      const data = this.#archive.slice(offset, offset + encryptedSize).buffer;
+      this.#sent[index] = 1;
+      lane.requested -= 1;
+      lane.worker.postMessage({ type: 'segment', index, data }, [data]);
+    }
+  }
+
+  /** Handles one message of the worker of `lane`. */
+  receive(lane, message) {
+    if (this.failed) {
+      return;
+    }
     if (message.type === 'segment') {
-      this.bytes.set(new Uint8Array(message.data), message.offset);
-      this.#arrived[message.index] = 1;
+      const { index } = message;
+      if (!this.#sent[index] || this.#arrived[index]) {
+        this.abort({ kind: 'Internal', message: `The decryption worker returned segment ${index}, which it was not waiting for.`, reasons: [] });
+        return;
+      }
+      const plaintext = new Uint8Array(message.data);
+      this.bytes.set(plaintext, this.#starts[index]);
+      // The worker's buffer is garbage from here on; leave no second copy of the plaintext in it.
+      plaintext.fill(0);
+      this.#arrived[index] = 1;
+      this.#arrivedCount += 1;
+      this.verifiedBytes += this.#segments[index].plaintextSize;
       this.#waiters = this.#waiters.filter((waiter) => {
         if (this.has(waiter.begin, waiter.end)) {
           waiter.resolve();
@@ -114,41 +195,60 @@ export class StreamedPlaintext {
         }
         return true;
       });
-    } else if (message.type === 'progress') {
-      this.verifiedBytes = message.verifiedBytes;
       for (const listener of this.#progressListeners) {
-        listener(message.verifiedBytes, message.totalBytes);
+        listener(this.verifiedBytes, this.size);
       }
+      this.#finishIfComplete();
+    } else if (message.type === 'request') {
+      lane.requested += message.count;
+      this.#pump();
+    } else if (message.type === 'started') {
+      this.timing.prepareMs = Math.max(this.timing.prepareMs, message.prepareMs);
     } else if (message.type === 'done') {
-      this.workerTiming = message.timing ?? null;
-      this.#worker.terminate();
-      if (this.#verifyPlaintext === null) {
-        if (!this.failed) {
-          this.resolveDone(this.bytes);
-        }
-        return;
-      }
-      this.#verifyPlaintext(this.bytes).then(
-        () => {
-          if (!this.failed) {
-            this.resolveDone(this.bytes);
-          }
-        },
-        (error) => this.abort(error),
-      );
+      this.timing.digestMs = message.digestMs;
+      this.#workerDone = true;
+      this.#finishIfComplete();
     } else if (message.type === 'error') {
       this.abort(message.error);
     }
   }
 
-  /** Stops the worker, zeroes what arrived and rejects every waiter. */
+  /** Resolves `done` once every segment arrived and the whole plaintext matched. */
+  #finishIfComplete() {
+    if (this.#arrivedCount < this.#segments.length || (this.#verifyPlaintext === null && !this.#workerDone)) {
+      return;
+    }
+    this.workerTiming = this.timing;
+    this.#terminate();
+    if (this.#verifyPlaintext === null) {
+      this.resolveDone(this.bytes);
+      return;
+    }
+    this.#verifyPlaintext(this.bytes).then(
+      () => {
+        if (!this.failed) {
+          this.resolveDone(this.bytes);
+        }
+      },
+      (error) => this.abort(error),
+    );
+  }
+
+  #terminate() {
+    for (const lane of this.#lanes) {
+      lane.worker.terminate();
+    }
+    this.#archive = null;
+  }
+
+  /** Stops the workers, zeroes what arrived and rejects every waiter. */
   abort(tagged = { kind: 'Internal', message: 'Decryption was cancelled.', reasons: [] }) {
     if (this.failed) {
       return;
     }
     const error = tagged instanceof Error ? tagged : errorFromTagged(tagged);
     this.failed = error;
-    this.#worker.terminate();
+    this.#terminate();
     this.bytes.fill(0);
     for (const waiter of this.#waiters) {
       waiter.reject(error);
@@ -159,16 +259,23 @@ export class StreamedPlaintext {
 }
 
 /**
- * Segments the worker decrypts at once by default. One queued segment keeps
- * WebCrypto busy while the worker handles the previous result; four were
- * slower than one or two on a 2-core machine (docs/benchmarks.md).
+ * Segments each worker requests at once by default. One queued segment keeps
+ * WebCrypto busy while the worker handles the previous result
+ * (docs/benchmarks.md).
  */
 export const SEGMENTS_IN_FLIGHT = 2;
 
-/** Packages from this size on stream through the worker; openPackage prepares one for them. */
+/**
+ * Workers a stream uses by default: two where the browser reports two or
+ * more cores, since the WebCrypto work of a stream ran faster split over two
+ * workers than in one on a 2-core machine (docs/benchmarks.md).
+ */
+export const STREAM_WORKERS = Math.min(2, Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1));
+
+/** Packages from this size on stream through the workers; openPackage prepares them. */
 export const STREAM_FROM_BYTES = 8 * 1024 * 1024;
 
-let spare = null;
+let spares = [];
 
 function newWorker(module) {
   const worker = new Worker(new URL('./open-worker.js', import.meta.url), { type: 'module', name: 'valise-open' });
@@ -177,52 +284,41 @@ function newWorker(module) {
 }
 
 /**
- * Starts a decryption worker ahead of the next startStream, so loading its
- * script and instantiating `module` (a compiled WebAssembly.Module, or null
- * to fetch it) overlap with work on the main thread. The worker receives no
- * package until startStream passes one. Calling it again while a prepared
- * worker waits does nothing.
+ * Starts STREAM_WORKERS decryption workers ahead of the next startStream, so
+ * loading their script and instantiating `module` (a compiled
+ * WebAssembly.Module, or null to fetch it) overlap with work on the main
+ * thread. The workers receive no package until startStream passes one.
+ * Calling it again while prepared workers wait does nothing.
  */
 export function prepareStreamWorker(module = null) {
   if (typeof Worker !== 'undefined') {
-    spare ??= newWorker(module);
+    while (spares.length < STREAM_WORKERS) {
+      spares.push(newWorker(module));
+    }
   }
 }
 
 /**
- * Starts streaming decryption in a worker (the prepared one, if any).
- * `bytes` is the package archive: its buffer is transferred to the worker
- * (detached here) unless `copy` is true. `module` is the compiled
- * WebAssembly.Module to reuse, if known. `verifyPlaintext(bytes)`, when
- * given, checks the whole plaintext again on the page once the worker is
- * done, and rejects on a mismatch. Returns a StreamedPlaintext.
+ * Starts streaming decryption in `workers` workers (the prepared ones
+ * first). `bytes` is the package archive; it is read, not changed, and
+ * released once every segment was handed out. `module` is the compiled
+ * WebAssembly.Module to reuse, if known. `verifyPlaintext(bytes)` checks
+ * the whole plaintext on the page once every segment is in, and rejects on
+ * a mismatch; when it is null, a single worker hashes the plaintext as it
+ * goes instead. Returns a StreamedPlaintext.
  */
-// TODO: spread segments over two workers. On an idle 2-core machine the
-// bare WebCrypto work of a stream ran 1.7 times faster in two workers than
-// in one, but a second worker started by the streaming worker made the
-// open slower (docs/benchmarks.md).
-export function startStream({ plan, key, bytes, verifyPlaintext = null, module = null, inFlight = SEGMENTS_IN_FLIGHT, copy = false }) {
-  const worker = spare ?? newWorker(module);
-  spare = null;
-  const stream = new StreamedPlaintext(worker, plan, verifyPlaintext);
-  worker.addEventListener('message', (event) => stream.receive(event.data));
-  worker.addEventListener('error', (event) => {
-    stream.abort({ kind: 'Internal', message: `The decryption worker failed: ${event.message ?? 'unknown error'}`, reasons: [] });
-  });
-  const source = copy ? bytes.slice() : bytes;
-  worker.postMessage(
-    {
-      type: 'start',
-      module,
-      plan,
-      key,
-      buffer: source.buffer,
-      byteOffset: source.byteOffset,
-      byteLength: source.byteLength,
-      inFlight,
-      plaintextDigestOnPage: verifyPlaintext !== null,
-    },
-    [source.buffer],
-  );
-  return stream;
+export function startStream({ plan, key, bytes, verifyPlaintext = null, module = null, inFlight = SEGMENTS_IN_FLIGHT, workers = STREAM_WORKERS }) {
+  const count = verifyPlaintext === null ? 1 : Math.max(1, workers);
+  const chosen = spares.splice(0, count);
+  for (const extra of spares) {
+    extra.terminate();
+  }
+  spares = [];
+  while (chosen.length < count) {
+    chosen.push(newWorker(module));
+  }
+  for (const worker of chosen) {
+    worker.postMessage({ type: 'start', module, plan, key, inFlight, digestPlaintext: verifyPlaintext === null });
+  }
+  return new StreamedPlaintext({ workers: chosen, plan, archive: bytes, verifyPlaintext });
 }
