@@ -389,11 +389,18 @@ async function benchmark(work) {
     if (only.has('cold')) {
       const cold = await newBenchPage(browser, server.url, setup);
       const coldPaint = await measure(cold.page, 'pdfFirstPaint', ['/demo/packages/wiper-alert.tdf', 'stream']);
+      // The first page counts from a cold page: the module fetched,
+      // compiled and instantiated, then the open and the paint.
+      const total = cold.ready.loadCoreMs + coldPaint.ms;
       figures.coldStart = {
         loadCoreMs: cold.ready.loadCoreMs,
+        fetchMs: cold.ready.fetchMs,
+        compileMs: cold.ready.compileMs,
+        instantiateMs: cold.ready.instantiateMs,
         unlockMs: cold.ready.unlockMs,
         firstPageMs: coldPaint.ms,
-        share: cold.ready.loadCoreMs / (cold.ready.loadCoreMs + coldPaint.ms),
+        share: (cold.ready.compileMs + cold.ready.instantiateMs) / total,
+        shareWithFetch: cold.ready.loadCoreMs / total,
       };
       await cold.context.close();
     }
@@ -536,7 +543,10 @@ function printTable({ machine: info, figures, cliProfile }) {
   for (const entry of figures.memory) {
     row(`M5 peak memory ${entry.what} ${mib(entry.size)}, ${entry.path}`, mib(entry.extraBytes), `document ${mib(entry.size)}`, entry.ratio, '<= 1.5');
   }
-  row('M10 module compile+instantiate / first page (cold)', ms(figures.coldStart.loadCoreMs), `first page ${ms(figures.coldStart.firstPageMs)}`, figures.coldStart.share, '<= 0.05');
+  const cold = figures.coldStart;
+  const coldTotal = cold.loadCoreMs + cold.firstPageMs;
+  row('M10 module compile+instantiate / time to first page (cold)', ms(cold.compileMs + cold.instantiateMs), `first page ${ms(coldTotal)}`, cold.share, '<= 0.05');
+  row('M10 module fetch+compile+instantiate / time to first page (cold)', ms(cold.loadCoreMs), `first page ${ms(coldTotal)}`, cold.shareWithFetch, '');
   row(`M11 largest progress gap, ${mib(figures.progress.size)}`, ms(figures.progress.warm.maxGapMs), `total ${ms(figures.progress.warm.ms)}`, figures.progress.m11, '<= 0.01');
   row('wasm module gzip', `${figures.wasm.gzipBytes} B (raw ${figures.wasm.rawBytes} B)`, `budget ${figures.wasm.budgetGzipBytes} B`, figures.wasm.gzipBytes / figures.wasm.budgetGzipBytes, '<= 1');
   row(`CLI open ${mib(figures.cli.size)} (${cliProfile})`, `${figures.cli.openMBps.toFixed(0)} MB/s`, `openssl ${figures.cli.opensslMBps.toFixed(0)} MB/s`, figures.cli.openRatio, '>= 0.5');

@@ -13,11 +13,16 @@ const state = {
   internalErrorListeners: new Set(),
 };
 
-/** Loads and instantiates the module once; later calls return the same promise. */
-export function loadCore() {
+/**
+ * Loads and instantiates the module once; later calls return the same
+ * promise. `module`, an already compiled WebAssembly.Module of
+ * pkg/valise_wasm_bg.wasm, is instantiated instead of fetching and
+ * compiling the file (the benchmarks time those steps apart).
+ */
+export function loadCore(module = null) {
   state.ready ??= (async () => {
     try {
-      await init({ module_or_path: new URL('../pkg/valise_wasm_bg.wasm', import.meta.url) });
+      await init({ module_or_path: module ?? new URL('../pkg/valise_wasm_bg.wasm', import.meta.url) });
     } catch (error) {
       throw new InternalError('The viewer module could not be loaded.', {
         cause: error,
