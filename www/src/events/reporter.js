@@ -119,7 +119,7 @@ export class EventReporter {
     const signer = this.#signer();
     if (!signer) {
       throw new EventQueueError(
-        'Your identity was unlocked without its signing key, so access events cannot be signed. Lock it and import it again from its files, this time with the signing key file (NAME.sign.key.pem).',
+        'Your identity was unlocked without its signing key, so access events cannot be signed. Unlock it again from its files, this time with its signing key file (NAME.sign.key.pem) as well.',
       );
     }
     const draft = {
