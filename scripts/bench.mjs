@@ -489,6 +489,7 @@ async function benchmark(work) {
         ['fetch only', 'fetchBytes', {}],
         ['openMain', 'openMain', {}],
         ['openWorker', 'openWorker', {}],
+        ['openWorker, one worker', 'openWorker', { workers: 1 }],
         ['openWorker, digest in worker', 'openWorker', { plaintextDigest: 'worker' }],
       ]) {
         figures.memory.push({ what: label, size, path, ...(await peakMemory(browser, server.url, setup, marker, fn, url, plaintextSize, fnOptions)) });

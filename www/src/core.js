@@ -349,7 +349,8 @@ export class OpenedPackage {
    * each segment is released only after its size, segment hash, signed
    * digest and tag verified, and the whole-plaintext digest is checked once
    * all arrived (`stream.done`; call close() only after it settled). The
-   * package bytes given to openPackage are read, not changed. Resolves to a
+   * buffer of the package bytes given to openPackage is detached once every
+   * segment was handed to a worker, so it is freed early. Resolves to a
    * StreamedPlaintext (www/src/worker/stream.js), or to null where
    * streaming is not possible (no Worker or crypto.subtle, or a package
    * with HMAC segment hashes): the caller then uses decrypt().

@@ -20,10 +20,12 @@
 //
 // Messages in:  { type: 'prepare', module }
 //               { type: 'start', module, plan, key, inFlight, digestPlaintext }
-//               { type: 'segment', index, data }   (data: the encrypted segment's ArrayBuffer)
+//               { type: 'segment', index, data, length }   (the encrypted segment: the first `length` bytes of `data`)
+//               { type: 'release', buffer }   (the package, kept only so it is freed when this worker ends)
 // Messages out: { type: 'started', prepareMs }   (milliseconds spent instantiating the module)
 //               { type: 'request', count }   (requests `count` more segments)
-//               { type: 'segment', index, data }   (data: the plaintext's ArrayBuffer)
+//               { type: 'segment', index, data, encrypted }   (data: the plaintext's ArrayBuffer;
+//                 encrypted: the buffer the segment came in, returned for reuse)
 //               { type: 'done', digestMs }   (with digestPlaintext only)
 //               { type: 'error', error }   (a tagged error of the module)
 import init, { SegmentChecker } from '../../pkg/valise_wasm.js';
@@ -114,18 +116,18 @@ function feedDigest(index, plaintext) {
   return plaintext;
 }
 
-async function handleSegment(index, data) {
+async function handleSegment(index, data, length) {
   try {
     await job.started;
     if (job.failed) {
       return;
     }
-    const plaintext = await decryptSegment(index, new Uint8Array(data));
+    const plaintext = await decryptSegment(index, new Uint8Array(data, 0, length ?? data.byteLength));
     if (job.failed) {
       return;
     }
     const posted = feedDigest(index, plaintext);
-    self.postMessage({ type: 'segment', index, data: posted }, [posted]);
+    self.postMessage({ type: 'segment', index, data: posted, encrypted: data }, [posted, data]);
     self.postMessage({ type: 'request', count: 1 });
     job.finished += 1;
     if (job.checker.needsPlaintext && job.finished === job.plan.segments.length) {
@@ -162,11 +164,13 @@ self.addEventListener('message', (event) => {
   } else if (message?.type === 'start') {
     job.started = start(message);
     job.started.catch(fail);
+  } else if (message?.type === 'release') {
+    // Nothing to do: the buffer ends with this worker.
   } else if (message?.type === 'segment') {
     if (job.started === null) {
       fail(new Error(`segment ${message.index} arrived before the stream started`));
       return;
     }
-    handleSegment(message.index, message.data);
+    handleSegment(message.index, message.data, message.length);
   }
 });

@@ -22,9 +22,12 @@ export class StreamedPlaintext {
   #segments;
   #starts;
   #sent;
+  #sentCount = 0;
   #arrived;
   #arrivedCount = 0;
   #priority = [];
+  /** Buffers of encrypted segments the workers returned, for the next segments to reuse. */
+  #spareBuffers = [];
   #nextInOrder = 0;
   #workerDone = false;
   #waiters = [];
@@ -149,7 +152,11 @@ export class StreamedPlaintext {
   /**
    * Sends segments to the workers that requested work. Each segment is
    * copied out of the archive into a buffer of its own, which is
-   * transferred; the archive is released once every segment left.
+   * transferred and comes back with the plaintext, so a few buffers serve
+   * every segment. Once every segment left, the archive's buffer goes to a
+   * worker, so it is freed when the workers end, before the page hashes the
+   * whole plaintext (which copies it). Left to garbage collection, it stayed
+   * in memory through that copy, and the peak rose by the package size.
    */
   #pump() {
     while (!this.failed && this.#archive !== null) {
@@ -159,14 +166,21 @@ export class StreamedPlaintext {
       }
       const index = this.#nextIndex();
       if (index < 0) {
-        this.#archive = null;
         return;
       }
       const { offset, encryptedSize } = this.#segments[index];
-      const data = this.#archive.slice(offset, offset + encryptedSize).buffer;
+      const reusable = this.#spareBuffers.findIndex((buffer) => buffer.byteLength >= encryptedSize);
+      const data = reusable < 0 ? new ArrayBuffer(encryptedSize) : this.#spareBuffers.splice(reusable, 1)[0];
+      new Uint8Array(data, 0, encryptedSize).set(this.#archive.subarray(offset, offset + encryptedSize));
       this.#sent[index] = 1;
+      this.#sentCount += 1;
       lane.requested -= 1;
-      lane.worker.postMessage({ type: 'segment', index, data }, [data]);
+      lane.worker.postMessage({ type: 'segment', index, data, length: encryptedSize }, [data]);
+      if (this.#sentCount === this.#segments.length) {
+        const { buffer } = this.#archive;
+        this.#archive = null;
+        lane.worker.postMessage({ type: 'release', buffer }, [buffer]);
+      }
     }
   }
 
@@ -185,6 +199,9 @@ export class StreamedPlaintext {
       this.bytes.set(plaintext, this.#starts[index]);
       // The worker's buffer is garbage from here on; leave no second copy of the plaintext in it.
       plaintext.fill(0);
+      if (message.encrypted && this.#archive !== null) {
+        this.#spareBuffers.push(message.encrypted);
+      }
       this.#arrived[index] = 1;
       this.#arrivedCount += 1;
       this.verifiedBytes += this.#segments[index].plaintextSize;
@@ -239,6 +256,7 @@ export class StreamedPlaintext {
       lane.worker.terminate();
     }
     this.#archive = null;
+    this.#spareBuffers = [];
   }
 
   /** Stops the workers, zeroes what arrived and rejects every waiter. */
@@ -300,8 +318,8 @@ export function prepareStreamWorker(module = null) {
 
 /**
  * Starts streaming decryption in `workers` workers (the prepared ones
- * first). `bytes` is the package archive; it is read, not changed, and
- * released once every segment was handed out. `module` is the compiled
+ * first). `bytes` is the package archive: its buffer is transferred to a
+ * worker (detached here) once every segment was handed out. `module` is the compiled
  * WebAssembly.Module to reuse, if known. `verifyPlaintext(bytes)` checks
  * the whole plaintext on the page once every segment is in, and rejects on
  * a mismatch; when it is null, a single worker hashes the plaintext as it
