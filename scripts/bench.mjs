@@ -422,6 +422,7 @@ async function benchmark(work) {
       const worker = await repeated(page, 'openWorker', [url]);
       const worker1 = await repeated(page, 'openWorker', [url, { inFlight: 1 }]);
       const oneWorker = await repeated(page, 'openWorker', [url, { workers: 1 }]);
+      const twoWorkersOpen = await repeated(page, 'openWorker', [url, { workers: 2 }]);
       const fourInFlight = await repeated(page, 'openWorker', [url, { inFlight: 4 }]);
       const digestInWorker = await repeated(page, 'openWorker', [url, { plaintextDigest: 'worker' }]);
       const subtle = await repeated(page, 'subtleBaseline', [{ size, segmentSize: SEGMENT_SIZE, inFlight: 4, runs: 1 }]);
@@ -433,6 +434,7 @@ async function benchmark(work) {
         worker,
         workerOneInFlight: worker1,
         oneWorker,
+        twoWorkersOpen,
         workerFourInFlight: fourInFlight,
         workerDigestInWorker: digestInWorker,
         subtle,
@@ -449,6 +451,7 @@ async function benchmark(work) {
       const main = await repeated(page, 'pdfFirstPaint', [url, 'main']);
       const stream = await repeated(page, 'pdfFirstPaint', [url, 'stream']);
       const streamOneWorker = await repeated(page, 'pdfFirstPaint', [url, 'stream', { workers: 1 }]);
+      const streamTwoWorkers = await repeated(page, 'pdfFirstPaint', [url, 'stream', { workers: 2 }]);
       const portal = await repeated(page, 'pdfFirstPaintPortal', [url]);
       figures.pdf.push({
         size,
@@ -457,12 +460,14 @@ async function benchmark(work) {
         main,
         stream,
         streamOneWorker,
+        streamTwoWorkers,
         portal,
         m4: {
           main: main.warm.ms / plain.warm.ms,
           stream: stream.warm.ms / plain.warm.ms,
           streamCold: stream.cold.ms / plain.cold.ms,
           streamOneWorker: streamOneWorker.warm.ms / plain.warm.ms,
+          streamTwoWorkers: streamTwoWorkers.warm.ms / plain.warm.ms,
           portal: portal.warm.ms / plain.warm.ms,
         },
       });
@@ -525,6 +530,7 @@ function printTable({ machine: info, figures, cliProfile }) {
     row(`M1 open ${mib(entry.size)}, main thread wasm`, ms(entry.main.warm.ms), `subtle ${ms(entry.subtle.warm.ms)}`, entry.m1.main, '>= 0.9');
     for (const [variant, result] of [
       ['one worker', entry.oneWorker],
+      ['two workers', entry.twoWorkersOpen],
       ['1 in flight', entry.workerOneInFlight],
       ['4 in flight', entry.workerFourInFlight],
       ['digest in its one worker', entry.workerDigestInWorker],
@@ -538,6 +544,7 @@ function printTable({ machine: info, figures, cliProfile }) {
     row(`M4 first page ${mib(entry.size)} PDF, stream (warm)`, ms(entry.stream.warm.ms), `pdf.js ${ms(entry.plain.warm.ms)}`, entry.m4.stream, '<= 1.10');
     row(`M4 first page ${mib(entry.size)} PDF, stream (cold)`, ms(entry.stream.cold.ms), `pdf.js ${ms(entry.plain.cold.ms)}`, entry.m4.streamCold, '<= 1.10');
     row(`M4 first page ${mib(entry.size)} PDF, stream, one worker (warm)`, ms(entry.streamOneWorker.warm.ms), `pdf.js ${ms(entry.plain.warm.ms)}`, entry.m4.streamOneWorker, '<= 1.10');
+    row(`M4 first page ${mib(entry.size)} PDF, stream, two workers (warm)`, ms(entry.streamTwoWorkers.warm.ms), `pdf.js ${ms(entry.plain.warm.ms)}`, entry.m4.streamTwoWorkers, '<= 1.10');
     row(`M4 first page ${mib(entry.size)} PDF, portal renderer (warm)`, ms(entry.portal.warm.ms), `pdf.js ${ms(entry.plain.warm.ms)}`, entry.m4.portal, '<= 1.10');
     row(`M4 first page ${mib(entry.size)} PDF, main thread`, ms(entry.main.warm.ms), `pdf.js ${ms(entry.plain.warm.ms)}`, entry.m4.main, '<= 1.10');
   }

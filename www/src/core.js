@@ -306,7 +306,7 @@ export class EventSigner {
 export function openPackage(bytes, { identity, trustList, stale, lastSeen = null, highestTrustVersionSeen = null, now = new Date(), trustFetched = null }) {
   if (bytes.byteLength >= STREAM_FROM_BYTES) {
     // Starts the decryption workers now, so they load while this thread opens the package.
-    prepareStreamWorker(init.__wbindgen_wasm_module ?? null);
+    prepareStreamWorker(init.__wbindgen_wasm_module ?? null, bytes.byteLength);
   }
   const parsed = call(() => wasm.Package.parse(bytes));
   try {
@@ -358,9 +358,9 @@ export class OpenedPackage {
    * (crypto.subtle.digest once every segment is in, the faster here) or
    * 'worker' (the module's SHA-256, in segment order as segments pass,
    * which avoids WebCrypto's copy of the whole plaintext, in a single
-   * worker). `workers` (default STREAM_WORKERS) and `inFlight` (segments
-   * each worker holds at once, default SEGMENTS_IN_FLIGHT) tune the page
-   * digest path.
+   * worker). `workers` (default streamWorkersFor the plaintext size) and
+   * `inFlight` (segments each worker holds at once, default
+   * SEGMENTS_IN_FLIGHT) tune the page digest path.
    */
   async decryptStream({ inFlight, workers, plaintextDigest = 'page' } = {}) {
     if (typeof Worker === 'undefined' || this.#bytes === null) {

@@ -284,11 +284,24 @@ export class StreamedPlaintext {
 export const SEGMENTS_IN_FLIGHT = 2;
 
 /**
- * Workers a stream uses by default: two where the browser reports two or
- * more cores, since the WebCrypto work of a stream ran faster split over two
+ * Most workers a stream uses: two where the browser reports two or more
+ * cores, since the WebCrypto work of a stream ran faster split over two
  * workers than in one on a 2-core machine (docs/benchmarks.md).
  */
 export const STREAM_WORKERS = Math.min(2, Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1));
+
+/**
+ * Packages from this size on stream through STREAM_WORKERS workers, smaller
+ * ones through one. On a 2-core machine two workers opened 64 and 100 MiB
+ * 10 to 18 % faster, but painted the first page of a 10 MiB PDF later
+ * (docs/benchmarks.md).
+ */
+export const TWO_WORKERS_FROM_BYTES = 32 * 1024 * 1024;
+
+/** Returns how many workers stream a package of `size` bytes by default. */
+export function streamWorkersFor(size) {
+  return size >= TWO_WORKERS_FROM_BYTES ? STREAM_WORKERS : 1;
+}
 
 /** Packages from this size on stream through the workers; openPackage prepares them. */
 export const STREAM_FROM_BYTES = 8 * 1024 * 1024;
@@ -302,30 +315,30 @@ function newWorker(module) {
 }
 
 /**
- * Starts STREAM_WORKERS decryption workers ahead of the next startStream, so
- * loading their script and instantiating `module` (a compiled
- * WebAssembly.Module, or null to fetch it) overlap with work on the main
- * thread. The workers receive no package until startStream passes one.
- * Calling it again while prepared workers wait does nothing.
+ * Starts the decryption workers for a package of `size` bytes ahead of the
+ * next startStream, so loading their script and instantiating `module` (a
+ * compiled WebAssembly.Module, or null to fetch it) overlap with work on the
+ * main thread. The workers receive no package until startStream passes one.
+ * Calling it again while enough prepared workers wait does nothing.
  */
-export function prepareStreamWorker(module = null) {
+export function prepareStreamWorker(module = null, size = 0) {
   if (typeof Worker !== 'undefined') {
-    while (spares.length < STREAM_WORKERS) {
+    while (spares.length < streamWorkersFor(size)) {
       spares.push(newWorker(module));
     }
   }
 }
 
 /**
- * Starts streaming decryption in `workers` workers (the prepared ones
- * first). `bytes` is the package archive: its buffer is transferred to a
+ * Starts streaming decryption in `workers` workers (by default as many as
+ * streamWorkersFor the plaintext size, the prepared ones first). `bytes` is the package archive: its buffer is transferred to a
  * worker (detached here) once every segment was handed out. `module` is the compiled
  * WebAssembly.Module to reuse, if known. `verifyPlaintext(bytes)` checks
  * the whole plaintext on the page once every segment is in, and rejects on
  * a mismatch; when it is null, a single worker hashes the plaintext as it
  * goes instead. Returns a StreamedPlaintext.
  */
-export function startStream({ plan, key, bytes, verifyPlaintext = null, module = null, inFlight = SEGMENTS_IN_FLIGHT, workers = STREAM_WORKERS }) {
+export function startStream({ plan, key, bytes, verifyPlaintext = null, module = null, inFlight = SEGMENTS_IN_FLIGHT, workers = streamWorkersFor(plan.plaintextSize) }) {
   const count = verifyPlaintext === null ? 1 : Math.max(1, workers);
   const chosen = spares.splice(0, count);
   for (const extra of spares) {
