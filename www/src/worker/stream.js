@@ -198,6 +198,8 @@ export class StreamedPlaintext {
       const plaintext = new Uint8Array(message.data);
       this.bytes.set(plaintext, this.#starts[index]);
       // The worker's buffer is garbage from here on; leave no second copy of the plaintext in it.
+      // TODO: these buffers may be what keeps the peak memory of a stream above 1.5 times the
+      // document (M5 in docs/benchmarks.md); detaching them at once measured no better.
       plaintext.fill(0);
       if (message.encrypted && this.#archive !== null) {
         this.#spareBuffers.push(message.encrypted);
@@ -292,9 +294,9 @@ export const STREAM_WORKERS = Math.min(2, Math.max(1, globalThis.navigator?.hard
 
 /**
  * Packages from this size on stream through STREAM_WORKERS workers, smaller
- * ones through one. On a 2-core machine two workers opened 64 and 100 MiB
- * 10 to 18 % faster, but painted the first page of a 10 MiB PDF later
- * (docs/benchmarks.md).
+ * ones through one. On a 2-core machine two workers opened 64 MiB 12 to
+ * 19 % faster than one and mostly painted a 100 MiB PDF's first page
+ * sooner, but painted a 10 MiB PDF's first page later (docs/benchmarks.md).
  */
 export const TWO_WORKERS_FROM_BYTES = 32 * 1024 * 1024;
 
