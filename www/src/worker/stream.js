@@ -1,11 +1,12 @@
-// The main-thread side of streaming decryption: starts one or two workers
-// (open-worker.js), hands each the plan and the WebCrypto key, sends each
-// the next encrypted segment whenever it requests work (segments a reader
-// waits for first, then in order), and assembles the segments they release into one
-// plaintext buffer that readers (a progress bar, pdf.js through its range
-// transport) can use before the last segment is in. The whole-plaintext
-// digest is checked either by `verifyPlaintext` here once every segment is
-// in, or, with a single worker, by that worker before it reports 'done'.
+// The main-thread side of streaming decryption. It starts one or two
+// workers (open-worker.js), hands each the plan and the WebCrypto key, and
+// sends each the next encrypted segment whenever it requests work: segments
+// a reader waits for first, then the rest in order. It assembles the
+// segments they release into one plaintext buffer that readers (a progress
+// bar, pdf.js through its range transport) can use before the last segment
+// is in. The whole-plaintext digest is checked either by `verifyPlaintext`
+// here once every segment is in, or, with a single worker, by that worker
+// before it reports 'done'.
 import { errorFromTagged } from '../errors.js';
 
 /**
