@@ -497,7 +497,15 @@ async function benchmark(work) {
         ['openWorker, one worker', 'openWorker', { workers: 1 }],
         ['openWorker, digest in worker', 'openWorker', { plaintextDigest: 'worker' }],
       ]) {
-        figures.memory.push({ what: label, size, path, ...(await peakMemory(browser, server.url, setup, marker, fn, url, plaintextSize, fnOptions)) });
+        // When the collector frees garbage varies from run to run, so the
+        // median of several fresh contexts counts, and every ratio is kept.
+        const samples = [];
+        for (let run = 0; run < SIZES.runs; run += 1) {
+          samples.push(await peakMemory(browser, server.url, setup, marker, fn, url, plaintextSize, fnOptions));
+        }
+        samples.sort((a, b) => a.ratio - b.ratio);
+        const middle = samples[Math.floor(samples.length / 2)];
+        figures.memory.push({ what: label, size, path, ...middle, ratios: samples.map((sample) => sample.ratio) });
       }
     }
   } finally {
@@ -549,7 +557,8 @@ function printTable({ machine: info, figures, cliProfile }) {
     row(`M4 first page ${mib(entry.size)} PDF, main thread`, ms(entry.main.warm.ms), `pdf.js ${ms(entry.plain.warm.ms)}`, entry.m4.main, '<= 1.10');
   }
   for (const entry of figures.memory) {
-    row(`M5 peak memory ${entry.what} ${mib(entry.size)}, ${entry.path}`, mib(entry.extraBytes), `document ${mib(entry.size)}`, entry.ratio, '<= 1.5');
+    const spread = entry.ratios.length > 1 ? ` (${Math.min(...entry.ratios).toFixed(2)}-${Math.max(...entry.ratios).toFixed(2)})` : '';
+    row(`M5 peak memory ${entry.what} ${mib(entry.size)}, ${entry.path}${spread}`, mib(entry.extraBytes), `document ${mib(entry.size)}`, entry.ratio, '<= 1.5');
   }
   const cold = figures.coldStart;
   const coldTotal = cold.loadCoreMs + cold.firstPageMs;
