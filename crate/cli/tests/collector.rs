@@ -660,6 +660,34 @@ fn stalled_body_times_out() {
     });
 }
 
+/// A client that never finishes its request headers has its connection
+/// closed once the header timeout passes, and the collector still serves
+/// others.
+#[test]
+fn stalled_headers_time_out() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let alice = Reader::new("acme", "alice");
+    let readers = write_readers(dir.path(), &[&alice]);
+    let db = format!("sqlite:{}", dir.path().join("headers.db").display());
+    let collector = Collector::start_with(&db, &readers, &dir.path().join("log"), "127.0.0.1:0", &["--header-timeout", "1"]);
+
+    let mut stream = TcpStream::connect(collector.address).expect("the collector accepts connections");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("a timeout can be set");
+    let head = format!("POST /events HTTP/1.1\r\nHost: {}\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\n", collector.address);
+    stream.write_all(head.as_bytes()).expect("the partial request head is sent");
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    // Reads until the server closes the connection; the read timeout
+    // above fails the test if it never does.
+    let closed = stream.read_to_end(&mut answer).is_ok();
+    let elapsed = started.elapsed();
+    assert!(closed, "the connection stayed open for {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "closed after {elapsed:?}");
+
+    let health = agent(Duration::from_secs(10)).get(&collector.url("/healthz")).call().expect("the collector answers");
+    assert_eq!(health.status().as_u16(), 200);
+}
+
 #[test]
 fn cors_allows_listed_origins_only() {
     let dir = tempfile::tempdir().expect("a temporary folder");

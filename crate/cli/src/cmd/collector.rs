@@ -5,7 +5,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use axum::http::HeaderValue;
+use axum::Extension;
+use tower::Layer;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use clap::{Args, Subcommand};
 use time::OffsetDateTime;
 use valise_core::events::ReaderDirectory;
@@ -103,6 +110,11 @@ struct ServeArgs {
     #[arg(long, value_name = "COUNT", default_value_t = 1000)]
     max_batch: usize,
 
+    /// Seconds allowed to receive a request's headers, from the connection's
+    /// start or the previous response. A slower or idle client is disconnected.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
+
     /// Seconds allowed to receive a request body once its headers arrived;
     /// a slower client gets 408 and its connection is closed.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -154,6 +166,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         origins,
         allow_host: args.allow_host,
         limits,
+        header_timeout: Duration::from_secs(args.header_timeout),
     };
     runtime.block_on(serve_async(options))
 }
@@ -166,6 +179,7 @@ struct ServeOptions {
     origins: Vec<HeaderValue>,
     allow_host: Vec<String>,
     limits: Limits,
+    header_timeout: Duration,
 }
 
 async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
@@ -176,6 +190,7 @@ async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
         origins,
         allow_host,
         limits,
+        header_timeout,
     } = options;
     let store = Store::open(&database).await.map_err(|e| {
         CliError::refused(format!("cannot open the database {database}: {e}"))
@@ -204,6 +219,7 @@ async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
         allowed_hosts = allow_host.len(),
         max_body_bytes = limits.max_body_bytes,
         max_batch = limits.max_batch,
+        header_timeout_seconds = header_timeout.as_secs(),
         body_timeout_seconds = limits.body_timeout.as_secs(),
         max_concurrent_requests = limits.max_concurrent_requests,
         "collector started"
@@ -211,15 +227,54 @@ async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
     // Scripts and tests read the bound address (useful with port 0) here.
     outln!("listening on http://{address}");
 
-    // TODO: headers have no read timeout, because `axum::serve` configures
-    // no hyper timer. A client that never finishes its headers keeps its
-    // connection open until it closes it. Bodies are bounded by --body-timeout.
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CliError::refused(format!("the server failed: {e}")))?;
+    accept_loop(listener, app, header_timeout).await;
     tracing::info!(%address, "collector stopped");
     Ok(())
+}
+
+/// How long a graceful shutdown waits for open connections to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves HTTP/1.1 connections until a shutdown signal, then lets open
+/// connections finish for up to [`SHUTDOWN_GRACE`].
+///
+/// This replaces `axum::serve`, which sets no hyper timer and so no header
+/// read timeout: a client that never finished its headers kept its
+/// connection, and a task, for as long as it liked.
+async fn accept_loop(listener: tokio::net::TcpListener, app: axum::Router, header_timeout: Duration) {
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(connection) => connection,
+                Err(error) => {
+                    // File descriptors running out is one cause. Pausing keeps
+                    // the loop from spinning while connections close.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // What `into_make_service_with_connect_info` does: handlers read the peer from ConnectInfo.
+        let service = Layer::layer(&Extension(ConnectInfo(peer)), app.clone());
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                // Header timeouts and clients that hang up end here.
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        });
+    }
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "connections still open after the grace period; stopping anyway");
+    }
 }
 
 fn load_directory(args: &ServeArgs) -> Result<Arc<dyn ReaderDirectory + Send + Sync>, CliError> {
