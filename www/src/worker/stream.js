@@ -334,11 +334,12 @@ export function prepareStreamWorker(module = null, size = 0) {
 
 /**
  * Starts streaming decryption in `workers` workers (by default as many as
- * streamWorkersFor the plaintext size, the prepared ones first). `bytes` is the package archive: its buffer is transferred to a
- * worker (detached here) once every segment was handed out. `module` is the compiled
+ * streamWorkersFor the plaintext size, the prepared ones first). `bytes` is
+ * the package archive: its buffer is transferred to a worker (detached
+ * here) once every segment was handed out. `module` is the compiled
  * WebAssembly.Module to reuse, if known. `verifyPlaintext(bytes)` checks
  * the whole plaintext on the page once every segment is in, and rejects on
- * a mismatch; when it is null, a single worker hashes the plaintext as it
+ * a mismatch. When it is null, a single worker hashes the plaintext as it
  * goes instead. Returns a StreamedPlaintext.
  */
 export function startStream({ plan, key, bytes, verifyPlaintext = null, module = null, inFlight = SEGMENTS_IN_FLIGHT, workers = streamWorkersFor(plan.plaintextSize) }) {
