@@ -285,7 +285,8 @@ test('first page paints before every segment arrived', async () => {
   assert.ok(paint.deliveredSegments < paint.totalSegments, `${paint.deliveredSegments} of ${paint.totalSegments} segments had reached the page`);
   assert.ok(paint.heldMessages > 0, 'segments of the workers were still held back');
   assert.equal(paint.opened, null, 'no opened state before the whole plaintext verified');
-  assert.ok(paint.progressBar !== null && paint.progressBar < pdfSize, `the progress bar was still showing (at ${paint.progressBar} of ${pdfSize})`);
+  assert.notEqual(paint.progressBar, null, 'the progress bar was still showing');
+  assert.ok(paint.progressBar < pdfSize, `the progress bar stood at ${paint.progressBar} of ${pdfSize}`);
   assert.ok(paint.canvasWidth > 0, 'page one was drawn on a canvas');
   assert.match(paint.topBanner ?? '', /TLP:AMBER/);
   assert.match(paint.bottomBanner ?? '', /TLP:AMBER/);
@@ -331,6 +332,32 @@ test('segment failing after first paint tears down', async () => {
   assert.equal(plaintext.length, pdfSize, 'the plaintext buffer was found');
   assert.equal(plaintext.zeroed, true, 'the plaintext buffer is zeroed');
   assert.deepEqual(downloads, []);
+  await context.close();
+});
+
+test('failure pdf.js waits on is refused', async () => {
+  // The last segment holds the cross-reference table that pdf.js reads
+  // first, so it waits for that range while the segment fails.
+  const { path, segment } = tamperedCopy('trailer-segment.tdf', pdfSize - 1);
+  const { context, page, errors, downloads } = await openAsAlice(path, { hold: true, lastSegment: segment });
+  await page.waitForFunction(() => window.streamHold.received.includes('error'), null, { timeout: 30_000 });
+  // The error waits in the wrapper until pdf.js has asked for the failing segment.
+  await page.waitForFunction((last) => window.streamHold.requests.some((range) => range.endsWith(`-${last}`)), segment, { timeout: 30_000, polling: 100 });
+  assert.equal(await page.evaluate(() => window.streamHold.firstPaint), null, 'no page painted without the trailer');
+  await page.evaluate(() => window.streamHold.release());
+
+  assert.equal(await waitForOutcome(page), 'refused');
+  assert.equal(await page.locator('#screen-refused .refusal').getAttribute('data-error'), 'IntegrityError');
+  assert.match(await page.locator('#screen-refused').innerText(), new RegExp(`segment ${segment}`));
+  const left = await leftovers(page);
+  assert.equal(left.canvases, 0, 'no canvas is left');
+  assert.equal(left.opened, null, 'nothing claims the document opened');
+  assert.equal(left.openedActivity, 0, 'no opened activity is recorded');
+  assert.deepEqual(downloads, []);
+  // pdf.js rejects its own pending range reads with "Worker was terminated"
+  // when the document is destroyed mid-load, and the worker logs the failed check.
+  const unexpected = errors.filter((message) => !message.includes('failed its tag check') && !message.includes('Worker was terminated'));
+  assert.deepEqual(unexpected, [], 'no other error');
   await context.close();
 });
 

@@ -77,13 +77,25 @@ export async function render(container, { bytes, stream = null, rights }) {
     loadingTask.destroy();
   };
 
-  // A failed stream never delivers the ranges pdf.js waits for, so the load ends here.
+  // A failed stream never delivers the ranges pdf.js waits for, so the load
+  // ends here. A destroyed loading task may never settle its promise, so the
+  // stream's failure also ends the wait below.
   stream?.done.catch(() => loadingTask.destroy());
+  const streamFailure = stream === null ? null : stream.done.then(() => new Promise(() => {}));
+  /** Settles with `promise`, or rejects with the stream's failure if that comes first. */
+  const unlessStreamFails = (promise) => {
+    // A rejection after the stream failed ("Worker was terminated") is expected.
+    promise.catch(() => {});
+    return streamFailure === null ? promise : Promise.race([promise, streamFailure]);
+  };
 
   let pdf;
   try {
-    pdf = await loadingTask.promise;
+    pdf = await unlessStreamFails(loadingTask.promise);
   } catch (error) {
+    if (stream?.failed) {
+      throw stream.failed;
+    }
     if (passwordRequired || error?.name === 'PasswordException') {
       throw new Error('the PDF is protected by its own password, which the viewer does not ask for');
     }
@@ -94,7 +106,7 @@ export async function render(container, { bytes, stream = null, rights }) {
   container.replaceChildren(pages);
 
   const width = Math.min(container.clientWidth || MAX_PAGE_WIDTH, MAX_PAGE_WIDTH);
-  const firstPage = await pdf.getPage(1);
+  const firstPage = await unlessStreamFails(pdf.getPage(1));
   const baseViewport = firstPage.getViewport({ scale: 1 });
   const scale = width / baseViewport.width;
 

@@ -1,8 +1,8 @@
 // Feeds pdf.js from a StreamedPlaintext through its range transport, so the
 // first page renders while the rest of the package is still decrypting:
 // pdf.js asks for the byte ranges it needs (the trailer at the end first,
-// then the objects of the page), and the worker decrypts those segments
-// ahead of the others. Every range handed over has verified.
+// then the objects of the page), and the page hands those segments to the
+// decryption workers ahead of the others. Every range handed over has verified.
 
 /**
  * Returns a `PDFDataRangeTransport` of `pdfjsLib` over `stream`; pass it as
