@@ -144,6 +144,8 @@ export class App {
 
   /** Zeroizes the unlocked key and closes the open document. */
   lock() {
+    // An open still decrypting is abandoned without a message.
+    this.openAttempt = (this.openAttempt ?? 0) + 1;
     this.closeDocument?.();
     this.closeDocument = null;
     document.getElementById('screen-document').replaceChildren();
@@ -190,8 +192,15 @@ export class App {
     }
   }
 
-  /** Opens package bytes with the unlocked identity, or asks for one first. */
+  /**
+   * Opens package bytes with the unlocked identity, or asks for one first.
+   * A later open supersedes this one: it aborts this one's decryption, and
+   * this one then shows nothing, neither its document nor its failure.
+   */
   async open(bytes, name) {
+    this.openAttempt = (this.openAttempt ?? 0) + 1;
+    const attempt = this.openAttempt;
+    const superseded = () => this.openAttempt !== attempt;
     delete document.body.dataset.opened;
     this.closeDocument?.();
     this.closeDocument = null;
@@ -202,6 +211,9 @@ export class App {
     let opened = null;
     try {
       const known = await readCommunityState(this.trustList.summary.community);
+      if (superseded()) {
+        return;
+      }
       opened = openPackage(bytes, {
         identity: this.identity,
         trustList: this.trustList,
@@ -212,17 +224,40 @@ export class App {
       });
       const now = new Date().toISOString();
       await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version, seenAt: now });
+      if (superseded()) {
+        return;
+      }
       const streamed = await streamPdfWithProgress(opened);
+      if (streamed !== null && superseded()) {
+        streamed.stream.abort();
+        return;
+      }
       if (streamed !== null) {
         await this.showStreamedPdf(opened, streamed, name);
         return;
       }
-      const plaintext = await decryptWithProgress(opened);
+      const plaintext = await decryptWithProgress(opened, document.body, (stream) => {
+        // A later open, or locking the identity, stops this decryption.
+        if (superseded()) {
+          stream.abort();
+        } else {
+          this.closeDocument = () => stream.abort();
+        }
+      });
+      if (superseded()) {
+        plaintext.fill(0);
+        return;
+      }
+      this.closeDocument = null;
       const metadata = opened.metadata;
       const eventContext = opened.eventContext();
       // With events required the document is shown only once its opened
       // event is durable in the outbox; reportOpened throws otherwise.
       await this.reportOpened(eventContext, metadata, name, plaintext);
+      if (superseded()) {
+        plaintext.fill(0);
+        return;
+      }
       showScreen('document');
       this.closeDocument = await drawDocumentScreen({
         metadata: { ...metadata, fileName: metadata.fileName ?? name },
@@ -236,6 +271,10 @@ export class App {
       });
       document.body.dataset.opened = metadata.packageId ?? 'yes';
     } catch (error) {
+      if (superseded()) {
+        // The reader has moved on; the failure of an abandoned open is not shown.
+        return;
+      }
       if (error instanceof KeyRequiredError) {
         this.pending = { bytes, name };
         await this.showIdentity();

@@ -42,13 +42,16 @@ function progressBar(container, total) {
  * Resolves to the verified plaintext of `opened` (an OpenedPackage of
  * core.js), streamed through the decryption workers for packages of
  * STREAM_FROM_BYTES or more. `container` receives the progress bar.
+ * `onStream(stream)`, when given, receives the StreamedPlaintext as soon as
+ * it starts, so the caller can abort it.
  */
-export async function decryptWithProgress(opened, container = document.body) {
+export async function decryptWithProgress(opened, container = document.body, onStream = null) {
   const size = opened.metadata.plaintextSize ?? 0;
   const stream = size >= STREAM_FROM_BYTES ? await opened.decryptStream() : null;
   if (stream === null) {
     return opened.decrypt();
   }
+  onStream?.(stream);
   const bar = progressBar(container, stream.size);
   stream.onProgress((verified) => bar.update(verified));
   try {
