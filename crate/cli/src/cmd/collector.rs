@@ -8,13 +8,13 @@ use std::time::Duration;
 use axum::extract::ConnectInfo;
 use axum::http::HeaderValue;
 use axum::Extension;
-use tower::Layer;
+use clap::{Args, Subcommand};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use clap::{Args, Subcommand};
 use time::OffsetDateTime;
+use tower::Layer;
 use valise_core::events::ReaderDirectory;
 
 use crate::cmd::trust::load_trust;
