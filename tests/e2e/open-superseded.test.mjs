@@ -1,17 +1,15 @@
-// A second open supersedes one still decrypting: the large package that
+// A second open supersedes one still decrypting. The large package that
 // streams through the decryption workers is abandoned, and neither its
 // document nor its late integrity failure replaces the package the reader
 // opened after it.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cliPath } from '../../scripts/lib/demo.mjs';
 import { launchBrowser, newPage, waitForPortal } from './lib/browser.mjs';
-import { demoCommunity, importIdentity, openPackageFile, waitForOutcome } from './lib/demo.mjs';
+import { demoCommunity, importIdentity, openPackageFile, sealForAlice, waitForOutcome } from './lib/demo.mjs';
 import { startPortal } from './lib/server.mjs';
 
 const { dir, manifest } = demoCommunity();
@@ -24,23 +22,15 @@ let portal;
 let browser;
 
 /** Seals `bytes` for Alice as `name` and returns the package path. */
-function sealForAlice(name, bytes, mediaType) {
+function sealBytes(name, bytes, mediaType) {
   const input = join(scratch, `${name}.bin`);
   writeFileSync(input, bytes);
-  const token = readFileSync(join(dir, 'identities', 'alice.credential.jws'), 'utf8').trim();
-  const kid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).keyAccessKey.kid;
   const output = join(scratch, `${name}.tdf`);
-  execFileSync(cliPath('debug'), [
-    'seal', input,
-    '--to', `${kid}=${join(dir, 'identities', 'alice.pub.pem')}`,
-    '--sign-key', join(dir, 'community', 'alpha-cert.sign.key.pem'),
-    '--org', 'alpha-cert',
-    '--community', 'https://demo-isac.invalid',
+  sealForAlice(dir, manifest.passphrase, input, output, [
     '--label', 'TLP:GREEN',
     '--media-type', mediaType,
     '--segment-size', String(SEGMENT_SIZE),
-    '-o', output,
-  ], { env: { ...process.env, VALISE_PASSPHRASE: manifest.passphrase }, stdio: ['ignore', 'ignore', 'pipe'] });
+  ]);
   return output;
 }
 
@@ -65,9 +55,9 @@ let small;
 before(async () => {
   // 24 MiB streams through the workers (8 MiB and more) for long enough
   // that the second open starts while it is still decrypting.
-  large = sealForAlice('large', randomBytes(LARGE_SIZE), 'application/octet-stream');
+  large = sealBytes('large', randomBytes(LARGE_SIZE), 'application/octet-stream');
   tampered = tamperedCopy(large);
-  small = sealForAlice('note', Buffer.from('A short advisory note for the superseded-open test.\n'), 'text/plain');
+  small = sealBytes('note', Buffer.from('A short advisory note for the superseded-open test.\n'), 'text/plain');
   portal = await startPortal({ demoDir: dir });
   browser = await launchBrowser();
 });
@@ -77,9 +67,49 @@ after(async () => {
   await portal?.close();
 });
 
-/** Opens `first`, then `second` as soon as the first one's progress bar shows. */
+/**
+ * Installed before the portal loads: the decryption workers' segments and
+ * errors wait until `window.releaseStreams()`, so the first open can neither
+ * finish nor fail before the second one starts.
+ */
+function holdStreams() {
+  const NativeWorker = window.Worker;
+  const held = [];
+  let released = false;
+  window.releaseStreams = () => {
+    released = true;
+    for (const deliver of held.splice(0)) deliver();
+  };
+  window.Worker = class extends NativeWorker {
+    constructor(url, options) {
+      super(url, options);
+      if (options?.name !== 'valise-open') return;
+      const nativeAdd = this.addEventListener.bind(this);
+      this.addEventListener = (type, listener, listenerOptions) => {
+        if (type !== 'message') {
+          nativeAdd(type, listener, listenerOptions);
+          return;
+        }
+        nativeAdd('message', (event) => {
+          const type = event.data?.type;
+          if (!released && (type === 'segment' || type === 'error')) {
+            held.push(() => listener(event));
+          } else {
+            listener(event);
+          }
+        });
+      };
+    }
+  };
+}
+
+/**
+ * Opens `first`, then `second` once the first one's progress bar shows, and
+ * waits for the second one's document before the first stream may go on.
+ */
 async function openTwo(first, second) {
   const session = await newPage(browser, { viewport: { width: 1200, height: 800 } });
+  await session.page.addInitScript(holdStreams);
   await session.page.goto(portal.url);
   await waitForPortal(session.page);
   await importIdentity(session.page, dir, 'alice');
@@ -87,6 +117,8 @@ async function openTwo(first, second) {
   await openPackageFile(session.page, first);
   await session.page.locator('.open-progress').waitFor({ timeout: 30_000 });
   await openPackageFile(session.page, second);
+  assert.equal(await waitForOutcome(session.page), 'document');
+  await session.page.evaluate(() => window.releaseStreams());
   return session;
 }
 
@@ -99,7 +131,6 @@ async function firstOpenSettled(page) {
 
 test('second open replaces a streaming one', async () => {
   const { context, page, errors } = await openTwo(large, small);
-  assert.equal(await waitForOutcome(page), 'document');
   await firstOpenSettled(page);
 
   assert.equal(await page.evaluate(() => document.body.dataset.screen), 'document');
@@ -112,7 +143,6 @@ test('second open replaces a streaming one', async () => {
 
 test('late failure of a superseded open shows nothing', async () => {
   const { context, page, errors } = await openTwo(tampered, small);
-  assert.equal(await waitForOutcome(page), 'document');
   await firstOpenSettled(page);
 
   assert.equal(await page.evaluate(() => document.body.dataset.screen), 'document');

@@ -6,15 +6,13 @@
 // and watermark in place, and a segment that fails after the paint must
 // tear the document down.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeLargePdf } from '../../bench/lib/pdf.mjs';
-import { cliPath } from '../../scripts/lib/demo.mjs';
 import { launchBrowser, newPage, waitForPortal } from './lib/browser.mjs';
-import { demoCommunity, importIdentity, openPackageFile, waitForOutcome } from './lib/demo.mjs';
+import { demoCommunity, importIdentity, openPackageFile, sealForAlice, waitForOutcome } from './lib/demo.mjs';
 import { startPortal } from './lib/server.mjs';
 
 const { dir, manifest } = demoCommunity();
@@ -185,20 +183,12 @@ function holdStreamScript({ hold, lastSegment = null }) {
 function sealPdf() {
   writeLargePdf(PDF, 9 * 1024 * 1024);
   pdfSize = statSync(PDF).size;
-  const token = readFileSync(join(dir, 'identities', 'alice.credential.jws'), 'utf8').trim();
-  const kid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).keyAccessKey.kid;
-  execFileSync(cliPath('debug'), [
-    'seal', PDF,
-    '--to', `${kid}=${join(dir, 'identities', 'alice.pub.pem')}`,
-    '--sign-key', join(dir, 'community', 'alpha-cert.sign.key.pem'),
-    '--org', 'alpha-cert',
-    '--community', 'https://demo-isac.invalid',
+  sealForAlice(dir, manifest.passphrase, PDF, PACKAGE, [
     '--label', 'TLP:AMBER',
     '--watermark',
     '--media-type', 'application/pdf',
     '--segment-size', String(SEGMENT_SIZE),
-    '-o', PACKAGE,
-  ], { env: { ...process.env, VALISE_PASSPHRASE: manifest.passphrase }, stdio: ['ignore', 'ignore', 'pipe'] });
+  ]);
 }
 
 /**
@@ -277,6 +267,21 @@ async function leftovers(page) {
   }));
 }
 
+/**
+ * Checks that the open ended on the integrity refusal naming `segment`, with
+ * no canvas left and nothing recorded as opened. Returns what was left.
+ */
+async function integrityRefusal(page, segment) {
+  assert.equal(await waitForOutcome(page), 'refused');
+  assert.equal(await page.locator('#screen-refused .refusal').getAttribute('data-error'), 'IntegrityError');
+  assert.match(await page.locator('#screen-refused').innerText(), new RegExp(`segment ${segment}`));
+  const left = await leftovers(page);
+  assert.equal(left.canvases, 0, 'no canvas is left');
+  assert.equal(left.opened, null, 'nothing claims the document opened');
+  assert.equal(left.openedActivity, 0, 'no opened activity is recorded');
+  return left;
+}
+
 test('first page paints before every segment arrived', async () => {
   const { context, page, errors } = await openAsAlice(PACKAGE, { hold: true });
   const paint = await firstPaint(page);
@@ -314,17 +319,11 @@ test('segment failing after first paint tears down', async () => {
   assert.equal(await page.evaluate(() => document.body.dataset.screen), 'document', 'the document was on screen before the failure arrived');
   await page.evaluate(() => window.streamHold.release());
 
-  assert.equal(await waitForOutcome(page), 'refused');
-  assert.equal(await page.locator('#screen-refused .refusal').getAttribute('data-error'), 'IntegrityError');
-  assert.match(await page.locator('#screen-refused').innerText(), new RegExp(`segment ${segment}`));
-  const left = await leftovers(page);
-  assert.equal(left.canvases, 0, 'no canvas is left');
+  const left = await integrityRefusal(page, segment);
   assert.equal(left.firstCanvasWidth, 0, 'the painted canvas was cleared');
   assert.equal(left.firstCanvasHeight, 0, 'the painted canvas was cleared');
   assert.equal(left.textLayers, 0, 'no text layer is left');
   assert.equal(left.exportButtons, 0, 'no export is offered');
-  assert.equal(left.opened, null, 'nothing claims the document opened');
-  assert.equal(left.openedActivity, 0, 'no opened activity is recorded');
   const plaintext = await page.evaluate(() => ({
     length: window.streamHold.plaintext?.length ?? 0,
     zeroed: window.streamHold.plaintext?.every((byte) => byte === 0) ?? false,
@@ -346,13 +345,7 @@ test('failure pdf.js waits on is refused', async () => {
   assert.equal(await page.evaluate(() => window.streamHold.firstPaint), null, 'no page painted without the trailer');
   await page.evaluate(() => window.streamHold.release());
 
-  assert.equal(await waitForOutcome(page), 'refused');
-  assert.equal(await page.locator('#screen-refused .refusal').getAttribute('data-error'), 'IntegrityError');
-  assert.match(await page.locator('#screen-refused').innerText(), new RegExp(`segment ${segment}`));
-  const left = await leftovers(page);
-  assert.equal(left.canvases, 0, 'no canvas is left');
-  assert.equal(left.opened, null, 'nothing claims the document opened');
-  assert.equal(left.openedActivity, 0, 'no opened activity is recorded');
+  const left = await integrityRefusal(page, segment);
   assert.deepEqual(downloads, []);
   // pdf.js rejects its own pending range reads with "Worker was terminated"
   // when the document is destroyed mid-load, and the worker logs the failed check.
@@ -364,16 +357,10 @@ test('failure pdf.js waits on is refused', async () => {
 test('tampered last segment is an integrity failure', async () => {
   const { path, segment } = tamperedCopy('last-segment.tdf', pdfSize - 1);
   const { context, page, downloads } = await openAsAlice(path, { hold: false });
-  assert.equal(await waitForOutcome(page), 'refused');
-  assert.equal(await page.locator('#screen-refused .refusal').getAttribute('data-error'), 'IntegrityError');
-  assert.match(await page.locator('#screen-refused').innerText(), new RegExp(`segment ${segment}`));
-  const left = await leftovers(page);
-  assert.equal(left.canvases, 0, 'no canvas is left');
+  const left = await integrityRefusal(page, segment);
   assert.equal(left.firstCanvasWidth, 0, 'no painted canvas survives');
   assert.equal(left.textLayers, 0, 'no text layer is left');
   assert.equal(left.exportButtons, 0, 'no export is offered');
-  assert.equal(left.opened, null, 'nothing claims the document opened');
-  assert.equal(left.openedActivity, 0, 'no opened activity is recorded');
   assert.deepEqual(downloads, []);
   await context.close();
 });

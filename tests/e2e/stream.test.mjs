@@ -4,15 +4,13 @@
 // worker, and a flipped payload byte ends the stream with an IntegrityError
 // and zeroed bytes.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cliPath } from '../../scripts/lib/demo.mjs';
 import { launchBrowser, newPage, waitForPortal } from './lib/browser.mjs';
-import { demoCommunity } from './lib/demo.mjs';
+import { demoCommunity, sealForAlice } from './lib/demo.mjs';
 import { startPortal } from './lib/server.mjs';
 
 const { dir, manifest } = demoCommunity();
@@ -27,19 +25,11 @@ let session;
 function sealSegmented() {
   const input = join(scratch, 'segmented.bin');
   writeFileSync(input, randomBytes(310 * 1024));
-  const token = readFileSync(join(dir, 'identities', 'alice.credential.jws'), 'utf8').trim();
-  const kid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).keyAccessKey.kid;
-  execFileSync(cliPath('debug'), [
-    'seal', input,
-    '--to', `${kid}=${join(dir, 'identities', 'alice.pub.pem')}`,
-    '--sign-key', join(dir, 'community', 'alpha-cert.sign.key.pem'),
-    '--org', 'alpha-cert',
-    '--community', 'https://demo-isac.invalid',
+  sealForAlice(dir, manifest.passphrase, input, SEGMENTED, [
     '--label', 'TLP:AMBER',
     '--media-type', 'application/octet-stream',
     '--segment-size', String(16 * 1024),
-    '-o', SEGMENTED,
-  ], { env: { ...process.env, VALISE_PASSPHRASE: manifest.passphrase }, stdio: ['ignore', 'ignore', 'pipe'] });
+  ]);
 }
 
 before(async () => {

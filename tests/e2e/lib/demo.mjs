@@ -1,6 +1,7 @@
 // The demo community for browser tests. `npm test` builds it once and
 // passes its folder in VALISE_E2E_DEMO; a test file run on its own builds
 // a fresh one in a temporary folder with the debug CLI.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,25 @@ import { buildDemo, cliPath } from '../../../scripts/lib/demo.mjs';
 export { DEMO_PASSPHRASE, DEMO_PACKAGES, PEOPLE } from '../../../scripts/lib/demo.mjs';
 
 let cached = null;
+
+/**
+ * Seals `input` for Alice into `output` with the debug CLI, signed by
+ * alpha-cert of the demo community in `dir`. `args` adds seal options
+ * (label, media type, segment size, watermark).
+ */
+export function sealForAlice(dir, passphrase, input, output, args) {
+  const token = readFileSync(join(dir, 'identities', 'alice.credential.jws'), 'utf8').trim();
+  const kid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).keyAccessKey.kid;
+  execFileSync(cliPath('debug'), [
+    'seal', input,
+    '--to', `${kid}=${join(dir, 'identities', 'alice.pub.pem')}`,
+    '--sign-key', join(dir, 'community', 'alpha-cert.sign.key.pem'),
+    '--org', 'alpha-cert',
+    '--community', 'https://demo-isac.invalid',
+    ...args,
+    '-o', output,
+  ], { env: { ...process.env, VALISE_PASSPHRASE: passphrase }, stdio: ['ignore', 'ignore', 'pipe'] });
+}
 
 /** Returns `{ dir, manifest }` of the demo community, building it if needed. */
 export function demoCommunity() {
