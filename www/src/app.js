@@ -193,9 +193,10 @@ export class App {
   }
 
   /**
-   * Opens package bytes with the unlocked identity, or asks for one first.
-   * A later open supersedes this one: it aborts this one's decryption, and
-   * this one then shows nothing, neither its document nor its failure.
+   * Opens package bytes with the unlocked identity, or shows the identity
+   * screen first. A later open supersedes this one: it aborts this one's
+   * decryption, and this one then shows nothing, neither its document nor
+   * its failure.
    */
   async open(bytes, name) {
     this.openAttempt = (this.openAttempt ?? 0) + 1;

@@ -359,7 +359,7 @@ export class OpenedPackage {
    * 'worker' (the module's SHA-256, in segment order as segments pass,
    * which avoids WebCrypto's copy of the whole plaintext, in a single
    * worker). `workers` (default streamWorkersFor the plaintext size) and
-   * `inFlight` (segments each worker holds at once, default
+   * `inFlight` (segments each worker requests at once, default
    * SEGMENTS_IN_FLIGHT) tune the page digest path.
    */
   async decryptStream({ inFlight, workers, plaintextDigest = 'page' } = {}) {

@@ -4,8 +4,8 @@
 // segments, then one more each time it has posted a result, and the page
 // sends one encrypted segment per request (its buffer transferred). For
 // each segment, this worker has crypto.subtle decrypt it (which checks the
-// GCM tag) and hash the encrypted bytes, asks its own instance of the
-// module to compare size, segment hash and SHA-256 with the verified
+// GCM tag) and hash the encrypted bytes, has its own instance of the
+// module compare size, segment hash and SHA-256 with the verified
 // manifest and the originator's signed provenance, and only then posts the
 // plaintext, transferring its buffer. The page runs one or two of these
 // workers and decides which segment goes where (stream.js).

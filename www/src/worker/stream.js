@@ -136,7 +136,7 @@ export class StreamedPlaintext {
     return arrived;
   }
 
-  /** Picks the next segment to send: requested ones first, then in order; -1 when all were sent. */
+  /** Picks the next segment to send: requested ones first, then in order. Returns -1 when all were sent. */
   #nextIndex() {
     while (this.#priority.length > 0) {
       const index = this.#priority.shift();
@@ -198,9 +198,9 @@ export class StreamedPlaintext {
       }
       const plaintext = new Uint8Array(message.data);
       this.bytes.set(plaintext, this.#starts[index]);
-      // The worker's buffer is garbage from here on; leave no second copy of the plaintext in it.
-      // TODO: these buffers may be what keeps the peak memory of a stream above 1.5 times the
-      // document (M5 in docs/benchmarks.md); detaching them at once measured no better.
+      // The worker's buffer is garbage from here on, so leave no second copy of the plaintext in it.
+      // TODO: these buffers may keep a stream's peak memory above 1.5 times the document
+      // (M5 in docs/benchmarks.md). Detaching them at once measured no better.
       plaintext.fill(0);
       if (message.encrypted && this.#archive !== null) {
         this.#spareBuffers.push(message.encrypted);
