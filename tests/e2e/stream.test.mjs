@@ -160,3 +160,81 @@ for (const { plaintextDigest, workers, expectedWorkers = workers } of VARIANTS) 
     assert.equal(result.zeroed, true, 'the stream zeroes what arrived');
   });
 }
+
+/**
+ * Streams the segmented package with the background cap at `cap` (null for
+ * none) and the last range requested first. Returns the largest number of
+ * unrequested segments at the workers at once, and whether the stream
+ * produced the decryptAll plaintext.
+ */
+async function streamCapped(cap) {
+  const packageBytes = [...readFileSync(SEGMENTED)];
+  return session.page.evaluate(
+    async ({ packageBytes, cap }) => {
+      const { core, context } = globalThis.streamTest;
+      const log = [];
+      const nativePost = Worker.prototype.postMessage;
+      const nativeAdd = Worker.prototype.addEventListener;
+      Worker.prototype.postMessage = function (message, transfer) {
+        if (message?.type === 'segment') {
+          log.push({ sent: message.index });
+        }
+        return nativePost.call(this, message, transfer);
+      };
+      Worker.prototype.addEventListener = function (type, listener, options) {
+        if (type !== 'message') {
+          return nativeAdd.call(this, type, listener, options);
+        }
+        return nativeAdd.call(this, type, (event) => {
+          if (event.data?.type === 'segment') {
+            log.push({ arrived: event.data.index });
+          }
+          listener(event);
+        }, options);
+      };
+      const hex = async (data) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', data)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+      const reference = core.openPackage(new Uint8Array(packageBytes), context);
+      const whole = await hex(await reference.decrypt());
+      reference.close();
+      const opened = core.openPackage(new Uint8Array(packageBytes), context);
+      try {
+        const stream = await opened.decryptStream({ workers: 2 });
+        if (cap !== null) {
+          stream.limitBackground(cap);
+        }
+        const lastIndex = opened.metadata.segmentCount - 1;
+        const lastRange = stream.whenRange(stream.size - 10, stream.size);
+        const streamed = await hex(await stream.done);
+        await lastRange;
+        const unrequested = new Set();
+        let maxUnrequested = 0;
+        for (const entry of log) {
+          if ('sent' in entry && entry.sent !== lastIndex) {
+            unrequested.add(entry.sent);
+          } else if ('arrived' in entry) {
+            unrequested.delete(entry.arrived);
+          }
+          maxUnrequested = Math.max(maxUnrequested, unrequested.size);
+        }
+        return { equal: streamed === whole, maxUnrequested, sent: log.filter((entry) => 'sent' in entry).length, firstSent: log.find((entry) => 'sent' in entry)?.sent, lastIndex };
+      } finally {
+        opened.close();
+        Worker.prototype.postMessage = nativePost;
+        Worker.prototype.addEventListener = nativeAdd;
+      }
+    },
+    { packageBytes, cap },
+  );
+}
+
+test('capped stream decrypts one segment at a time', async () => {
+  const capped = await streamCapped(1);
+  assert.equal(capped.equal, true, 'the capped stream produced the decryptAll plaintext');
+  assert.equal(capped.sent, 20, 'every segment went to a worker once');
+  assert.equal(capped.firstSent, capped.lastIndex, 'the requested range went first');
+  assert.equal(capped.maxUnrequested, 1);
+  // The same measure without the cap: both workers take two segments at once.
+  const uncapped = await streamCapped(null);
+  assert.equal(uncapped.equal, true);
+  assert.ok(uncapped.maxUnrequested > 1, `without the cap ${uncapped.maxUnrequested} unrequested segments were at the workers at once`);
+});

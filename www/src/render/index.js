@@ -68,11 +68,18 @@ export async function render(container, options) {
     return { kind: null, reason, destroy: removeBody };
   }
 
+  // While pdf.js loads and draws page one, segments it has not requested
+  // decrypt one at a time, which leaves it more of the CPU. The PDF renderer
+  // lifts the cap once a page is drawn, and each early return below lifts it.
+  stream?.limitBackground(1);
+  const fullSpeed = () => stream?.limitBackground(Infinity);
   const detected = detect(stream === null ? bytes : await streamedPrefix(stream), mediaType);
   if (stream !== null && detected.kind !== null && detected.kind !== 'pdf') {
+    fullSpeed();
     throw new TypeError(`render: only PDFs render from a stream, not ${detected.kind}`);
   }
   if (detected.kind === null) {
+    fullSpeed();
     cannotDisplay(body, { ...options, rights, reason: detected.reason });
     return { kind: null, reason: detected.reason, destroy: removeBody };
   }
@@ -82,6 +89,7 @@ export async function render(container, options) {
   try {
     handle = await module.render(body, { ...options, bytes, rights, ...detected });
   } catch (error) {
+    fullSpeed();
     const reason = `The ${detected.kind.toUpperCase()} renderer failed: ${error?.message ?? error}`;
     cannotDisplay(body, { ...options, rights, reason });
     return { kind: null, reason, destroy: removeBody };

@@ -93,6 +93,7 @@ export async function render(container, { bytes, stream = null, rights }) {
   try {
     pdf = await unlessStreamFails(loadingTask.promise);
   } catch (error) {
+    stream?.limitBackground(Infinity);
     if (stream?.failed) {
       throw stream.failed;
     }
@@ -158,6 +159,8 @@ export async function render(container, { bytes, stream = null, rights }) {
       return;
     } finally {
       tasks.delete(task);
+      // With a page on screen, the rest of the stream decrypts at full speed.
+      stream?.limitBackground(Infinity);
     }
     if (destroyed) return;
 
@@ -173,20 +176,26 @@ export async function render(container, { bytes, stream = null, rights }) {
     slot.dispatchEvent(new CustomEvent('valise-page-rendered', { bubbles: true, detail: { pageNumber: number } }));
   };
 
+  const draw = (slot) => {
+    drawPage(slot).catch((error) => {
+      slot.replaceChildren(element('p', { className: 'valise-notice' }, `Page ${slot.dataset.pageNumber} could not be drawn: ${error?.message ?? error}`));
+    });
+  };
   const observer = new IntersectionObserver(
     (entries) => {
       for (const entry of entries) {
         if (entry.isIntersecting) {
           observer.unobserve(entry.target);
-          drawPage(entry.target).catch((error) => {
-            entry.target.replaceChildren(element('p', { className: 'valise-notice' }, `Page ${entry.target.dataset.pageNumber} could not be drawn: ${error?.message ?? error}`));
-          });
+          draw(entry.target);
         }
       }
     },
     { rootMargin: PREFETCH_MARGIN },
   );
-  for (const slot of slots) observer.observe(slot);
+  // The document opens at its top, so page one is drawn now rather than
+  // after the observer's first report.
+  draw(slots[0]);
+  for (const slot of slots.slice(1)) observer.observe(slot);
 
   return {
     pageCount: pdf.numPages,

@@ -1,7 +1,8 @@
 // The main-thread side of streaming decryption. It starts one or two
 // workers (open-worker.js), hands each the plan and the WebCrypto key, and
 // sends each the next encrypted segment whenever it requests work: segments
-// a reader waits for first, then the rest in order. It assembles the
+// a reader waits for first, then the rest in order (as few at once as the
+// reader allows with `limitBackground`). It assembles the
 // segments they release into one plaintext buffer that readers (a progress
 // bar, pdf.js through its range transport) can use before the last segment
 // is in. The whole-plaintext digest is checked either by `verifyPlaintext`
@@ -30,6 +31,9 @@ export class StreamedPlaintext {
   /** Buffers of encrypted segments the workers returned, for the next segments to reuse. */
   #spareBuffers = [];
   #nextInOrder = 0;
+  /** Segments sent in order (not requested by a reader) whose plaintext has not arrived. */
+  #backgroundInFlight = new Set();
+  #backgroundLimit = Infinity;
   #workerDone = false;
   #waiters = [];
   #progressListeners = new Set();
@@ -136,7 +140,11 @@ export class StreamedPlaintext {
     return arrived;
   }
 
-  /** Picks the next segment to send: requested ones first, then in order. Returns -1 when all were sent. */
+  /**
+   * Picks the next segment to send: requested ones first, then in order
+   * while fewer than the background cap of those are out. Returns -1 when
+   * none is to be sent now.
+   */
   #nextIndex() {
     while (this.#priority.length > 0) {
       const index = this.#priority.shift();
@@ -147,7 +155,21 @@ export class StreamedPlaintext {
     while (this.#nextInOrder < this.#segments.length && this.#sent[this.#nextInOrder]) {
       this.#nextInOrder += 1;
     }
-    return this.#nextInOrder < this.#segments.length ? this.#nextInOrder : -1;
+    if (this.#nextInOrder >= this.#segments.length || this.#backgroundInFlight.size >= this.#backgroundLimit) {
+      return -1;
+    }
+    this.#backgroundInFlight.add(this.#nextInOrder);
+    return this.#nextInOrder;
+  }
+
+  /**
+   * Caps the number of unrequested segments that decrypt at once (at least
+   * one). Infinity lifts the cap. A reader that needs only a few ranges
+   * first, such as pdf.js painting page one, keeps more of the CPU this way.
+   */
+  limitBackground(limit) {
+    this.#backgroundLimit = Math.max(1, limit);
+    this.#pump();
   }
 
   /**
@@ -207,6 +229,7 @@ export class StreamedPlaintext {
       }
       this.#arrived[index] = 1;
       this.#arrivedCount += 1;
+      this.#backgroundInFlight.delete(index);
       this.verifiedBytes += this.#segments[index].plaintextSize;
       this.#waiters = this.#waiters.filter((waiter) => {
         if (this.has(waiter.begin, waiter.end)) {
