@@ -304,7 +304,8 @@ async function pdfFirstPaint(url, mode, streamOptions = {}) {
     if (mode === 'main') {
       source = { data: await opened.decrypt() };
     } else {
-      stream = await opened.decryptStream(streamOptions);
+      const { background, ...decryptOptions } = streamOptions;
+      stream = await opened.decryptStream(decryptOptions);
       steps.streamStartedMs = since();
       stream.onProgress((verified, total) => {
         if (verified === total) {
@@ -325,11 +326,18 @@ async function pdfFirstPaint(url, mode, streamOptions = {}) {
         };
         stream.onProgress((verified) => console.log(`trace ${(performance.now() - started).toFixed(0)} verified ${verified}`));
       }
+      // The transport caps the segments decrypting in the background until
+      // page one is drawn, as the portal's renderer does; `background`
+      // overrides that cap.
+      if (background !== undefined) {
+        stream.limitBackground(background);
+      }
       source = { range, length: stream.size, disableAutoFetch: true, disableStream: true };
     }
   }
   const { task } = await paintFirstPage(source);
   const ms = performance.now() - started;
+  stream?.limitBackground(Infinity);
   let allMs = null;
   if (stream) {
     await stream.done;
@@ -352,7 +360,8 @@ async function pdfFirstPaintPortal(url) {
   const bytes = (await fetchBytes(url)).slice();
   const { render } = await import('/www/src/render/index.js');
   const container = document.createElement('div');
-  container.style.width = '1000px';
+  // US Letter at scale 1, the size the pdf.js baseline paints at.
+  container.style.width = '612px';
   document.body.prepend(container);
   const started = performance.now();
   const opened = openPackage(bytes, context());
