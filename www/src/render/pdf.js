@@ -194,7 +194,7 @@ export async function render(container, { bytes, stream = null, rights }) {
   );
   // The document opens at its top, so page one is drawn now rather than
   // after the observer's first report.
-  draw(slots[0]);
+  if (slots.length > 0) draw(slots[0]);
   for (const slot of slots.slice(1)) observer.observe(slot);
 
   return {
