@@ -1,7 +1,8 @@
 // A second open supersedes one still decrypting. The large package that
 // streams through the decryption workers is abandoned, and neither its
 // document nor its late integrity failure replaces the package the reader
-// opened after it.
+// opened after it. A file picked while an earlier pick is still being read
+// wins over that one as well.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -150,5 +151,34 @@ test('late failure of a superseded open shows nothing', async () => {
   assert.equal(await page.locator('#screen-refused .refusal').count(), 0, 'no refusal was drawn');
   // The worker logs the failed check of the abandoned stream, if it got that far.
   assert.deepEqual(errors.filter((message) => !message.includes('failed its tag check')), []);
+  await context.close();
+});
+
+test('later pick opens, not an earlier one', async () => {
+  const { context, page, errors } = await newPage(browser, { viewport: { width: 1200, height: 800 } });
+  await page.goto(portal.url);
+  await waitForPortal(page);
+  await importIdentity(page, dir, 'alice');
+  await page.locator('#lock-identity').waitFor();
+  // The large package is still being read when the small one is picked,
+  // so the small one's read usually ends first.
+  await openPackageFile(page, large);
+  await page.evaluate(
+    ({ base64, name }) => {
+      const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], name));
+      const input = document.getElementById('package-file');
+      input.files = transfer.files;
+      input.dispatchEvent(new Event('change'));
+    },
+    { base64: readFileSync(small).toString('base64'), name: 'note.tdf' },
+  );
+  assert.equal(await waitForOutcome(page), 'document');
+  await firstOpenSettled(page);
+
+  assert.match(await page.locator('#screen-document').innerText(), /A short advisory note/);
+  assert.equal(await page.locator('[data-type="opened"]').count(), 1, 'only the later pick was opened');
+  assert.deepEqual(errors, []);
   await context.close();
 });

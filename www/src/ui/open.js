@@ -141,9 +141,23 @@ function labelValue(text) {
   return { tlp: text.replace(/^TLP:/, '') };
 }
 
+/** Counts the files picked or dropped, so only the latest one opens. */
+let picks = 0;
+
+/**
+ * Reads a picked or dropped file and hands its bytes on, unless another
+ * file was picked while it was read. A large file takes longer to read
+ * than a small one picked after it, and the reader expects the later pick.
+ */
 async function readFile(file, onBytes) {
   if (!file) {
     return;
   }
-  onBytes(new Uint8Array(await file.arrayBuffer()), file.name);
+  picks += 1;
+  const pick = picks;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  if (pick !== picks) {
+    return;
+  }
+  onBytes(bytes, file.name);
 }
