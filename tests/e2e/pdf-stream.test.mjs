@@ -6,6 +6,7 @@
 // and watermark in place, and a segment that fails after the paint must
 // tear the document down.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,13 +173,15 @@ function holdStreamScript({ hold, lastSegment = null }) {
       bottomBanner: document.querySelector('#screen-document .tlp-banner[data-position="bottom"]')?.textContent ?? null,
       watermark: content?.querySelector('.valise-watermark') !== null,
       canvasWidth: state.firstCanvas?.width ?? 0,
+      verifiedPanel: document.querySelector('#screen-document .rights.verified')?.textContent ?? null,
     };
   });
 }
 
 /**
- * Seals the large PDF for Alice in small segments, with a watermark. The
- * TLP:AMBER rights of the demo community withhold copy and export.
+ * Seals the large PDF for Alice in small segments, with a watermark and
+ * without the print right. The TLP:AMBER rights of the demo community
+ * withhold copy and export as well.
  */
 function sealPdf() {
   writeLargePdf(PDF, 9 * 1024 * 1024);
@@ -186,6 +189,7 @@ function sealPdf() {
   sealForAlice(dir, manifest.passphrase, PDF, PACKAGE, [
     '--label', 'TLP:AMBER',
     '--watermark',
+    '--deny', 'print',
     '--media-type', 'application/pdf',
     '--segment-size', String(SEGMENT_SIZE),
   ]);
@@ -264,6 +268,9 @@ async function leftovers(page) {
     firstCanvasHeight: window.streamHold.firstCanvas?.height ?? 0,
     opened: document.body.dataset.opened ?? null,
     openedActivity: document.querySelectorAll('[data-type="opened"]').length,
+    // The print control of the document: a class on the root and a replaced window.print.
+    printRefused: document.documentElement.classList.contains('valise-print-refused'),
+    nativePrint: String(window.print).includes('[native code]'),
   }));
 }
 
@@ -279,6 +286,8 @@ async function integrityRefusal(page, segment) {
   assert.equal(left.canvases, 0, 'no canvas is left');
   assert.equal(left.opened, null, 'nothing claims the document opened');
   assert.equal(left.openedActivity, 0, 'no opened activity is recorded');
+  assert.equal(left.printRefused, false, 'the print control is gone');
+  assert.equal(left.nativePrint, true, 'window.print is the browser\'s again');
   return left;
 }
 
@@ -296,10 +305,13 @@ test('first page paints before every segment arrived', async () => {
   assert.match(paint.topBanner ?? '', /TLP:AMBER/);
   assert.match(paint.bottomBanner ?? '', /TLP:AMBER/);
   assert.equal(paint.watermark, true, 'the watermark overlay was in place');
+  assert.match(paint.verifiedPanel ?? '', /Content being checked against what the originator signed/);
+  assert.doesNotMatch(paint.verifiedPanel ?? '', /Content matches/);
   assert.equal(await page.locator('[data-type="opened"]').count(), 0, 'no opened activity before the digest');
 
   await page.evaluate(() => window.streamHold.release());
   assert.equal(await waitForOutcome(page), 'document');
+  assert.match(await page.locator('#screen-document .rights.verified').innerText(), /Content matches what the originator signed/);
   assert.equal(await page.locator('.open-progress').count(), 0, 'the progress bar is gone');
   assert.equal(await page.locator('[data-type="opened"]').count(), 1, 'the opened activity is recorded once');
   assert.deepEqual(errors, []);
@@ -353,6 +365,41 @@ test('failure pdf.js waits on is refused', async () => {
   // when the document is destroyed mid-load, and the worker logs the failed check.
   const unexpected = errors.filter((message) => !message.includes('failed its tag check') && !message.includes('Worker was terminated'));
   assert.deepEqual(unexpected, [], 'no other error');
+  await context.close();
+});
+
+test('failed first segment leaves no controls', async () => {
+  // The renderer waits for the first segment to check the media type, so
+  // its failure ends the drawing after the print control was installed.
+  const { path, segment } = tamperedCopy('first-segment.tdf', 10);
+  const { context, page, downloads } = await openAsAlice(path, { hold: false });
+  const left = await integrityRefusal(page, segment);
+  assert.equal(segment, 0);
+  assert.equal(left.exportButtons, 0, 'no export is offered');
+  assert.deepEqual(downloads, []);
+  await context.close();
+});
+
+test('close while pdf.js parses tears down', async () => {
+  // A PDF header followed by random bytes: every segment verifies, then
+  // pdf.js searches the whole file for objects, which takes seconds.
+  const input = join(scratch, 'unparseable.pdf');
+  writeFileSync(input, Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(9 * 1024 * 1024)]));
+  const sealed = join(scratch, 'unparseable.tdf');
+  sealForAlice(dir, manifest.passphrase, input, sealed, ['--label', 'TLP:AMBER', '--deny', 'print', '--media-type', 'application/pdf', '--segment-size', String(SEGMENT_SIZE)]);
+  const { context, page } = await openAsAlice(sealed, { hold: false });
+  await page.waitForFunction(
+    () => document.body.dataset.screen === 'document' && document.querySelectorAll('.open-progress').length === 0 && document.documentElement.classList.contains('valise-print-refused'),
+    null,
+    { timeout: 30_000, polling: 50 },
+  );
+  assert.equal(await page.locator('#document-content canvas').count(), 0, 'pdf.js was still reading when the reader closed');
+  await page.getByRole('button', { name: 'Close this document' }).click();
+  const closed = await leftovers(page);
+  assert.equal(await page.evaluate(() => document.body.dataset.screen), 'open');
+  assert.equal(closed.printRefused, false, 'the print control is gone at once');
+  assert.equal(closed.nativePrint, true, 'window.print is the browser\'s again');
+  assert.equal(closed.opened, null, 'nothing claims the document opened');
   await context.close();
 });
 

@@ -149,6 +149,7 @@ export class App {
     this.closeDocument?.();
     this.closeDocument = null;
     document.getElementById('screen-document').replaceChildren();
+    delete document.body.dataset.opened;
     this.signer?.lock();
     this.signer = null;
     if (this.identity) {
@@ -260,7 +261,10 @@ export class App {
         return;
       }
       showScreen('document');
-      this.closeDocument = await drawDocumentScreen({
+      // Aborting tears the document screen down, also while it is still drawing.
+      const view = new AbortController();
+      this.closeDocument = () => view.abort();
+      await drawDocumentScreen({
         metadata: { ...metadata, fileName: metadata.fileName ?? name },
         plaintext,
         onEvent: (event) => this.reportAction(eventContext, metadata, event),
@@ -269,7 +273,11 @@ export class App {
           this.closeDocument = null;
           this.showOpen();
         },
+        signal: view.signal,
       });
+      if (superseded() || view.signal.aborted) {
+        return;
+      }
       document.body.dataset.opened = metadata.packageId ?? 'yes';
     } catch (error) {
       if (superseded()) {
@@ -309,10 +317,10 @@ export class App {
     const metadata = opened.metadata;
     const eventContext = opened.eventContext();
     let closedByReader = false;
-    let teardown = null;
+    // Aborting tears the document screen down, also while it is still drawing.
+    const view = new AbortController();
     const close = () => {
-      teardown?.();
-      teardown = null;
+      view.abort();
       // Zeroes the plaintext and stops the worker. An unsettled `finished` then rejects.
       stream.abort();
     };
@@ -327,7 +335,7 @@ export class App {
         await this.reportOpened(eventContext, metadata, name, stream.bytes);
       }
       showScreen('document');
-      teardown = await drawDocumentScreen({
+      await drawDocumentScreen({
         metadata: { ...metadata, fileName: metadata.fileName ?? name },
         stream,
         onEvent: (event) => this.reportAction(eventContext, metadata, event),
@@ -336,12 +344,17 @@ export class App {
           this.closeDocument = null;
           this.showOpen();
         },
+        signal: view.signal,
       });
       if (closedByReader) {
-        close();
         return;
       }
       await finished;
+      // Closed, locked or replaced by another open meanwhile: the document
+      // is gone, so it is not reported as opened.
+      if (closedByReader) {
+        return;
+      }
       if (!eventContext.eventsRequired) {
         await this.reportOpened(eventContext, metadata, name, stream.bytes);
       }

@@ -94,7 +94,11 @@ async function boot() {
       status.hidden = true;
       documentScreen.hidden = false;
       noteOutcome(recordActivity({ type: 'opened', packageId: metadata.packageId, detail: name }), opened);
-      closeDocument = await drawDocumentScreen({
+      // Aborting tears the document screen down, also while it is still drawing.
+      const view = new AbortController();
+      closeDocument = () => view.abort();
+      await drawDocumentScreen({
+        signal: view.signal,
         metadata: { ...metadata, fileName: metadata.fileName ?? name },
         plaintext,
         onEvent: (event) => reportAction(session, eventContext, metadata, event),

@@ -54,7 +54,14 @@ function streamSource(pdfjs, stream) {
  * Opens the document and draws its pages lazily into the container, from
  * `bytes` or, for a PDF still decrypting, from `stream`.
  */
-export async function render(container, { bytes, stream = null, rights }) {
+export async function render(container, { bytes, stream = null, rights, signal = null }) {
+  // Shown until the pages replace it: pdf.js may take a while on a large
+  // file, and longer on a damaged one, whose objects it searches for.
+  // TODO: on a damaged streamed PDF that search took about a minute at
+  // 60 MiB, probably because pdf.js requests one range at a time through
+  // the range transport. Sending larger ranges once the stream is done
+  // might shorten it.
+  container.replaceChildren(element('p', { className: 'valise-notice', role: 'status' }, 'Reading the PDF…'));
   const pdfjs = await loadLibrary();
   const loadingTask = pdfjs.getDocument({
     // pdf.js transfers the buffer to its worker; a copy keeps the caller's bytes intact.
@@ -79,19 +86,34 @@ export async function render(container, { bytes, stream = null, rights }) {
 
   // A failed stream never delivers the ranges pdf.js waits for, so the load
   // ends here. A destroyed loading task may never settle its promise, so the
-  // stream's failure also ends the wait below.
+  // stream's failure also ends the wait below. So does closing the document
+  // (`signal`), which may come while pdf.js still parses a large file.
   stream?.done.catch(() => loadingTask.destroy());
-  const streamFailure = stream === null ? null : stream.done.then(() => new Promise(() => {}));
-  /** Settles with `promise`, or rejects with the stream's failure if that comes first. */
-  const unlessStreamFails = (promise) => {
+  const ended = [];
+  if (stream !== null) ended.push(stream.done.then(() => new Promise(() => {})));
+  if (signal !== null) {
+    ended.push(
+      new Promise((_, reject) => {
+        const stop = () => {
+          loadingTask.destroy();
+          reject(new Error('the document was closed'));
+        };
+        if (signal.aborted) stop();
+        else signal.addEventListener('abort', stop, { once: true });
+      }),
+    );
+  }
+  for (const end of ended) end.catch(() => {});
+  /** Settles with `promise`, or rejects when the stream fails or the document closes first. */
+  const unlessEnded = (promise) => {
     // A rejection after the stream failed ("Worker was terminated") is expected.
     promise.catch(() => {});
-    return streamFailure === null ? promise : Promise.race([promise, streamFailure]);
+    return ended.length === 0 ? promise : Promise.race([promise, ...ended]);
   };
 
   let pdf;
   try {
-    pdf = await unlessStreamFails(loadingTask.promise);
+    pdf = await unlessEnded(loadingTask.promise);
   } catch (error) {
     stream?.limitBackground(Infinity);
     if (stream?.failed) {
@@ -107,10 +129,12 @@ export async function render(container, { bytes, stream = null, rights }) {
   container.replaceChildren(pages);
 
   const width = Math.min(container.clientWidth || MAX_PAGE_WIDTH, MAX_PAGE_WIDTH);
-  const firstPage = await unlessStreamFails(pdf.getPage(1));
+  const firstPage = await unlessEnded(pdf.getPage(1));
   const baseViewport = firstPage.getViewport({ scale: 1 });
   const scale = width / baseViewport.width;
 
+  // TODO: one slot per page froze the tab for tens of seconds at 100,000
+  // pages; slots made as the reader scrolls would avoid that.
   const slots = [];
   for (let number = 1; number <= pdf.numPages; number += 1) {
     const slot = element('div', {

@@ -17,9 +17,11 @@ import { exportFile } from './export.js';
  * require access events, go ahead only after it resolved; otherwise the
  * screen shows the reason. The banners, rights and enforcement are in
  * place before the renderer starts. Resolves when the content is drawn;
- * returns a function that tears the view down.
+ * returns a function that tears the view down. Aborting `signal` tears it
+ * down as well, also while the renderer is still at work, and a renderer
+ * that fails leaves no enforcement behind.
  */
-export async function drawDocumentScreen({ metadata, plaintext = null, stream = null, onEvent, onClose }) {
+export async function drawDocumentScreen({ metadata, plaintext = null, stream = null, onEvent, onClose, signal = null }) {
   const section = document.getElementById('screen-document');
   const content = h('div', { className: 'document-content', id: 'document-content', 'aria-label': 'Document content' });
   const actions = h('div', { className: 'form-actions' }, h('button', { type: 'button', className: 'secondary', onClick: onClose }, 'Close this document'));
@@ -36,25 +38,23 @@ export async function drawDocumentScreen({ metadata, plaintext = null, stream = 
     actions,
     refusal,
     warnings(metadata.warnings),
-    h('div', { className: 'document-meta' }, originatorPanel(metadata), labelPanel(metadata), rightsPanel(metadata.rights)),
+    h('div', { className: 'document-meta' }, originatorPanel(metadata, stream), labelPanel(metadata), rightsPanel(metadata.rights)),
     content,
     banner(metadata, 'bottom'),
   );
 
   const releaseBannerSpace = reserveBannerSpace(section);
   const releasePrintLabel = setPrintLabel(metadata.label);
-  try {
-    return await drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, actions, releaseBannerSpace, releasePrintLabel });
-  } catch (error) {
-    // No other screen may keep this document's label in its printed margins.
-    releaseBannerSpace();
-    releasePrintLabel();
-    throw error;
-  }
+  // The closed document's name, id and banners leave the hidden screen too,
+  // unless a later document already replaced them.
+  const clearScreen = () => {
+    if (section.contains(content)) section.replaceChildren();
+  };
+  return drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, actions, releaseBannerSpace, releasePrintLabel, clearScreen, signal });
 }
 
 /** Renders the plaintext into `content` under enforcement; returns the teardown function. */
-async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, actions, releaseBannerSpace, releasePrintLabel }) {
+async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, actions, releaseBannerSpace, releasePrintLabel, clearScreen, signal }) {
   const rights = metadata.rights;
   // The watermark names the reader and the organization, so bidi controls
   // in those names are shown as tokens there too.
@@ -71,18 +71,55 @@ async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, 
     if (kind !== 'exported') report(kind, detail);
   };
   let closed = false;
-  const [renderModule, enforceModule] = await Promise.all([import('../render/index.js'), import('../enforce/index.js')]);
-  const enforcement = enforceModule.enforce({ root: content, rights, watermark, onEvent: report, queueEvent, onRefused: showRefusal });
-  const options = {
-    mediaType: metadata.mediaType,
-    fileName: metadata.fileName,
-    rights,
-    watermark,
-    onEvent: reportRendered,
-    onExport: rights.export ? (file) => exportFile(file, { queueEvent, showRefusal, isClosed: () => closed }) : undefined,
-  };
-  let rendered = await renderModule.render(content, { ...options, bytes: plaintext, stream });
+  let enforcement = null;
+  let rendered = null;
   let saveButton = null;
+  // Runs once: on close, when `signal` aborts, or when drawing fails. No
+  // other screen may keep this document's print and copy controls, its
+  // watermark checks or its label in the printed margins.
+  const teardown = () => {
+    if (closed) return;
+    closed = true;
+    saveButton?.remove();
+    releaseBannerSpace();
+    releasePrintLabel();
+    rendered?.destroy?.();
+    enforcement?.release?.();
+    content.replaceChildren();
+    clearScreen();
+  };
+  if (signal?.aborted) {
+    teardown();
+    return teardown;
+  }
+  signal?.addEventListener('abort', teardown, { once: true });
+  let renderModule;
+  let options;
+  try {
+    let enforceModule;
+    [renderModule, enforceModule] = await Promise.all([import('../render/index.js'), import('../enforce/index.js')]);
+    if (closed) return teardown;
+    enforcement = enforceModule.enforce({ root: content, rights, watermark, onEvent: report, queueEvent, onRefused: showRefusal });
+    options = {
+      mediaType: metadata.mediaType,
+      fileName: metadata.fileName,
+      rights,
+      watermark,
+      onEvent: reportRendered,
+      onExport: rights.export ? (file) => exportFile(file, { queueEvent, showRefusal, isClosed: () => closed }) : undefined,
+    };
+    const drawn = await renderModule.render(content, { ...options, bytes: plaintext, stream, signal });
+    if (closed) {
+      // Closed while the renderer worked: what it drew goes at once.
+      drawn?.destroy?.();
+      content.replaceChildren();
+      return teardown;
+    }
+    rendered = drawn;
+  } catch (error) {
+    teardown();
+    throw error;
+  }
   // A displayed document gets its save button here, and one that cannot be
   // displayed gets it from the renderer's "cannot be displayed" notice.
   const offerSave = (bytes) => {
@@ -102,7 +139,13 @@ async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, 
         if (closed) return;
         if (rendered?.kind === null) {
           rendered.destroy?.();
-          rendered = await renderModule.render(content, { ...options, bytes: stream.bytes });
+          const redrawn = await renderModule.render(content, { ...options, bytes: stream.bytes, signal });
+          if (closed) {
+            redrawn?.destroy?.();
+            content.replaceChildren();
+            return;
+          }
+          rendered = redrawn;
         } else {
           offerSave(stream.bytes);
         }
@@ -113,15 +156,7 @@ async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, 
   if (rendered?.kind === 'stix' || rendered?.kind === 'misp') {
     revealBidiInText(content.querySelector('.valise-render'));
   }
-  return () => {
-    closed = true;
-    saveButton?.remove();
-    releaseBannerSpace();
-    releasePrintLabel();
-    rendered?.destroy?.();
-    enforcement?.release?.();
-    content.replaceChildren();
-  };
+  return teardown;
 }
 
 /**
@@ -259,9 +294,25 @@ function definitionList(entries) {
   );
 }
 
-function originatorPanel(metadata) {
+/**
+ * Builds the originator panel. While `stream` still decrypts, the content
+ * line shows that the check is under way: each part is shown only after it
+ * matched, but the whole document has not yet. It changes once the stream
+ * is done.
+ */
+function originatorPanel(metadata, stream = null) {
   const originator = metadata.originator ?? {};
   const verified = metadata.verified ?? {};
+  const contentCheck = h('span', {}, verified.contentDigests ? 'Content matches what the originator signed' : 'Content checked by its encryption tags only');
+  if (stream !== null && verified.contentDigests) {
+    contentCheck.textContent = 'Content being checked against what the originator signed: each part is shown only after it matched';
+    stream.done.then(
+      () => {
+        contentCheck.textContent = 'Content matches what the originator signed';
+      },
+      () => {},
+    );
+  }
   return h(
     'section',
     { 'aria-labelledby': 'originator-heading' },
@@ -277,7 +328,7 @@ function originatorPanel(metadata) {
       'ul',
       { className: 'rights verified' },
       h('li', {}, verified.originatorSignature ? 'Signed by the originator' : 'No originator signature (unlabelled package)', h('span', { className: 'control-kind' }, 'cryptographic')),
-      h('li', {}, verified.contentDigests ? 'Content matches what the originator signed' : 'Content checked by its encryption tags only', h('span', { className: 'control-kind' }, 'cryptographic')),
+      h('li', {}, contentCheck, h('span', { className: 'control-kind' }, 'cryptographic')),
       h('li', {}, h('span', {}, 'Opened with your key ', isolate(metadata.keyId)), h('span', { className: 'control-kind' }, 'cryptographic')),
     ),
   );
