@@ -319,6 +319,11 @@ export class App {
     let closedByReader = false;
     // Aborting tears the document screen down, also while it is still drawing.
     const view = new AbortController();
+    // Export is offered once the `opened` event is queued.
+    let openedReported;
+    const reported = new Promise((resolve) => {
+      openedReported = resolve;
+    });
     const close = () => {
       view.abort();
       // Zeroes the plaintext and stops the worker. An unsettled `finished` then rejects.
@@ -333,6 +338,7 @@ export class App {
       if (eventContext.eventsRequired) {
         await finished;
         await this.reportOpened(eventContext, metadata, name, stream.bytes);
+        openedReported();
       }
       showScreen('document');
       await drawDocumentScreen({
@@ -345,6 +351,7 @@ export class App {
           this.showOpen();
         },
         signal: view.signal,
+        exportAfter: reported,
       });
       if (closedByReader) {
         return;
@@ -357,6 +364,7 @@ export class App {
       }
       if (!eventContext.eventsRequired) {
         await this.reportOpened(eventContext, metadata, name, stream.bytes);
+        openedReported();
       }
       document.body.dataset.opened = metadata.packageId ?? 'yes';
     } catch (error) {

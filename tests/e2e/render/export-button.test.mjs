@@ -99,12 +99,26 @@ test('streamed PDF offers save once verified', async () => {
       assert.equal(await page.locator('#rights-list li[data-right="export"]').getAttribute('data-allowed'), 'true');
       assert.equal(await page.locator('#save-decrypted').count(), 0, 'no save button while the stream is not verified');
 
+      // A script clicks the save button the moment it appears.
+      await page.evaluate(() => {
+        new MutationObserver((_, observer) => {
+          const button = document.getElementById('save-decrypted');
+          if (button) {
+            observer.disconnect();
+            button.click();
+          }
+        }).observe(document.body, { childList: true, subtree: true });
+      });
+      const download = page.waitForEvent('download');
       await page.evaluate(() => window.releaseDigest());
       assert.equal(await outcome, 'document');
-      await page.locator('#save-decrypted').waitFor({ timeout: 60_000 });
-      const saved = await saveDownload(page);
-      assert.equal(saved.bytes.byteLength, readFileSync(pdf).byteLength);
-      assert.ok(saved.bytes.equals(readFileSync(pdf)), 'the download is the sealed PDF');
+      const saved = readFileSync(await (await download).path());
+      assert.equal(saved.byteLength, readFileSync(pdf).byteLength);
+      assert.ok(saved.equals(readFileSync(pdf)), 'the download is the sealed PDF');
+      // Newest first: the export is recorded after the open, even so fast.
+      await page.waitForFunction(() => document.querySelector('#activity-list li[data-type="exported"]') !== null);
+      const types = await activity(page);
+      assert.ok(types.indexOf('opened') > types.indexOf('exported'), `opened before exported (newest first: ${types.join(', ')})`);
     },
     { contextOptions: { acceptDownloads: true }, initScripts: [holdPlaintextDigest] },
   );

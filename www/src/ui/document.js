@@ -19,9 +19,10 @@ import { exportFile } from './export.js';
  * place before the renderer starts. Resolves when the content is drawn;
  * returns a function that tears the view down. Aborting `signal` tears it
  * down as well, also while the renderer is still at work, and a renderer
- * that fails leaves no enforcement behind.
+ * that fails leaves no enforcement behind. A stream offers export only
+ * once it is done and the `exportAfter` promise, if given, resolved.
  */
-export async function drawDocumentScreen({ metadata, plaintext = null, stream = null, onEvent, onClose, signal = null }) {
+export async function drawDocumentScreen({ metadata, plaintext = null, stream = null, onEvent, onClose, signal = null, exportAfter = null }) {
   const section = document.getElementById('screen-document');
   const content = h('div', { className: 'document-content', id: 'document-content', 'aria-label': 'Document content' });
   const actions = h('div', { className: 'form-actions' }, h('button', { type: 'button', className: 'secondary', onClick: onClose }, 'Close this document'));
@@ -50,11 +51,11 @@ export async function drawDocumentScreen({ metadata, plaintext = null, stream = 
   const clearScreen = () => {
     if (section.contains(content)) section.replaceChildren();
   };
-  return drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, actions, releaseBannerSpace, releasePrintLabel, clearScreen, signal });
+  return drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, actions, releaseBannerSpace, releasePrintLabel, clearScreen, signal, exportAfter });
 }
 
 /** Renders the plaintext into `content` under enforcement; returns the teardown function. */
-async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, actions, releaseBannerSpace, releasePrintLabel, clearScreen, signal }) {
+async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, content, actions, releaseBannerSpace, releasePrintLabel, clearScreen, signal, exportAfter }) {
   const rights = metadata.rights;
   // The watermark names the reader and the organization, so bidi controls
   // in those names are shown as tokens there too.
@@ -133,8 +134,9 @@ async function drawContent({ metadata, plaintext, stream, onEvent, showRefusal, 
     // A stream draws no export button: the whole plaintext is there, and
     // verified, only once the stream is done. Then a displayed PDF gets the
     // save button, and the "cannot display" state is drawn again with
-    // export where the rights allow it.
-    stream.done.then(
+    // export where the rights allow it. Both wait for `exportAfter` too, so
+    // no `exported` event can be queued before the `opened` one.
+    Promise.all([stream.done, exportAfter]).then(
       async () => {
         if (closed) return;
         if (rendered?.kind === null) {
