@@ -139,9 +139,9 @@ function timed(step) {
 }
 
 /**
- * A folder for the CLI's files in memory (/dev/shm) where the machine has
- * one: the CLI syncs what it writes, and on a disk that sync, not the
- * CLI, would set the pace. Falls back to `data`.
+ * Creates a folder for the CLI's files in memory (/dev/shm) where the
+ * machine has one, because the CLI syncs what it writes and on a disk that
+ * sync would set the pace. Falls back to a folder in `data`.
  */
 function cliFolder(data) {
   try {

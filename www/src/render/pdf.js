@@ -60,7 +60,7 @@ export async function render(container, { bytes, stream = null, rights, signal =
   // TODO: on a damaged streamed PDF that search took 8 s at 20 MiB and
   // about a minute at 60 MiB. Sending the rest of the file for each range
   // request once the stream was done cut 20 MiB to 1.3 s, but painted
-  // a flat 100 MiB PDF later (636 against 555 ms). Answers of 8 MiB, or
+  // a flat 100 MiB PDF later (636 against 555 ms). Sending 8 MiB, or
   // doubling from there, still took 4.7 s.
   container.replaceChildren(element('p', { className: 'valise-notice', role: 'status' }, 'Reading the PDF…'));
   const pdfjs = await loadLibrary();

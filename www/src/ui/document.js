@@ -305,12 +305,17 @@ function definitionList(entries) {
 function originatorPanel(metadata, stream = null) {
   const originator = metadata.originator ?? {};
   const verified = metadata.verified ?? {};
-  const contentCheck = h('span', {}, verified.contentDigests ? 'Content matches what the originator signed' : 'Content checked by its encryption tags only');
-  if (stream !== null && verified.contentDigests) {
-    contentCheck.textContent = 'Content being checked against what the originator signed: each part is shown only after it matched';
+  const matches = 'Content matches what the originator signed';
+  let text = verified.contentDigests ? matches : 'Content checked by its encryption tags only';
+  const checking = stream !== null && verified.contentDigests;
+  if (checking) {
+    text = 'Content being checked against what the originator signed: each part is shown only after it matched';
+  }
+  const contentCheck = h('span', {}, text);
+  if (checking) {
     stream.done.then(
       () => {
-        contentCheck.textContent = 'Content matches what the originator signed';
+        contentCheck.textContent = matches;
       },
       () => {},
     );
