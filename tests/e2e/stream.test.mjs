@@ -121,7 +121,7 @@ async function openBothWays(path, { flip = null, plaintextDigest, workers }) {
           packageHandedOver: bytes.byteLength === 0,
         };
       } catch (error) {
-        return { whole, streamed: error.name, lastRange: await lastRange, zeroed: stream.bytes.every((byte) => byte === 0) };
+        return { whole, streamed: error.name, message: error.message, lastRange: await lastRange, zeroed: stream.bytes.every((byte) => byte === 0) };
       } finally {
         opened.close();
       }
@@ -155,6 +155,7 @@ for (const { plaintextDigest, workers, expectedWorkers = workers } of VARIANTS) 
     const result = await openBothWays(SEGMENTED, { flip: 100_000, plaintextDigest, workers });
     assert.equal(result.whole, 'IntegrityError');
     assert.equal(result.streamed, 'IntegrityError');
+    assert.match(result.message, /segment 6 failed its tag check/);
     // The last segment passes its own checks, so its range may arrive before segment 6 fails.
     assert.ok(['arrived', 'IntegrityError'].includes(result.lastRange), `last range: ${result.lastRange}`);
     assert.equal(result.zeroed, true, 'the stream zeroes what arrived');

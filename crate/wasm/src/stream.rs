@@ -6,10 +6,11 @@
 //! segment lies in the archive and the digests the verified manifest and
 //! the originator's signed provenance expect) and the data key as a
 //! non-extractable WebCrypto key (`webcrypto.rs`). The worker runs its own
-//! instance of this module and, for every segment, asks a
-//! [`SegmentChecker`] to compare its size, GMAC segment hash and SHA-256
-//! with the signed values before it releases the plaintext. The signed
-//! whole-plaintext digest is checked in one of two places. The page can hash
+//! instance of this module. For every segment, a [`SegmentChecker`] starts
+//! WebCrypto's decryption and SHA-256 (`decryptSegment`), then compares
+//! the tag check, size, GMAC segment hash and SHA-256 with the signed
+//! values (`checkSegment`) before the worker releases the plaintext. The
+//! signed whole-plaintext digest is checked in one of two places. The page can hash
 //! the assembled plaintext and call `OpenedPackage.checkPlaintextDigest`
 //! (after `leavePlaintextDigestToPage`). Otherwise the checker hashes the
 //! plaintext in segment order as it goes (`addPlaintext`), and `finish`
@@ -19,6 +20,7 @@
 //! have no plan: the checker would need the key, so they take the
 //! whole-payload path of `OpenedPackage.decryptAll`.
 
+use js_sys::{ArrayBuffer, Uint8Array};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -125,11 +127,12 @@ fn decode_hex(text: &str, what: &str) -> BindingResult<Vec<u8>> {
 
 /// Checks, inside a worker, the segments of one package against its plan.
 ///
-/// The worker computes each encrypted segment's SHA-256 with
-/// `crypto.subtle.digest` (native code, SHA extensions where the CPU has
-/// them) while `crypto.subtle.decrypt` checks the GCM tag; this checker
-/// compares the results with what the verified manifest and the signed
-/// provenance expect before the worker may release the plaintext.
+/// `decryptSegment` has `crypto.subtle.decrypt` check each segment's GCM
+/// tag while `crypto.subtle.digest` computes the SHA-256 of the encrypted
+/// bytes (native code, SHA extensions where the CPU has them). Then
+/// `checkSegment` compares the results with what the verified manifest and
+/// the signed provenance expect, before the worker may release the
+/// plaintext.
 #[wasm_bindgen]
 pub struct SegmentChecker {
     plan: StreamPlan,
@@ -142,6 +145,9 @@ pub struct SegmentChecker {
     hashed: usize,
     passed: Vec<bool>,
     failed: bool,
+    /// Turns a rejected decryption (a failed GCM tag check) into `undefined`;
+    /// made on the first `decryptSegment` and reused for every segment.
+    pub(crate) tag_failure: Option<Closure<dyn FnMut(JsValue)>>,
 }
 
 #[wasm_bindgen]
@@ -171,19 +177,33 @@ impl SegmentChecker {
         self.digests.is_some()
     }
 
-    /// Checks segment `index` before its plaintext is released: the size of
-    /// the encrypted segment, its GMAC segment hash (`tag`, its last 16
-    /// bytes), its SHA-256 against the signed provenance (`sha256`, when
-    /// `needsDigest`), and the size of the plaintext the decryption, which
-    /// checked the GCM tag, returned.
+    /// Checks segment `index` before its plaintext is released, with what
+    /// `decryptSegment` resolved to for it. The decryption must have passed
+    /// the GCM tag check (`plaintext` is not `undefined`). The encrypted
+    /// segment's size, its GMAC segment hash (its last 16 bytes) and its
+    /// SHA-256 (`digest`, when `needsDigest`) must match the verified
+    /// manifest and the signed provenance, and so must the plaintext size.
     ///
     /// # Errors
     ///
     /// `Integrity` naming the segment and the check that failed; every
     /// later call fails too.
     #[wasm_bindgen(js_name = checkSegment)]
-    pub fn check_segment(&mut self, index: usize, encrypted_size: f64, tag: &[u8], sha256: Option<Vec<u8>>, plaintext_size: f64) -> Result<(), JsValue> {
-        Ok(self.check_inner(index, encrypted_size, tag, sha256.as_deref(), plaintext_size)?)
+    pub fn check_segment(
+        &mut self,
+        index: usize,
+        encrypted: &Uint8Array,
+        #[wasm_bindgen(unchecked_param_type = "ArrayBuffer | undefined")] plaintext: Option<ArrayBuffer>,
+        #[wasm_bindgen(unchecked_param_type = "ArrayBuffer | undefined")] digest: Option<ArrayBuffer>,
+    ) -> Result<(), JsValue> {
+        let Some(plaintext) = plaintext else {
+            return Err(self.fail("tag", index).into());
+        };
+        let length = encrypted.length();
+        // Only the tag is copied into the module, never the segment.
+        let tag = encrypted.subarray(length.saturating_sub(16), length).to_vec();
+        let digest = digest.map(|digest| Uint8Array::new(&digest).to_vec());
+        Ok(self.check_inner(index, f64::from(length), &tag, digest.as_deref(), plaintext.byte_length().into())?)
     }
 
     /// Returns whether `finish` checks the whole-plaintext digest, which needs
@@ -251,7 +271,7 @@ impl SegmentChecker {
             None => None,
         };
         let passed = vec![false; plan.segments.len()];
-        Ok(SegmentChecker { plan, hashes, digests, plaintext_digest, plaintext_hasher: Sha256::new(), hashed: 0, passed, failed: false })
+        Ok(SegmentChecker { plan, hashes, digests, plaintext_digest, plaintext_hasher: Sha256::new(), hashed: 0, passed, failed: false, tag_failure: None })
     }
 
     fn add_plaintext_inner(&mut self, index: usize, plaintext: &[u8]) -> BindingResult<()> {

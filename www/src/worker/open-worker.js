@@ -3,11 +3,11 @@
 // as a non-extractable WebCrypto key. This worker requests `inFlight`
 // segments, then one more each time it has posted a result, and the page
 // sends one encrypted segment per request (its buffer transferred). For
-// each segment, this worker has crypto.subtle decrypt it (which checks the
-// GCM tag) and hash the encrypted bytes, has its own instance of the
-// module compare size, segment hash and SHA-256 with the verified
-// manifest and the originator's signed provenance, and only then posts the
-// plaintext, transferring its buffer. The page runs one or two of these
+// each segment, this worker's own instance of the module has crypto.subtle
+// decrypt it (which checks the GCM tag) and hash the encrypted bytes. The
+// module then compares size, segment hash and SHA-256 with the verified
+// manifest and the originator's signed provenance. Only then does this
+// worker post the plaintext, transferring its buffer. The page runs one or two of these
 // workers and decides which segment goes where (stream.js).
 //
 // With `digestPlaintext`, this worker also hashes the plaintext in segment
@@ -71,23 +71,11 @@ function fail(error) {
 }
 
 async function decryptSegment(index, encrypted) {
-  const [digest, plaintext] = await Promise.all([
-    job.checker.needsDigest ? crypto.subtle.digest('SHA-256', encrypted) : null,
-    crypto.subtle
-      .decrypt({ name: 'AES-GCM', iv: encrypted.subarray(0, 12), tagLength: 128 }, job.key, encrypted.subarray(12))
-      .catch(() => null),
-  ]);
-  if (plaintext === null) {
-    throw { kind: 'Integrity', message: `The package was altered or damaged: segment ${index} failed its tag check.`, reasons: [] };
-  }
-  // Throws a tagged Integrity error; nothing is posted before it passes.
-  job.checker.checkSegment(
-    index,
-    encrypted.length,
-    encrypted.subarray(encrypted.length - 16),
-    digest === null ? undefined : new Uint8Array(digest),
-    plaintext.byteLength,
-  );
+  // The module starts decryption and SHA-256 in crypto.subtle at once. Its
+  // checks throw a tagged Integrity error, and nothing is posted before
+  // they pass.
+  const [plaintext, digest] = await job.checker.decryptSegment(job.key, encrypted);
+  job.checker.checkSegment(index, encrypted, plaintext, digest);
   return plaintext;
 }
 
