@@ -6,6 +6,28 @@ import { RIGHTS, WATERMARK, openDocument, withPage } from './support.mjs';
 
 const REPORT = '/documents/reports/TA14-353A_wiper.pdf';
 
+/** Page slots the renderer makes at once (SLOT_BATCH in www/src/render/pdf.js). */
+const SLOT_BATCH = 100;
+
+/** Returns the text of a PDF of `count` blank pages, all kids of one page tree node. */
+function blankPdf(count) {
+  const kids = Array.from({ length: count }, (_, index) => `${index + 3} 0 R`).join(' ');
+  const objects = ['<< /Type /Catalog /Pages 2 0 R >>', `<< /Type /Pages /Count ${count} /Kids [${kids}] >>`];
+  for (let index = 0; index < count; index += 1) {
+    objects.push('<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>');
+  }
+  let text = '%PDF-1.4\n';
+  const offsets = [];
+  objects.forEach((body, index) => {
+    offsets.push(text.length);
+    text += `${index + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = text.length;
+  text += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  text += offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('');
+  return `${text}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+}
+
 /** Returns how many pixels of the first page's canvas are not white. */
 function inkedPixels(page) {
   return page.evaluate(() => {
@@ -60,6 +82,28 @@ test('pdf renders later pages only when scrolled to', async () => {
       assert.equal(await last.getAttribute('data-rendered'), null, 'the last page waits until it is near the viewport');
       await last.scrollIntoViewIfNeeded();
       await page.locator(`.valise-pdf-page[data-page-number="${count}"][data-rendered="true"]`).waitFor();
+    },
+    { viewport: { width: 900, height: 700 } },
+  );
+});
+
+test('pdf of many pages makes slots as it scrolls', async () => {
+  const count = 5_000;
+  await withPage(
+    async ({ page }) => {
+      await openDocument(page, { text: blankPdf(count), mediaType: 'application/pdf', rights: RIGHTS.viewOnly });
+      await page.locator('.valise-pdf-page[data-page-number="1"][data-rendered="true"]').waitFor();
+      assert.equal(await page.locator('.valise-pdf').getAttribute('aria-label'), `PDF document, ${count} pages`);
+      assert.equal(await page.locator('.valise-pdf-page').count(), SLOT_BATCH, 'one batch of slots at first');
+      // The stand-in for the pages without a slot keeps the scroll bar as long as the whole document.
+      const height = await page.locator('.valise-pdf').evaluate((node) => node.scrollHeight);
+      const pageHeight = await page.locator('.valise-pdf-page[data-page-number="2"]').evaluate((node) => node.offsetHeight);
+      assert.ok(height >= count * pageHeight, `${height} px for ${count} pages of ${pageHeight} px`);
+      // A jump to the end makes batches until the last page has its slot, and draws it.
+      await page.locator('.valise-pdf-rest').evaluate((node) => node.scrollIntoView({ block: 'end' }));
+      await page.locator(`.valise-pdf-page[data-page-number="${count}"][data-rendered="true"]`).waitFor({ timeout: 60_000 });
+      assert.equal(await page.locator('.valise-pdf-rest').count(), 0, 'the stand-in is gone after the last batch');
+      assert.equal(await page.locator('.valise-pdf-page[data-page-number="50"]').getAttribute('data-rendered'), null, 'pages passed over are not drawn');
     },
     { viewport: { width: 900, height: 700 } },
   );

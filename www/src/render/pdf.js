@@ -18,6 +18,16 @@ const PREFETCH_MARGIN = '100% 0px';
 /** Widest page drawn, in CSS pixels; narrower containers scale pages down. */
 const MAX_PAGE_WIDTH = 1000;
 
+/**
+ * Page slots made at once. More are made as the reader scrolls near the
+ * last one, so a PDF of 100,000 pages does not put 100,000 elements in the
+ * page before its first page shows.
+ */
+export const SLOT_BATCH = 100;
+
+/** Space between pages in CSS pixels (the `gap` of `.valise-pdf` in styles.js). */
+const PAGE_GAP = 12;
+
 let library = null;
 
 /** Loads pdf.js once and points it at its same-origin worker. */
@@ -134,21 +144,24 @@ export async function render(container, { bytes, stream = null, rights, signal =
   const baseViewport = firstPage.getViewport({ scale: 1 });
   const scale = width / baseViewport.width;
 
-  // TODO: one slot per page froze the tab for tens of seconds at 100,000
-  // pages; slots made as the reader scrolls would avoid that.
-  const slots = [];
-  for (let number = 1; number <= pdf.numPages; number += 1) {
+  const slotWidth = Math.floor(baseViewport.width * scale);
+  const slotHeight = Math.floor(baseViewport.height * scale);
+  const newSlot = (number) => {
     const slot = element('div', {
       className: 'valise-pdf-page',
       'data-page-number': number,
       'aria-label': `Page ${number}`,
     });
-    slot.style.width = `${Math.floor(baseViewport.width * scale)}px`;
-    slot.style.height = `${Math.floor(baseViewport.height * scale)}px`;
-    pages.append(slot);
-    slots.push(slot);
-  }
-
+    slot.style.width = `${slotWidth}px`;
+    slot.style.height = `${slotHeight}px`;
+    return slot;
+  };
+  // Pages without a slot yet are stood in for by one element as tall as
+  // they would be, so the scroll bar spans the whole document.
+  const rest = element('div', { className: 'valise-pdf-rest', 'aria-hidden': 'true' });
+  rest.style.width = `${slotWidth}px`;
+  pages.append(rest);
+  let slotCount = 0;
   const drawn = new Set();
   const tasks = new Set();
   let destroyed = false;
@@ -217,16 +230,47 @@ export async function render(container, { bytes, stream = null, rights, signal =
     },
     { rootMargin: PREFETCH_MARGIN },
   );
+
+  /** Makes the next SLOT_BATCH slots, and drops the stand-in after the last page. */
+  const makeSlots = () => {
+    const end = Math.min(pdf.numPages, slotCount + SLOT_BATCH);
+    const batch = [];
+    for (let number = slotCount + 1; number <= end; number += 1) batch.push(newSlot(number));
+    slotCount = end;
+    rest.before(...batch);
+    for (const slot of batch) {
+      if (slot.dataset.pageNumber !== '1') observer.observe(slot);
+    }
+    const left = pdf.numPages - slotCount;
+    if (left === 0) {
+      restObserver.disconnect();
+      rest.remove();
+      return;
+    }
+    rest.style.height = `${left * (slotHeight + PAGE_GAP) - PAGE_GAP}px`;
+    // Observing again reports at once whether the stand-in is still near
+    // the viewport, as after a jump to the end, so batches follow until
+    // the slots reach the viewport.
+    restObserver.unobserve(rest);
+    restObserver.observe(rest);
+  };
+  const restObserver = new IntersectionObserver(
+    (entries) => {
+      if (!destroyed && entries.some((entry) => entry.isIntersecting)) makeSlots();
+    },
+    { rootMargin: PREFETCH_MARGIN },
+  );
+  makeSlots();
   // The document opens at its top, so page one is drawn now rather than
   // after the observer's first report.
-  if (slots.length > 0) draw(slots[0]);
-  for (const slot of slots.slice(1)) observer.observe(slot);
+  draw(pages.firstElementChild);
 
   return {
     pageCount: pdf.numPages,
     destroy() {
       destroyed = true;
       observer.disconnect();
+      restObserver.disconnect();
       for (const task of tasks) task.cancel();
       loadingTask.destroy();
       // A zero-sized canvas drops its bitmap, so no drawn page survives in a
