@@ -646,6 +646,7 @@ function printTable({ machine: info, figures, cliProfile }) {
   row(`M10 module compile+instantiate / time to first page (cold)${coldSpread}`, ms(cold.compileMs + cold.instantiateMs), `first page ${ms(coldTotal)}`, cold.share, '<= 0.05');
   row('M10 module fetch+compile+instantiate / time to first page (cold)', ms(cold.loadCoreMs), `first page ${ms(coldTotal)}`, cold.shareWithFetch, '');
   row(`M11 largest progress gap, ${mib(figures.progress.size)}`, ms(figures.progress.warm.maxGapMs), `total ${ms(figures.progress.warm.ms)}`, figures.progress.m11, '<= 0.01');
+  row(`page responsiveness: latest 10 ms timer while opening ${mib(figures.progress.size)}`, ms(figures.progress.warm.mainThreadLatenessMs), `total ${ms(figures.progress.warm.ms)}`, figures.progress.warm.mainThreadLatenessMs / figures.progress.warm.ms, '');
   row('wasm module gzip', `${figures.wasm.gzipBytes} B (raw ${figures.wasm.rawBytes} B)`, `budget ${figures.wasm.budgetGzipBytes} B`, figures.wasm.gzipBytes / figures.wasm.budgetGzipBytes, '<= 1');
   const cliRun = figures.cli;
   const where = `${cliProfile}, files in ${cliRun.folder}`;
