@@ -136,7 +136,7 @@ pub fn inspect(package: &Package, originator_key: &dyn Fn(&str) -> Option<p256::
             match package.check_binding(assertion, value, None, originator_key, &aggregate, manifest.is_legacy(), &manifest_digest) {
                 Ok(check) => (check.alg, check.kid, check.status),
                 Err(OpenError::IntegrityFailure) => {
-                    let header = assertion.binding.as_ref().and_then(|b| crate::jws::decode_unverified(&b.signature).ok()).map(|(h, _)| h);
+                    let header = assertion.binding.as_ref().and_then(|b| crate::jws::decode_unverified_within(&b.signature, crate::limits::MAX_JWS_BYTES).ok()).map(|(h, _)| h);
                     let alg = header.as_ref().map(|h| h.alg.clone()).unwrap_or_default();
                     (alg, header.and_then(|h| h.kid), BindingStatus::Invalid)
                 }

@@ -184,11 +184,11 @@ struct Parts<'a> {
     signing_input: &'a str,
 }
 
-fn split(token: &str) -> Result<Parts<'_>, JwsError> {
-    if token.len() > MAX_TOKEN_LEN {
+fn split(token: &str, max_len: usize) -> Result<Parts<'_>, JwsError> {
+    if token.len() > max_len {
         return Err(JwsError::TooLarge {
             len: token.len(),
-            max: MAX_TOKEN_LEN,
+            max: max_len,
         });
     }
     let pieces: Vec<&str> = token.split('.').collect();
@@ -241,7 +241,17 @@ fn parse_header(bytes: &[u8]) -> Result<JwsHeader, JwsError> {
 /// base64url parts or the header is not a JSON object with a string `alg`
 /// and no duplicate members.
 pub fn decode_unverified(token: &str) -> Result<(JwsHeader, Vec<u8>), JwsError> {
-    let parts = split(token)?;
+    decode_unverified_within(token, MAX_TOKEN_LEN)
+}
+
+/// [`decode_unverified`] for a token of up to `max_len` bytes, such as an
+/// assertion binding, whose size grows with the number of segments.
+///
+/// # Errors
+///
+/// As [`decode_unverified`], with `max_len` as the bound.
+pub fn decode_unverified_within(token: &str, max_len: usize) -> Result<(JwsHeader, Vec<u8>), JwsError> {
+    let parts = split(token, max_len)?;
     Ok((parts.header, parts.payload))
 }
 
@@ -255,7 +265,20 @@ pub fn decode_unverified(token: &str) -> Result<(JwsHeader, Vec<u8>), JwsError> 
 /// [`JwsError::SignatureInvalid`] when the signature does not verify,
 /// including an `r` or `s` of zero.
 pub fn verify_es256(token: &str, key: &p256::ecdsa::VerifyingKey) -> Result<VerifiedJws, JwsError> {
-    let parts = split(token)?;
+    verify_es256_within(token, key, MAX_TOKEN_LEN)
+}
+
+/// [`verify_es256`] for a token of up to `max_len` bytes.
+///
+/// # Errors
+///
+/// As [`verify_es256`], with `max_len` as the bound.
+pub fn verify_es256_within(
+    token: &str,
+    key: &p256::ecdsa::VerifyingKey,
+    max_len: usize,
+) -> Result<VerifiedJws, JwsError> {
+    let parts = split(token, max_len)?;
     if parts.header.alg != ALG_ES256 {
         return Err(JwsError::UnsupportedAlgorithm(parts.header.alg));
     }
@@ -309,10 +332,19 @@ pub fn verify_es256_raw(
 ///
 /// The tag is compared in constant time.
 pub fn verify_hs256(token: &str, key: &[u8]) -> Result<VerifiedJws, JwsError> {
+    verify_hs256_within(token, key, MAX_TOKEN_LEN)
+}
+
+/// [`verify_hs256`] for a token of up to `max_len` bytes.
+///
+/// # Errors
+///
+/// As [`verify_hs256`], with `max_len` as the bound.
+pub fn verify_hs256_within(token: &str, key: &[u8], max_len: usize) -> Result<VerifiedJws, JwsError> {
     if key.len() < HS256_MIN_KEY_LEN {
         return Err(JwsError::WeakKey(key.len()));
     }
-    let parts = split(token)?;
+    let parts = split(token, max_len)?;
     if parts.header.alg != ALG_HS256 {
         return Err(JwsError::UnsupportedAlgorithm(parts.header.alg));
     }

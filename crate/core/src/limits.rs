@@ -6,9 +6,11 @@
 //! within them so that every reader can open what it writes.
 
 /// Maximum size of `0.manifest.json`, uncompressed: 16 MiB. Each segment
-/// costs about 160 bytes of manifest (its entry in the segment table and its
-/// digest in the provenance statement), so [`MAX_SEGMENTS`] segments with a
-/// thousand recipients stay under it.
+/// costs about 240 bytes of manifest: its entry in the segment table, its
+/// digest in the provenance statement, and its hash in each of the three
+/// assertion bindings. So [`MAX_SEGMENTS`] segments take about 15.1 MiB, and
+/// a writer that adds many recipients or long statements to that many
+/// segments fails to seal (the writer checks this limit too).
 pub const MAX_MANIFEST_BYTES: usize = 16 * 1024 * 1024;
 
 /// Maximum size of a deflated `0.manifest.json` as stored in the archive:
@@ -60,5 +62,10 @@ pub const MAX_KEY_ACCESS_OBJECTS: usize = 1024;
 /// Maximum number of assertions in one manifest.
 pub const MAX_ASSERTIONS: usize = 64;
 
-/// Maximum size of a compact JWS (assertion binding) in bytes.
-pub const MAX_JWS_BYTES: usize = 64 * 1024;
+/// Maximum size of a compact JWS (assertion binding) in bytes: 8 MiB. A
+/// binding's `assertionSig` holds every stored segment hash, and the JWS
+/// encodes it twice in base64, so each segment adds about 28 bytes (a raw
+/// 16-byte GMAC hash) and at most about 114 (a 64-character hex HS256 hash
+/// of a legacy file). [`MAX_SEGMENTS`] segments of the largest kind take
+/// 7.5 MB, which fits.
+pub const MAX_JWS_BYTES: usize = 8 * 1024 * 1024;

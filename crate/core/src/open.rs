@@ -399,29 +399,29 @@ impl Package {
         if binding.signature.len() > MAX_JWS_BYTES {
             return Err(OpenError::Malformed(format!("assertion {id:?}: binding of {} bytes", binding.signature.len())));
         }
-        let (header, _) = jws::decode_unverified(&binding.signature).map_err(|_| integrity("binding JWS malformed"))?;
+        let (header, _) = jws::decode_unverified_within(&binding.signature, MAX_JWS_BYTES).map_err(|_| integrity("binding JWS malformed"))?;
         let kid = header.kid.clone().filter(|k| !k.is_empty());
         let (status, payload) = match header.alg.as_str() {
             jws::ALG_HS256 => {
                 let Some(data_key) = data_key else {
                     return Ok(AssertionCheck { id, alg: header.alg, kid, status: BindingStatus::NeedsDataKey });
                 };
-                let verified = jws::verify_hs256(&binding.signature, data_key.as_bytes()).map_err(|_| integrity("HS256 binding"))?;
+                let verified = jws::verify_hs256_within(&binding.signature, data_key.as_bytes(), MAX_JWS_BYTES).map_err(|_| integrity("HS256 binding"))?;
                 (BindingStatus::VerifiedDataKey, verified.payload)
             }
             jws::ALG_ES256 => {
                 let trusted = kid.as_deref().and_then(originator_key);
                 match (trusted, embedded_key(&header)) {
                     (Some(key), _) => {
-                        let verified = jws::verify_es256(&binding.signature, &key).map_err(|_| integrity("ES256 binding"))?;
+                        let verified = jws::verify_es256_within(&binding.signature, &key, MAX_JWS_BYTES).map_err(|_| integrity("ES256 binding"))?;
                         (BindingStatus::VerifiedSigner, verified.payload)
                     }
                     (None, Some(key)) => {
-                        let verified = jws::verify_es256(&binding.signature, &key).map_err(|_| integrity("ES256 binding, embedded key"))?;
+                        let verified = jws::verify_es256_within(&binding.signature, &key, MAX_JWS_BYTES).map_err(|_| integrity("ES256 binding, embedded key"))?;
                         (BindingStatus::EmbeddedKeyOnly, verified.payload)
                     }
                     (None, None) => {
-                        let (_, payload) = jws::decode_unverified(&binding.signature).map_err(|_| integrity("binding JWS malformed"))?;
+                        let (_, payload) = jws::decode_unverified_within(&binding.signature, MAX_JWS_BYTES).map_err(|_| integrity("binding JWS malformed"))?;
                         (BindingStatus::KeyUnavailable, payload)
                     }
                 }

@@ -66,6 +66,19 @@ fn segment_boundaries_round_trip() {
 }
 
 #[test]
+fn many_segments_round_trip() {
+    // Each assertion binding contains every segment hash: 3,000 segments make
+    // bindings of about 85 KB each, and the package must still open.
+    let plaintext: Vec<u8> = (0..3000 * 1024).map(|i| (i % 251) as u8).collect();
+    let package = seal_bytes(&options(vec![recipient(1, "r1")]), &plaintext).expect("seal");
+    let key = secret(1);
+    let (verified, opened) = open_bytes(&package, RecipientKey::P256(&key), None, &signer_lookup).expect("open");
+    assert_eq!(*opened, plaintext);
+    assert_eq!(verified.segments.len(), 3000);
+    assert!(verified.assertions.iter().all(|a| a.status == BindingStatus::VerifiedSigner));
+}
+
+#[test]
 fn unknown_signer_is_reported_not_trusted() {
     let package = seal_bytes(&options(vec![recipient(1, "r1")]), b"text").expect("seal");
     let key = secret(1);

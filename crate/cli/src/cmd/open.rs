@@ -215,7 +215,7 @@ fn embedded_key_thumbprint(package: &Package) -> Option<String> {
         .iter()
         .filter(|assertion| [LABEL_ID, RIGHTS_ID, PROVENANCE_ID].contains(&assertion.id.as_str()))
         .filter_map(|assertion| assertion.binding.as_ref())
-        .filter_map(|binding| valise_core::jws::decode_unverified(&binding.signature).ok())
+        .filter_map(|binding| valise_core::jws::decode_unverified_within(&binding.signature, valise_core::limits::MAX_JWS_BYTES).ok())
         .find_map(|(header, _)| {
             let (key, _) = valise_core::jws::public_key_from_jwk(header.other.get("jwk")?).ok()?;
             Some(keys::jwk_thumbprint(&key))

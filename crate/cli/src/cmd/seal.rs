@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use time::OffsetDateTime;
 use valise_core::assertions::{EventsPolicy, Label, Rights, Tlp};
+use valise_core::container::ContainerError;
 use valise_core::keys::{self, PrivateKey};
 use valise_core::limits::DEFAULT_SEGMENT_BYTES;
 use valise_core::seal::{seal, Recipient, SealError, SealOptions, Signer};
@@ -190,6 +191,8 @@ pub(crate) fn run(args: SealArgs) -> CliResult {
     let mut output = PendingOutput::create(&args.output)?;
     let (_, sealed) = seal(&options, length, BufReader::with_capacity(1 << 20, input), output.file()).map_err(|e| match e {
         SealError::InvalidOptions(_) | SealError::TooLarge { .. } => CliError::usage(e.to_string()),
+        SealError::Container(ContainerError::TooLarge { what: "manifest", .. }) => CliError::usage(format!("cannot seal {}: {e}", args.input.display()))
+            .hint("every segment and every recipient adds to the manifest: pass a larger --segment-size, or seal for fewer recipients"),
         other => CliError::usage(format!("cannot seal {}: {other}", args.input.display())),
     })?;
     output.commit()?;

@@ -20,8 +20,7 @@ pub(crate) fn decrypt_outside(encrypted: &EncryptedPrivateKey, passphrase: &[u8]
         panic!("expected PBKDF2, got {:?}", encrypted.kdf());
     };
     let mut key = vec![0u8; encrypted.aes_key_len()];
-    // `Pbkdf2Hash` is non-exhaustive, so only the crate itself can match it without a wildcard.
-    #[allow(unreachable_patterns)]
+    #[allow(unreachable_patterns, reason = "`Pbkdf2Hash` is non-exhaustive, so only the crate itself can match it without a wildcard")]
     match hash {
         Pbkdf2Hash::Sha1 => {
             pbkdf2::pbkdf2_hmac::<sha1::Sha1>(passphrase, salt, *iterations, &mut key)
