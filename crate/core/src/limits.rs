@@ -63,7 +63,7 @@ pub const MAX_KEY_ACCESS_OBJECTS: usize = 1024;
 pub const MAX_ASSERTIONS: usize = 64;
 
 /// Maximum size of a compact JWS (assertion binding) in bytes: 8 MiB. A
-/// binding's `assertionSig` holds every stored segment hash, and the JWS
+/// binding's `assertionSig` contains every stored segment hash, and the JWS
 /// encodes it twice in base64, so each segment adds about 28 bytes (a raw
 /// 16-byte GMAC hash) and at most about 114 (a 64-character hex HS256 hash
 /// of a legacy file). [`MAX_SEGMENTS`] segments of the largest kind take
