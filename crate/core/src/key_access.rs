@@ -866,12 +866,8 @@ mod tests {
     #[cfg(feature = "rsa")]
     fn golden_dir() -> std::path::PathBuf {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures/opentdf/golden");
-        assert!(
-            dir.exists(),
-            "OpenTDF golden fixtures not found at {}: the shared fixtures folder must sit beside the repository",
-            dir.display()
-        );
+            .join("../../tests/opentdf/golden");
+        assert!(dir.exists(), "OpenTDF golden files not found at {}", dir.display());
         dir
     }
 
