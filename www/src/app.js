@@ -2,6 +2,7 @@
 // trust list, unlocked identity, the package being opened) and moves between
 // the screens. It talks to the viewer module only through core.js.
 import { TrustList, openPackage, unlockIdentity } from './core.js';
+import { readBody } from './download.js';
 import { AccessDeniedError, InternalError, KeyRequiredError, ValiseError } from './errors.js';
 import { ACTIONS_AFTER_EVENT, EventReporter, rightsInForce } from './events/reporter.js';
 import { trustFetchedAt } from './offline.js';
@@ -14,10 +15,7 @@ import { drawOpenScreen } from './ui/open.js';
 import { mountOutboxView } from './ui/outbox.js';
 import { drawRefusedScreen } from './ui/refused.js';
 import { showScreen } from './ui/screens.js';
-import { decryptWithProgress, streamPdfWithProgress } from './worker/progress.js';
-
-/** Limits what `?src=` may fetch, before the module's own bounds apply. */
-const MAX_FETCH_BYTES = 512 * 1024 * 1024;
+import { decryptWithProgress, progressBar, streamPdfWithProgress } from './worker/progress.js';
 
 export class App {
   constructor(config) {
@@ -173,11 +171,16 @@ export class App {
       if (!response.ok) {
         throw new ValiseError(`The package at ${url} could not be downloaded (HTTP ${response.status}).`);
       }
-      const length = Number(response.headers.get('Content-Length') ?? 0);
-      if (length > MAX_FETCH_BYTES) {
-        throw new ValiseError(`The package at ${url} is ${length} bytes, over the limit of ${MAX_FETCH_BYTES}.`);
+      const declared = Number(response.headers.get('Content-Length'));
+      const bar = progressBar(document.body, Number.isSafeInteger(declared) && declared > 0 ? declared : null, 'Downloading');
+      let bytes;
+      try {
+        bytes = await readBody(response, { onProgress: (received, total) => bar.update(received, total) });
+      } catch (error) {
+        throw new ValiseError(`The package at ${url} was not opened: ${error.message}.`);
+      } finally {
+        bar.remove();
       }
-      const bytes = new Uint8Array(await response.arrayBuffer());
       await this.open(bytes, decodeURIComponent(url.pathname.split('/').pop() || url.host));
     } catch (error) {
       if (error instanceof ValiseError) {

@@ -14,9 +14,11 @@
 //   valise-open    { packageId, label, mediaType, fileName, originator, rights, warnings }
 //   valise-denied  { packageId, message, reasons: [{ code, message, nextStep }] }
 //   valise-error   { name, message, reasons }
+import { readBody } from '../download.js';
 import { tlpBanner } from '../tlp.js';
 import { h } from '../ui/dom.js';
 import { exportFile } from '../ui/export.js';
+import { megabytes } from '../worker/progress.js';
 import { EmbedSession, errorSummary, isDenial, openSummary, unlockForm } from './session.js';
 
 const sessions = new Map();
@@ -90,7 +92,15 @@ export class ValiseViewerElement extends HTMLElement {
       if (!response.ok) {
         throw new Error(`The package at ${url} could not be downloaded (HTTP ${response.status}).`);
       }
-      bytes = new Uint8Array(await response.arrayBuffer());
+      bytes = await readBody(response, {
+        onProgress: (received, total) => {
+          if (generation === this.#generation) {
+            this.#updateStatus(`Loading the protected report… ${megabytes(received)}${total === null ? '' : ` of ${megabytes(total)}`}`);
+          }
+        },
+      }).catch((error) => {
+        throw new Error(`The package at ${url} was not opened: ${error.message}.`);
+      });
     } catch (error) {
       if (generation === this.#generation) this.#fail(error);
       return;
@@ -211,6 +221,16 @@ export class ValiseViewerElement extends HTMLElement {
   #status(text) {
     this.#clear();
     this.append(h('p', { className: 'valise-status', role: 'status' }, text));
+  }
+
+  /** Changes the text of the status line in place, or shows one. */
+  #updateStatus(text) {
+    const line = this.querySelector(':scope > .valise-status');
+    if (line) {
+      line.textContent = text;
+    } else {
+      this.#status(text);
+    }
   }
 
   #fail(error) {

@@ -9,29 +9,39 @@ import { STREAM_FROM_BYTES } from './stream.js';
 
 export { STREAM_FROM_BYTES };
 
-function megabytes(bytes) {
+/** Formats a byte count in decimal megabytes, one decimal place. */
+export function megabytes(bytes) {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
-/** Shows a progress bar at the top of `container`; returns `{ update, remove }`. */
-function progressBar(container, total) {
+/**
+ * Shows a progress bar at the top of `container`, titled `action`; returns
+ * `{ update(done, total), remove }`. A null total (a download of unknown
+ * size) shows a bar without a known end.
+ */
+export function progressBar(container, total, action = 'Verifying and decrypting') {
   const box = document.createElement('div');
   box.className = 'open-progress';
   box.setAttribute('role', 'status');
   const label = document.createElement('label');
   const bar = document.createElement('progress');
-  bar.max = total;
-  bar.value = 0;
   const text = document.createElement('span');
-  text.textContent = `Verifying and decrypting: 0 of ${megabytes(total)}`;
   label.append(text, ' ', bar);
   box.append(label);
   container.prepend(box);
+  const update = (done, of = total) => {
+    if (of === null) {
+      bar.removeAttribute('value');
+      text.textContent = `${action}: ${megabytes(done)}`;
+    } else {
+      bar.max = of;
+      bar.value = done;
+      text.textContent = `${action}: ${megabytes(done)} of ${megabytes(of)}`;
+    }
+  };
+  update(0);
   return {
-    update(verified) {
-      bar.value = verified;
-      text.textContent = `Verifying and decrypting: ${megabytes(verified)} of ${megabytes(total)}`;
-    },
+    update,
     remove() {
       box.remove();
     },
