@@ -106,8 +106,10 @@ struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
 
-    /// Maximum number of events in one batch.
-    #[arg(long, value_name = "COUNT", default_value_t = 1000)]
+    /// Maximum number of events in one batch. Each event carries the
+    /// reader's credential, about 2 KB, so a full batch of the default
+    /// size fits in the default --max-body-bytes.
+    #[arg(long, value_name = "COUNT", default_value_t = 250)]
     max_batch: usize,
 
     /// Seconds allowed to receive a request's headers, from the connection's
