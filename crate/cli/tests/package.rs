@@ -183,6 +183,22 @@ fn wrong_signer_is_named_not_integrity() {
 
 /// Seals note.txt with extra `valise seal` options and opens it without a
 /// trust list; returns the open command's output.
+#[test]
+fn seal_warns_of_past_not_after() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
+    let sealed = valise(dir.path(), &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--not-after", "2020-01-01T00:00:00Z", "-o", "old.tdf"]);
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    assert!(
+        stderr(&sealed).contains("warning: --not-after 2020-01-01T00:00:00Z has passed: every reader will refuse this package as expired"),
+        "{}",
+        stderr(&sealed)
+    );
+    let current = valise(dir.path(), &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--not-after", "2999-01-01T00:00:00Z", "-o", "new.tdf"]);
+    assert!(current.status.success(), "{}", stderr(&current));
+    assert!(!stderr(&current).contains("warning"), "{}", stderr(&current));
+}
+
 fn seal_and_open_raw(dir: &Path, seal_options: &[&str]) -> Output {
     std::fs::write(dir.join("note.txt"), b"note").expect("write");
     let mut args = vec!["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "-o", "r.tdf"];

@@ -144,6 +144,11 @@ pub(crate) fn options(args: &SealArgs) -> Result<SealOptions, CliError> {
             return Err(CliError::usage(format!("--not-before {} is not before --not-after {}", rfc3339(start), rfc3339(end))));
         }
     }
+    // Sealing a package that is already expired stays possible (a test of
+    // the readers, for example), but is most likely a mistake.
+    if let Some(end) = args.not_after.filter(|end| *end <= super::trust::now()) {
+        errln!("warning: --not-after {} has passed: every reader will refuse this package as expired", rfc3339(end));
+    }
     if let Some(url) = &args.events_url {
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(CliError::usage(format!("invalid --events-url {url:?}: expected an http or https URL")));
