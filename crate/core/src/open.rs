@@ -231,6 +231,8 @@ impl Package {
     ///
     /// # Errors
     ///
+    /// [`OpenError::IntegrityFailure`] when no object opens but one names
+    /// `kid_hint` (it was damaged or altered).
     /// [`OpenError::NotRecipient`] when no object opens, or none within the
     /// trial limit; [`OpenError::MissingSplits`] when only some splits open;
     /// [`OpenError::IntegrityFailure`] when an object opens but its policy
@@ -249,6 +251,10 @@ impl Package {
         let mut opened = Vec::new();
         let mut kid = None;
         let mut unhinted_trials = 0;
+        // An object that names the reader's key id but does not unwrap with
+        // that key was damaged or altered: the package was sealed for this
+        // reader, so "not a recipient" would send them the wrong way.
+        let mut hinted_failed = false;
         for split in &split_ids {
             let mut candidates: Vec<(usize, &KeyAccess)> =
                 objects.iter().enumerate().filter(|(_, o)| o.split_id() == *split).collect();
@@ -264,6 +270,7 @@ impl Package {
                     unhinted_trials += 1;
                 }
                 let Some(split_key) = try_unwrap(key, object)? else {
+                    hinted_failed |= hinted;
                     continue;
                 };
                 let binding = manifest::decode_base64(object.policy_binding.hash(), "policyBinding.hash")?;
@@ -284,6 +291,9 @@ impl Package {
         }
         let data_key = DataKey::from_bytes(combined);
         combined.fill(0);
+        if opened.is_empty() && hinted_failed {
+            return Err(integrity("the key access object named for the reader's key did not unwrap"));
+        }
         if opened.is_empty() {
             return Err(OpenError::NotRecipient);
         }

@@ -6,6 +6,7 @@ mod common;
 use std::io::Cursor;
 use std::path::PathBuf;
 
+use base64::Engine;
 use common::{options, recipient, secret, signer_lookup};
 use valise_core::assertions::Tlp;
 use valise_core::open::{open_bytes, BindingStatus, OpenError, Package, RecipientKey};
@@ -133,6 +134,24 @@ fn rebuild(payload: &[u8], manifest: &serde_json::Value) -> Vec<u8> {
     let mut writer = valise_core::container::ContainerWriter::new(Vec::new(), payload.len() as u64).expect("writer");
     writer.write_payload(payload).expect("payload");
     writer.finish(&serde_json::to_vec(manifest).expect("json")).expect("finish")
+}
+
+#[test]
+fn damaged_wrapped_key_is_an_integrity_failure() {
+    let package = seal_bytes(&options(vec![recipient(1, "r1")]), b"text").expect("seal");
+    let (payload, mut manifest) = parts(&package);
+    let object = &mut manifest["encryptionInformation"]["keyAccess"][0];
+    let mut wrapped = base64::engine::general_purpose::STANDARD.decode(object["wrappedKey"].as_str().expect("wrappedKey")).expect("base64");
+    wrapped[5] ^= 1;
+    object["wrappedKey"] = base64::engine::general_purpose::STANDARD.encode(&wrapped).into();
+    let damaged = rebuild(&payload, &manifest);
+    let key = secret(1);
+    // The object names the reader's key id, so the package was sealed for them.
+    let named = open_bytes(&damaged, RecipientKey::P256(&key), Some("r1"), &signer_lookup).expect_err("damaged key");
+    assert!(matches!(named, OpenError::IntegrityFailure), "{named}");
+    // Without a key id, nothing says the object was the reader's.
+    let unnamed = open_bytes(&damaged, RecipientKey::P256(&key), None, &signer_lookup).expect_err("damaged key");
+    assert!(matches!(unnamed, OpenError::NotRecipient), "{unnamed}");
 }
 
 #[test]
