@@ -5,6 +5,7 @@ pub(crate) mod bench;
 pub(crate) mod directory;
 pub(crate) mod host;
 pub(crate) mod postgres;
+pub(crate) mod quota;
 pub(crate) mod server;
 pub(crate) mod sqlite;
 pub(crate) mod store;

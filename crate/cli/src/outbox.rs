@@ -389,7 +389,13 @@ fn send_batch(agent: &ureq::Agent, url: &str, body: &Value) -> Sent {
                         .ok()
                         .and_then(|v| v["message"].as_str().map(str::to_owned))
                         .unwrap_or_else(|| format!("HTTP {status}"));
-                    Sent::Rejected(message)
+                    // 429: the reader is over the collector's hourly quota,
+                    // so the batch waits for a later delivery.
+                    if status == 429 {
+                        Sent::Retry(message)
+                    } else {
+                        Sent::Rejected(message)
+                    }
                 }
                 _ => Sent::Retry(format!("HTTP {status}")),
             }
@@ -740,6 +746,18 @@ mod tests {
         assert_eq!(delivery.last_error.as_deref(), Some("refused for the test"));
         let rejected = fs::read_dir(home.path().join("outbox/rejected")).expect("a folder").count();
         assert_eq!(rejected, 1);
+    }
+
+    #[test]
+    fn quota_refusal_keeps_batch() {
+        let home = tempfile::tempdir().expect("a temporary folder");
+        let (url, _bodies) = server(vec![429, 200]);
+        reporter(home.path()).record(&url, &draft()).expect("queued");
+        let delivery = deliver(home.path());
+        assert_eq!((delivery.sent, delivery.rejected, delivery.queued), (0, 0, 1));
+        assert_eq!(delivery.last_error, Some(format!("{url}: refused for the test")));
+        let delivery = deliver(home.path());
+        assert_eq!((delivery.sent, delivery.rejected, delivery.queued), (1, 0, 0));
     }
 
     #[test]

@@ -437,6 +437,43 @@ fn duplicates_dropped() {
 }
 
 #[test]
+fn reader_quota_holds_back_batches() {
+    for_each_database("quota", |db, dir| {
+        let mut alice = Reader::new("acme", "alice");
+        let mut bob = Reader::new("acme", "bob");
+        let readers = write_readers(dir, &[&alice, &bob]);
+        let collector = Collector::start_with(db, &readers, &dir.join("log"), "127.0.0.1:0", &["--max-events-per-reader-hour", "3"]);
+        let url = collector.url("/events");
+        let first = [alice.sign(EventKind::Opened, PACKAGE), alice.sign(EventKind::Printed, PACKAGE)];
+        let (status, answer) = post(&url, BATCH_MEDIA_TYPE, &batch(&[&first[0], &first[1]]));
+        assert_eq!((status, answer["stored"].as_u64()), (200, Some(2)), "{answer}");
+
+        // Two more would make four this hour: the whole batch waits.
+        let more = [alice.sign(EventKind::Printed, PACKAGE), alice.sign(EventKind::Printed, PACKAGE)];
+        let mut response = agent(Duration::from_secs(30))
+            .post(&url)
+            .header("Content-Type", BATCH_MEDIA_TYPE)
+            .send(batch(&[&more[0], &more[1]]).as_str())
+            .expect("the collector answers");
+        assert_eq!(response.status().as_u16(), 429);
+        let retry_after: u64 = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).expect("Retry-After");
+        assert!((1..=3600).contains(&retry_after), "Retry-After: {retry_after}");
+        let answer: Value = serde_json::from_str(&response.body_mut().read_to_string().expect("a body")).expect("JSON");
+        assert_eq!(answer["error"], "rate_limited");
+        assert!(answer["message"].as_str().is_some_and(|m| m.contains("more than 3 events this hour")), "{answer}");
+        assert_eq!(stored_events(&collector, PACKAGE).len(), 2, "nothing of the refused batch was stored");
+
+        // One more fits, and another reader has a quota of its own.
+        let (status, answer) = post(&url, BATCH_MEDIA_TYPE, &batch(&[&more[0]]));
+        assert_eq!((status, answer["stored"].as_u64()), (200, Some(1)), "{answer}");
+        let others = [bob.sign(EventKind::Opened, PACKAGE), bob.sign(EventKind::Opened, PACKAGE), bob.sign(EventKind::Opened, PACKAGE)];
+        let (status, answer) = post(&url, BATCH_MEDIA_TYPE, &batch(&[&others[0], &others[1], &others[2]]));
+        assert_eq!((status, answer["stored"].as_u64()), (200, Some(3)), "{answer}");
+        assert_eq!(counter(&collector, "refusedBatches"), 1);
+    });
+}
+
+#[test]
 fn forged_altered_and_replayed_refused() {
     for_each_database("forgery", |db, dir| {
         let mut alice = Reader::new("acme", "alice");

@@ -39,7 +39,7 @@ before(async () => {
       request.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         collector.requests.push({ contentType: request.headers['content-type'], mode: collector.mode, events: JSON.parse(body) });
-        const status = { ok: 200, fail: 500, reject: 422 }[collector.mode];
+        const status = { ok: 200, fail: 500, reject: 422, quota: 429 }[collector.mode];
         response.writeHead(status, { 'Content-Type': 'application/json' });
         response.end(JSON.stringify({ message: `stand-in collector in ${collector.mode} mode` }));
       });
@@ -221,6 +221,27 @@ test('outbox retries 5xx and drops 4xx', async () => {
   assert.deepEqual(rejected.result, { sent: 0, rejected: 1, queued: 0 });
   assert.equal(rejected.status.total, 0);
   assert.match(rejected.status.lastError, /HTTP 422: stand-in collector in reject mode/);
+  await context.close();
+});
+
+test('outbox keeps batches over quota', async () => {
+  // 429: the reader is over the collector's hourly quota, so the batch waits.
+  reset('quota');
+  const { context, page } = await openPage();
+  const url = `${origin}/events`;
+  const waiting = await page.evaluate(async (url) => {
+    window.outbox = await window.outboxModule.Outbox.open();
+    await window.outbox.enqueue(url, '{"id":"later-1"}', { seq: 1 });
+    const result = await window.outbox.flush();
+    window.outbox.stop();
+    return { result, status: await window.outbox.status() };
+  }, url);
+  assert.deepEqual(waiting.result, { sent: 0, rejected: 0, queued: 1 });
+  assert.match(waiting.status.lastError, /HTTP 429: stand-in collector in quota mode/);
+
+  collector.mode = 'ok';
+  assert.deepEqual(await page.evaluate(() => window.outbox.flush()), { sent: 1, rejected: 0, queued: 0 });
+  assert.deepEqual(storedIds(), ['later-1']);
   await context.close();
 });
 

@@ -11,8 +11,9 @@
 //   require events.
 // - Delivery POSTs `application/cloudevents-batch+json`. A 2xx response
 //   removes the batch and a 4xx response removes it and records the
-//   collector's message. A 5xx response or a network failure keeps it and
-//   retries with exponential backoff and jitter. Delivery resumes when the
+//   collector's message. A 429 (the reader is over the collector's quota),
+//   a 5xx response or a network failure keeps it and retries with
+//   exponential backoff and jitter. Delivery resumes when the
 //   browser comes back online, and a `sendBeacon` flush runs when the page is
 //   hidden. The collector drops duplicates by event id.
 
@@ -286,7 +287,8 @@ export class Outbox {
     } catch {
       // The status alone is the message.
     }
-    if (response.status >= 400 && response.status < 500) return { kind: 'rejected', message };
+    // 429: the reader is over the collector's hourly quota, so the batch waits.
+    if (response.status >= 400 && response.status < 500 && response.status !== 429) return { kind: 'rejected', message };
     return { kind: 'retry', message };
   }
 

@@ -21,6 +21,7 @@ use crate::cmd::trust::load_trust;
 use crate::collector::bench::BenchPlan;
 use crate::collector::directory::{StaticDirectory, TrustDirectory};
 use crate::collector::host::AllowedHosts;
+use crate::collector::quota::ReaderQuota;
 use crate::collector::server::{router, Collector, Counters, Limits};
 use crate::collector::store::{Database, Store};
 use crate::cmd::CliError;
@@ -125,6 +126,13 @@ struct ServeArgs {
     /// Maximum number of requests handled at once; further requests wait.
     #[arg(long, value_name = "COUNT", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     max_concurrent_requests: u64,
+
+    /// Events each reader key may send per hour. A batch beyond it gets 429
+    /// and is sent again later. The default equals the most events the
+    /// portal's outbox holds, so a reader back online delivers a full outbox
+    /// in one hour.
+    #[arg(long, value_name = "COUNT", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_events_per_reader_hour: u64,
 }
 
 /// Runs `valise collector`.
@@ -156,6 +164,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         max_batch: args.max_batch,
         body_timeout: Duration::from_secs(args.body_timeout),
         max_concurrent_requests: usize::try_from(args.max_concurrent_requests).unwrap_or(usize::MAX),
+        max_events_per_reader_hour: args.max_events_per_reader_hour,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -210,6 +219,7 @@ async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
         directory,
         limits,
         counters: Counters::default(),
+        quota: ReaderQuota::new(limits.max_events_per_reader_hour),
     });
     let hosts = AllowedHosts::new(address, &allow_host).map_err(|e| CliError::usage(e.to_string()))?;
     let app = router(collector, origins.clone(), hosts);
@@ -224,6 +234,7 @@ async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
         header_timeout_seconds = header_timeout.as_secs(),
         body_timeout_seconds = limits.body_timeout.as_secs(),
         max_concurrent_requests = limits.max_concurrent_requests,
+        max_events_per_reader_hour = limits.max_events_per_reader_hour,
         "collector started"
     );
     // Scripts and tests read the bound address (useful with port 0) here.

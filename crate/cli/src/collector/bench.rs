@@ -17,6 +17,7 @@ use valise_core::events::{
 
 use super::directory::StaticDirectory;
 use super::host::AllowedHosts;
+use super::quota::ReaderQuota;
 use super::server::{router, Collector, Counters, Limits};
 use super::store::{Database, Store};
 use crate::cmd::CliError;
@@ -166,8 +167,11 @@ async fn start_server(plan: &BenchPlan, directory: StaticDirectory) -> Result<So
             body_timeout: std::time::Duration::from_secs(30),
             // The benchmark's clients are the only ones, so no request waits.
             max_concurrent_requests: plan.clients.max(1),
+            max_events_per_reader_hour: u64::MAX,
         },
         counters: Counters::default(),
+        // The benchmark sends as fast as it can, so no quota applies.
+        quota: ReaderQuota::new(u64::MAX),
     });
     let hosts = AllowedHosts::new(address, &[])
         .map_err(|e| CliError::refused(format!("cannot build the allowed hosts: {e}")))?;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Query, State};
@@ -23,6 +23,7 @@ use valise_core::events::{
 };
 
 use super::host::{check_host, AllowedHosts};
+use super::quota::ReaderQuota;
 use super::store::{EventFilter, EventRow, InsertOutcome, Store};
 
 /// Media types `POST /events` accepts. `text/plain` is there because a
@@ -49,6 +50,8 @@ pub(crate) struct Limits {
     pub(crate) body_timeout: Duration,
     /// Maximum number of requests handled at once; more wait for a slot.
     pub(crate) max_concurrent_requests: usize,
+    /// Events each reader key may send per hour.
+    pub(crate) max_events_per_reader_hour: u64,
 }
 
 /// Counts since the collector started, shown by `GET /healthz`.
@@ -81,6 +84,7 @@ pub(crate) struct Collector {
     pub(crate) directory: Arc<dyn ReaderDirectory + Send + Sync>,
     pub(crate) limits: Limits,
     pub(crate) counters: Counters,
+    pub(crate) quota: ReaderQuota,
 }
 
 /// Builds the routes, with CORS for `origins` when any are given, behind
@@ -201,9 +205,11 @@ async fn receive_batch(
     let mut rows = Vec::with_capacity(count);
     let mut row_index = Vec::with_capacity(count);
     let mut rejected = Vec::new();
+    let mut per_reader: BTreeMap<String, u64> = BTreeMap::new();
     for (index, result) in results.into_iter().enumerate() {
         match result {
             Ok(event) => {
+                *per_reader.entry(event.kid.clone()).or_default() += 1;
                 rows.push(EventRow::new(&event, received));
                 row_index.push((index, event.id));
             }
@@ -214,6 +220,20 @@ async fn receive_batch(
                 message: error.to_string(),
             }),
         }
+    }
+
+    // The whole batch waits when one reader in it is over its quota, so a
+    // client keeps the batch and sends it again later, and loses nothing.
+    if let Err(over) = collector.quota.take(&per_reader, Instant::now()) {
+        collector.counters.refused_batches.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(reader_kid = %over.kid, events = count, "batch rejected: the reader is over its hourly quota");
+        let message = format!(
+            "the reader key {} sent more than {} events this hour; send the batch again in {} seconds",
+            over.kid, collector.limits.max_events_per_reader_hour, over.retry_after_seconds
+        );
+        let mut response = error_response(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(over.retry_after_seconds));
+        return Ok(response);
     }
 
     let outcomes = if rows.is_empty() {
