@@ -27,6 +27,7 @@ test('unknown type offers export only with the right', async () => {
     assert.match(await page.locator('.valise-cannot-display').textContent(), /did not allow export/);
 
     await openDocument(page, { text: 'PK\u0003\u0004', mediaType: 'application/zip', rights: RIGHTS.everything });
+    assert.equal(await page.locator('button.valise-export').textContent(), 'Save decrypted file', 'the label of the document screen button');
     await page.locator('button.valise-export').click();
     assert.equal(await page.evaluate(() => window.__exported), 4);
     const exported = (await events(page)).filter((event) => event.kind === 'exported');

@@ -58,7 +58,7 @@ export function cannotDisplay(container, { reason, bytes, fileName, mediaType, r
     element('p', { className: 'valise-cannot-display-reason' }, reason),
   );
   if (rights?.export) {
-    const button = element('button', { type: 'button', className: 'valise-export' }, 'Export the decrypted file');
+    const button = element('button', { type: 'button', className: 'valise-export' }, 'Save decrypted file');
     button.addEventListener('click', () => {
       onEvent?.('exported', { fileName: fileName ?? null, mediaType, size: bytes.byteLength });
       onExport?.({ bytes, fileName, mediaType });
