@@ -86,6 +86,7 @@ export class App {
       identitySummary: this.identity?.summary ?? null,
       trustSummary: this.trustList?.summary ?? null,
       trustError: this.trustError,
+      highestTrustVersionSeen: this.knownState?.highestTrustVersion ?? null,
       onBytes: (bytes, name) => this.open(bytes, name),
       onOpenUrl: (source) => this.openFromUrl(source),
     });

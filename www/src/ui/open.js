@@ -20,9 +20,10 @@ let demoIndex = null;
 /**
  * Draws the open screen. `onOpenUrl(src)`, when given, opens a demo package
  * in this page, so an unlocked identity stays unlocked; without it a demo
- * link navigates to `?src=`.
+ * link navigates to `?src=`. `highestTrustVersionSeen` is the highest trust
+ * list version this browser recorded before this load, or null.
  */
-export function drawOpenScreen({ identitySummary, trustSummary, trustError, onBytes, onOpenUrl }) {
+export function drawOpenScreen({ identitySummary, trustSummary, trustError, highestTrustVersionSeen = null, onBytes, onOpenUrl }) {
   const section = document.getElementById('screen-open');
   const input = h('input', {
     type: 'file',
@@ -65,6 +66,17 @@ export function drawOpenScreen({ identitySummary, trustSummary, trustError, onBy
       : null,
     trustSummary
       ? h('p', { className: 'hint' }, 'Community: ', isolate(trustSummary.communityName ?? trustSummary.community), `, trust list version ${trustSummary.version}.`)
+      : null,
+    // The decision point refuses every package under a list older than one
+    // this browser saw (trust_list_rollback), so the warning comes here once
+    // instead of as a refusal per package.
+    trustSummary && highestTrustVersionSeen !== null && highestTrustVersionSeen > trustSummary.version
+      ? h(
+          'p',
+          { className: 'trust-error', role: 'alert', id: 'trust-rollback' },
+          `This portal serves version ${trustSummary.version} of the community trust list, but this browser has already seen version ${highestTrustVersionSeen}. ` +
+            'An older list may hide revoked keys, so every package will be refused. Tell the operator of this portal.',
+        )
       : null,
     dropZone,
     h('div', { id: 'demo-packages', hidden: true }),
