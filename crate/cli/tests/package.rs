@@ -184,6 +184,31 @@ fn wrong_signer_is_named_not_integrity() {
 /// Seals note.txt with extra `valise seal` options and opens it without a
 /// trust list; returns the open command's output.
 #[test]
+fn open_without_output_verifies_only() {
+    let dir = setup();
+    let plaintext: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.path().join("report.bin"), &plaintext).expect("write");
+    let sealed = valise(dir.path(), &["seal", "report.bin", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:AMBER", "-o", "r.tdf"]);
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    let before = files(dir.path());
+
+    // TLP:AMBER does not allow export, and nothing is written anyway.
+    let opened = valise(dir.path(), &["open", "r.tdf", "--key", "bob.key.pem", "--signer", "alice.pub.pem"]);
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    assert!(stderr(&opened).contains("payload of r.tdf verified (5000 bytes); nothing written"), "{}", stderr(&opened));
+    assert!(stderr(&opened).contains("label: TLP:AMBER"), "{}", stderr(&opened));
+    assert_eq!(files(dir.path()), before, "nothing written");
+
+    // A flipped payload byte fails the check.
+    let mut bytes = std::fs::read(dir.path().join("r.tdf")).expect("read");
+    bytes[1000] ^= 1;
+    std::fs::write(dir.path().join("r.tdf"), &bytes).expect("write");
+    let damaged = valise(dir.path(), &["open", "r.tdf", "--key", "bob.key.pem", "--signer", "alice.pub.pem"]);
+    assert_eq!(damaged.status.code(), Some(1), "{}", stderr(&damaged));
+    assert!(!stderr(&damaged).contains("verified"), "{}", stderr(&damaged));
+}
+
+#[test]
 fn seal_warns_of_past_not_after() {
     let dir = setup();
     std::fs::write(dir.path().join("note.txt"), b"note").expect("write");

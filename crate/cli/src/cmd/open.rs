@@ -32,8 +32,9 @@ pub(crate) struct OpenArgs {
     pub(crate) signer: Option<PathBuf>,
     /// Output file, or `-` for standard output; written only after the whole
     /// package verified (with --trust, only when the decision grants the
-    /// export right).
-    #[arg(short = 'o', long = "output", value_name = "OUTPUT", required_unless_present = "trust")]
+    /// export right). Without it the whole package is verified and nothing
+    /// is written.
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
     pub(crate) output: Option<PathBuf>,
     /// Write the plaintext of an unlabelled stock OpenTDF file (one without
     /// the Valise label, rights and provenance) as its key holder. Without
@@ -53,8 +54,8 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
     if !args.trust.trust.is_empty() {
         return super::trust_open::run(&args.package, args.key.as_deref(), args.output.as_deref(), &args.trust);
     }
-    let (Some(key_path), Some(output_path)) = (&args.key, &args.output) else {
-        return Err(CliError::usage("--key and --output are required without --trust"));
+    let Some(key_path) = &args.key else {
+        return Err(CliError::usage("--key is required without --trust").hint("pass --key KEY.pem, or --trust TRUST.json with --identity NAME"));
     };
     let key = read_private_key(key_path)?;
     let signer = args.signer.as_deref().map(read_p256_public_key).transpose()?;
@@ -86,31 +87,43 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
             .hint("if you expected that signer, pass its public key with --signer"));
         }
     };
-    check_release(&verified, super::trust::now(), output_path, args.export_unlabelled)?;
-
-    super::ensure_output_is_not_input(&args.package, output_path)?;
-    let mut output = PendingOutput::create(output_path)?;
-    {
-        let mut writer = BufWriter::with_capacity(1 << 20, output.file());
-        verified.decrypt_to(&mut reader, &mut writer).map_err(|e| open_error(e, &args.package))?;
-        writer.flush().map_err(|e| CliError::usage(format!("cannot write {}: {e}", output_name(output_path))))?;
+    if let Some(output_path) = &args.output {
+        check_release(&verified, super::trust::now(), output_path, args.export_unlabelled)?;
+        super::ensure_output_is_not_input(&args.package, output_path)?;
+        let mut output = PendingOutput::create(output_path)?;
+        {
+            let mut writer = BufWriter::with_capacity(1 << 20, output.file());
+            verified.decrypt_to(&mut reader, &mut writer).map_err(|e| open_error(e, &args.package))?;
+            writer.flush().map_err(|e| CliError::usage(format!("cannot write {}: {e}", output_name(output_path))))?;
+        }
+        output.commit()?;
+        errln!("opened {} into {} ({} bytes)", args.package.display(), output_name(output_path), verified.plaintext_size());
+    } else {
+        // Nothing is released, so the rights need not allow export: every
+        // segment and digest is still checked.
+        verified.decrypt_to(&mut reader, &mut std::io::sink()).map_err(|e| open_error(e, &args.package))?;
+        errln!(
+            "payload of {} verified ({} bytes); nothing written: pass -o OUTPUT to write the plaintext",
+            args.package.display(),
+            verified.plaintext_size()
+        );
     }
-    output.commit()?;
-
-    errln!("opened {} into {} ({} bytes)", args.package.display(), output_name(output_path), verified.plaintext_size());
     match (&verified.label, &verified.rights, &verified.claimed_profile) {
         (Some(label), Some(rights), _) => {
             errln!("label: {}", label.tlp);
             errln!("rights: {}", rights_text(rights));
         }
-        // Not reached while check_release refuses unverified rights; kept
-        // so that these claims are never printed as the label.
+        // With -o, check_release rejects unverified rights first. Without
+        // it, these claims are printed apart, never as the label.
         (_, _, Some(claimed)) => {
             errln!("unverified claims (the signature was not checked with a key you trust):");
             errln!("  label: {}", claimed.label.tlp);
             errln!("  rights: {}", rights_text(&claimed.rights));
         }
-        _ => errln!("label: none: an unlabelled stock OpenTDF file (view only), written because --export-unlabelled was given"),
+        _ if args.output.is_some() => {
+            errln!("label: none: an unlabelled stock OpenTDF file (view only), written because --export-unlabelled was given");
+        }
+        _ => errln!("label: none: an unlabelled stock OpenTDF file (view only)"),
     }
     let state = super::inspect::signer_state(&verified.assertions, verified.has_profile);
     let kid = verified.originator_kid.as_deref().unwrap_or("");
