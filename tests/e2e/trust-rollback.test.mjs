@@ -1,5 +1,5 @@
 // A portal that serves an older trust list than this browser has seen: the
-// open screen warns at once, before any package is refused for it.
+// open screen warns at once, before any package is rejected for it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitForPortal } from './lib/browser.mjs';

@@ -2,7 +2,7 @@
 // trust list, unlocked identity, the package being opened) and moves between
 // the screens. It talks to the viewer module only through core.js.
 import { TrustList, openPackage, unlockIdentity } from './core.js';
-import { readBody } from './download.js';
+import { declaredLength, readBody } from './download.js';
 import { AccessDeniedError, InternalError, KeyRequiredError, ValiseError } from './errors.js';
 import { ACTIONS_AFTER_EVENT, EventReporter, rightsInForce } from './events/reporter.js';
 import { trustFetchedAt } from './offline.js';
@@ -172,8 +172,8 @@ export class App {
       if (!response.ok) {
         throw new ValiseError(`The package at ${url} could not be downloaded (HTTP ${response.status}).`);
       }
-      const declared = Number(response.headers.get('Content-Length'));
-      const bar = progressBar(document.body, Number.isSafeInteger(declared) && declared > 0 ? declared : null, 'Downloading');
+      // An empty body has no end to show, like one of unknown size.
+      const bar = progressBar(document.body, declaredLength(response) || null, 'Downloading');
       let bytes;
       try {
         bytes = await readBody(response, { onProgress: (received, total) => bar.update(received, total) });

@@ -4,10 +4,17 @@
 // sends no Content-Length, or a wrong one.
 
 /** Largest package the viewer downloads: 512 MiB. */
-export const MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024;
+const MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024;
 
 /** Initial buffer when the server does not say how large the body is. */
 const UNKNOWN_LENGTH_START = 1024 * 1024;
+
+/** Returns the body size `response` declares in Content-Length, or null when it declares none. */
+export function declaredLength(response) {
+  const header = response.headers.get('Content-Length');
+  const declared = header === null ? null : Number(header);
+  return Number.isSafeInteger(declared) && declared >= 0 ? declared : null;
+}
 
 /**
  * Reads the body of `response` into a Uint8Array of at most `limit` bytes.
@@ -18,9 +25,7 @@ const UNKNOWN_LENGTH_START = 1024 * 1024;
  * received body is larger than `limit`; the download is cancelled then.
  */
 export async function readBody(response, { limit = MAX_DOWNLOAD_BYTES, onProgress = null } = {}) {
-  const header = response.headers.get('Content-Length');
-  const declared = header === null ? null : Number(header);
-  const total = Number.isSafeInteger(declared) && declared >= 0 ? declared : null;
+  const total = declaredLength(response);
   if (total !== null && total > limit) {
     await response.body?.cancel();
     throw new Error(`it is ${total} bytes, larger than ${limit} bytes, the most the viewer downloads`);

@@ -749,7 +749,7 @@ mod tests {
     }
 
     #[test]
-    fn quota_refusal_keeps_batch() {
+    fn quota_rejection_keeps_batch() {
         let home = tempfile::tempdir().expect("a temporary folder");
         let (url, _bodies) = server(vec![429, 200]);
         reporter(home.path()).record(&url, &draft()).expect("queued");

@@ -244,8 +244,9 @@ pub fn decode_unverified(token: &str) -> Result<(JwsHeader, Vec<u8>), JwsError> 
     decode_unverified_within(token, MAX_TOKEN_LEN)
 }
 
-/// [`decode_unverified`] for a token of up to `max_len` bytes, such as an
-/// assertion binding, whose size grows with the number of segments.
+/// Splits and decodes, as [`decode_unverified`] does, a token of up to
+/// `max_len` bytes, such as an assertion binding, whose size grows with the
+/// number of segments.
 ///
 /// # Errors
 ///
@@ -268,7 +269,7 @@ pub fn verify_es256(token: &str, key: &p256::ecdsa::VerifyingKey) -> Result<Veri
     verify_es256_within(token, key, MAX_TOKEN_LEN)
 }
 
-/// [`verify_es256`] for a token of up to `max_len` bytes.
+/// Verifies, as [`verify_es256`] does, a token of up to `max_len` bytes.
 ///
 /// # Errors
 ///
@@ -335,7 +336,7 @@ pub fn verify_hs256(token: &str, key: &[u8]) -> Result<VerifiedJws, JwsError> {
     verify_hs256_within(token, key, MAX_TOKEN_LEN)
 }
 
-/// [`verify_hs256`] for a token of up to `max_len` bytes.
+/// Verifies, as [`verify_hs256`] does, a token of up to `max_len` bytes.
 ///
 /// # Errors
 ///

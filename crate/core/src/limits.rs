@@ -64,8 +64,8 @@ pub const MAX_ASSERTIONS: usize = 64;
 
 /// Maximum size of a compact JWS (assertion binding) in bytes: 8 MiB. A
 /// binding's `assertionSig` contains every stored segment hash, and the JWS
-/// encodes it twice in base64, so each segment adds about 28 bytes (a raw
-/// 16-byte GMAC hash) and at most about 114 (a 64-character hex HS256 hash
-/// of a legacy file). [`MAX_SEGMENTS`] segments of the largest kind take
+/// encodes it twice in base64. So each segment adds about 28 bytes for a raw
+/// 16-byte GMAC hash, and at most about 114 for a 64-character hex HS256
+/// hash of a legacy file. [`MAX_SEGMENTS`] segments of the largest kind take
 /// 7.5 MB, which fits.
 pub const MAX_JWS_BYTES: usize = 8 * 1024 * 1024;

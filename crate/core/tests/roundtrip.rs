@@ -149,7 +149,7 @@ fn damaged_wrapped_key_is_an_integrity_failure() {
     // The object names the reader's key id, so the package was sealed for them.
     let named = open_bytes(&damaged, RecipientKey::P256(&key), Some("r1"), &signer_lookup).expect_err("damaged key");
     assert!(matches!(named, OpenError::IntegrityFailure), "{named}");
-    // Without a key id, nothing says the object was the reader's.
+    // Without a key id, nothing shows that the object was the reader's.
     let unnamed = open_bytes(&damaged, RecipientKey::P256(&key), None, &signer_lookup).expect_err("damaged key");
     assert!(matches!(unnamed, OpenError::NotRecipient), "{unnamed}");
 }

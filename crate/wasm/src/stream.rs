@@ -24,7 +24,7 @@ use js_sys::{ArrayBuffer, Uint8Array};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use valise_core::key_access::DataKey;
+use valise_core::key_access::{DataKey, GCM_TAG_LEN};
 use valise_core::open::{Package as CorePackage, VerifiedPackage};
 use valise_core::segments::hash_matches;
 use wasm_bindgen::prelude::*;
@@ -201,7 +201,7 @@ impl SegmentChecker {
         };
         let length = encrypted.length();
         // Only the tag is copied into the module, never the segment.
-        let tag = encrypted.subarray(length.saturating_sub(16), length).to_vec();
+        let tag = encrypted.subarray(length.saturating_sub(GCM_TAG_LEN as u32), length).to_vec();
         let digest = digest.map(|digest| Uint8Array::new(&digest).to_vec());
         Ok(self.check_inner(index, f64::from(length), &tag, digest.as_deref(), plaintext.byte_length().into())?)
     }

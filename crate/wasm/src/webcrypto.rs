@@ -10,6 +10,7 @@
 //! worker alike.
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
+use valise_core::key_access::{GCM_NONCE_LEN, GCM_TAG_LEN};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AesGcmParams, CryptoKey, SubtleCrypto};
@@ -17,11 +18,6 @@ use web_sys::{AesGcmParams, CryptoKey, SubtleCrypto};
 use crate::error::{BindingError, ErrorKind};
 use crate::package::OpenedPackage;
 use crate::stream::SegmentChecker;
-
-/// Size of the GCM nonce that starts each encrypted segment.
-const NONCE_BYTES: u32 = 12;
-/// Size of the GCM tag that ends each encrypted segment.
-const TAG_BYTES: u32 = 16;
 
 fn internal(message: &str) -> JsValue {
     BindingError::new(ErrorKind::Internal, message).into()
@@ -84,13 +80,15 @@ impl SegmentChecker {
     #[wasm_bindgen(js_name = decryptSegment, unchecked_return_type = "Promise<[ArrayBuffer | undefined, ArrayBuffer | undefined]>")]
     pub fn decrypt_segment(&mut self, key: &CryptoKey, encrypted: &Uint8Array) -> Result<Promise, JsValue> {
         let subtle = subtle().ok_or_else(|| internal("this page has no crypto.subtle (not a secure context)"))?;
+        // Each encrypted segment is nonce || ciphertext || tag.
+        let (nonce_len, tag_len) = (GCM_NONCE_LEN as u32, GCM_TAG_LEN as u32);
         let length = encrypted.length();
-        if length < NONCE_BYTES + TAG_BYTES {
+        if length < nonce_len + tag_len {
             return Err(internal("an encrypted segment is shorter than its nonce and tag"));
         }
-        let algorithm = AesGcmParams::new("AES-GCM", &encrypted.subarray(0, NONCE_BYTES));
+        let algorithm = AesGcmParams::new("AES-GCM", &encrypted.subarray(0, nonce_len));
         algorithm.set_tag_length(128);
-        let decrypted = subtle.decrypt_with_object_and_js_u8_array(&algorithm, key, &encrypted.subarray(NONCE_BYTES, length))?;
+        let decrypted = subtle.decrypt_with_object_and_js_u8_array(&algorithm, key, &encrypted.subarray(nonce_len, length))?;
         // A failed tag check rejects with a bare OperationError. It resolves
         // to `undefined` here, so `checkSegment` reports it as an integrity
         // failure of this segment like every other check.

@@ -23,7 +23,7 @@ const MAX_PAGE_WIDTH = 1000;
  * last one, so a PDF of 100,000 pages does not put 100,000 elements in the
  * page before its first page shows.
  */
-export const SLOT_BATCH = 100;
+const SLOT_BATCH = 100;
 
 /** Space between pages in CSS pixels (the `gap` of `.valise-pdf` in styles.js). */
 const PAGE_GAP = 12;
@@ -71,7 +71,9 @@ export async function render(container, { bytes, stream = null, rights, signal =
   // about a minute at 60 MiB. Sending the rest of the file for each range
   // request once the stream was done cut 20 MiB to 1.3 s, but painted
   // a flat 100 MiB PDF later (636 against 555 ms). Sending 8 MiB, or
-  // doubling from there, still took 4.7 s.
+  // doubling from there, still took 4.7 s. NOTE: the damage that causes it
+  // is not known. A broken startxref or shifted table offsets did not slow
+  // it at 10 to 30 MiB.
   container.replaceChildren(element('p', { className: 'valise-notice', role: 'status' }, 'Reading the PDF…'));
   const pdfjs = await loadLibrary();
   const loadingTask = pdfjs.getDocument({
@@ -235,12 +237,14 @@ export async function render(container, { bytes, stream = null, rights, signal =
   const makeSlots = () => {
     const end = Math.min(pdf.numPages, slotCount + SLOT_BATCH);
     const batch = [];
-    for (let number = slotCount + 1; number <= end; number += 1) batch.push(newSlot(number));
+    for (let number = slotCount + 1; number <= end; number += 1) {
+      const slot = newSlot(number);
+      batch.push(slot);
+      // Page one is drawn at once, below.
+      if (number !== 1) observer.observe(slot);
+    }
     slotCount = end;
     rest.before(...batch);
-    for (const slot of batch) {
-      if (slot.dataset.pageNumber !== '1') observer.observe(slot);
-    }
     const left = pdf.numPages - slotCount;
     if (left === 0) {
       restObserver.disconnect();

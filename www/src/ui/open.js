@@ -67,9 +67,9 @@ export function drawOpenScreen({ identitySummary, trustSummary, trustError, high
     trustSummary
       ? h('p', { className: 'hint' }, 'Community: ', isolate(trustSummary.communityName ?? trustSummary.community), `, trust list version ${trustSummary.version}.`)
       : null,
-    // The decision point refuses every package under a list older than one
+    // The decision point rejects every package under a list older than one
     // this browser saw (trust_list_rollback), so the warning comes here once
-    // instead of as a refusal per package.
+    // instead of as a rejection per package.
     trustSummary && highestTrustVersionSeen !== null && highestTrustVersionSeen > trustSummary.version
       ? h(
           'p',

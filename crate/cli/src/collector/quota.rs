@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 const WINDOW: Duration = Duration::from_secs(3600);
 
 /// Readers whose windows are kept before expired ones are dropped. Only
-/// keys the trust list verified reach the quota, so the map stays small;
-/// this bounds the work of dropping them.
+/// keys the trust list verified reach the quota, so the map stays small, and
+/// this bound limits the work of dropping them.
 const PRUNE_ABOVE: usize = 10_000;
 
 /// A reader over its quota: who, and the seconds until its window ends.
@@ -81,12 +81,12 @@ mod tests {
     }
 
     #[test]
-    fn refused_batch_counts_nothing() {
+    fn rejected_batch_counts_nothing() {
         let quota = ReaderQuota::new(10);
         let start = Instant::now();
         quota.take(&batch(&[("a", 8)]), start).expect("first batch");
         assert!(quota.take(&batch(&[("a", 1), ("b", 11)]), start).is_err(), "b passes its quota");
-        quota.take(&batch(&[("a", 2), ("b", 10)]), start).expect("neither counted the refused batch");
+        quota.take(&batch(&[("a", 2), ("b", 10)]), start).expect("neither counted the rejected batch");
     }
 
     #[test]
