@@ -239,3 +239,78 @@ test('capped stream decrypts one segment at a time', async () => {
   assert.equal(uncapped.equal, true);
   assert.ok(uncapped.maxUnrequested > 1, `without the cap ${uncapped.maxUnrequested} unrequested segments were at the workers at once`);
 });
+
+test('the portal keeps idle workers ready, and no stream reuses a worker', async () => {
+  const packageBytes = [...readFileSync(SEGMENTED)];
+  const result = await session.page.evaluate(
+    async ({ packageBytes }) => {
+      const { core, context } = globalThis.streamTest;
+      // The portal started idle workers at start-up; wait until they are ready.
+      await core.keepDecryptionWorkersReady();
+      const NativeWorker = window.Worker;
+      const nativePost = NativeWorker.prototype.postMessage;
+      const nativeTerminate = NativeWorker.prototype.terminate;
+      const created = [];
+      const starts = new Map();
+      const terminated = new Set();
+      window.Worker = class extends NativeWorker {
+        constructor(url, options) {
+          super(url, options);
+          created.push(this);
+        }
+      };
+      NativeWorker.prototype.postMessage = function (message, transfer) {
+        if (message?.type === 'start') {
+          starts.set(this, (starts.get(this) ?? 0) + 1);
+        }
+        return nativePost.call(this, message, transfer);
+      };
+      NativeWorker.prototype.terminate = function () {
+        terminated.add(this);
+        return nativeTerminate.call(this);
+      };
+      const rounds = [];
+      try {
+        for (let round = 0; round < 2; round += 1) {
+          const createdBefore = created.length;
+          const opened = core.openPackage(new Uint8Array(packageBytes), context);
+          const stream = await opened.decryptStream({ workers: 2 });
+          const createdByOpen = created.length - createdBefore;
+          await stream.done;
+          opened.close();
+          const streamWorkers = [...starts.keys()].filter((worker) => !rounds.some((earlier) => earlier.workers.includes(worker)));
+          // New idle workers start once the page is idle after the stream.
+          const deadline = performance.now() + 10_000;
+          while (created.length - createdBefore < 2 && performance.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          rounds.push({
+            workers: streamWorkers,
+            createdByOpen,
+            streamWorkerCount: streamWorkers.length,
+            streamWorkersEnded: streamWorkers.every((worker) => terminated.has(worker)),
+            refilled: created.length - createdBefore,
+          });
+          // Resolves once the new idle workers are ready; starts none when two are there.
+          await core.keepDecryptionWorkersReady();
+        }
+      } finally {
+        window.Worker = NativeWorker;
+        NativeWorker.prototype.postMessage = nativePost;
+        NativeWorker.prototype.terminate = nativeTerminate;
+      }
+      return {
+        rounds: rounds.map(({ workers, ...rest }) => rest),
+        mostStartsPerWorker: Math.max(...starts.values()),
+      };
+    },
+    { packageBytes },
+  );
+  for (const round of result.rounds) {
+    assert.equal(round.createdByOpen, 0, 'the stream took workers started before the open');
+    assert.equal(round.streamWorkerCount, 2);
+    assert.equal(round.streamWorkersEnded, true, 'the workers that held the key ended with the stream');
+    assert.equal(round.refilled, 2, 'two idle workers replaced them once the page was idle');
+  }
+  assert.equal(result.mostStartsPerWorker, 1, 'no worker served two streams');
+});

@@ -4,7 +4,7 @@
 // InternalError carrying the panic message instead of a blank page.
 import init, * as wasm from '../pkg/valise_wasm.js';
 import { InternalError, KeyRequiredError, UnsupportedError, ValiseError, errorFromTagged, isTaggedError } from './errors.js';
-import { STREAM_FROM_BYTES, prepareStreamWorker, startStream } from './worker/stream.js';
+import { STREAM_FROM_BYTES, keepStreamWorkersReady, prepareStreamWorker, startStream, streamWorkersReady } from './worker/stream.js';
 
 const state = {
   ready: null,
@@ -35,6 +35,20 @@ export function loadCore(module = null) {
     return { version: wasm.coreVersion() };
   })();
   return state.ready;
+}
+
+/**
+ * Keeps decryption workers started and idle for the next large package,
+ * and starts new ones after each stream, so a stream does not wait for a
+ * worker to start. Call after loadCore. Resolves once the idle workers are
+ * ready; a page without workers resolves at once.
+ */
+export function keepDecryptionWorkersReady() {
+  if (typeof Worker === 'undefined') {
+    return Promise.resolve();
+  }
+  keepStreamWorkersReady(init.__wbindgen_wasm_module ?? null);
+  return streamWorkersReady();
 }
 
 /** Registers a listener called with every InternalError, for the error panel. */

@@ -2,7 +2,7 @@
 // then hands over to the controller.
 import { App } from './app.js';
 import { loadConfig } from './config.js';
-import { loadCore, onInternalError } from './core.js';
+import { keepDecryptionWorkersReady, loadCore, onInternalError } from './core.js';
 import { registerServiceWorker } from './offline.js';
 import { installGlobalErrorHandlers, showFatal } from './ui/fatal.js';
 
@@ -14,6 +14,8 @@ async function boot() {
   document.documentElement.dataset.coreVersion = version;
   document.getElementById('loading').hidden = true;
   await new App(config).start();
+  // A large package then opens in workers that have already started.
+  keepDecryptionWorkersReady();
 }
 
 boot().catch(showFatal);

@@ -15,14 +15,17 @@
 // only after that digest matched the signed one. Otherwise the page checks
 // the whole plaintext and this worker never posts 'done'.
 //
-// A page may start the worker ahead of time ('prepare'), so compiling its
-// glue and instantiating the module overlap with the open on the main thread.
+// A page may start the worker ahead of time ('prepare'): while it opens a
+// package on the main thread, or long before, to keep it idle for the next
+// stream. Loading its glue and instantiating the module then cost the
+// stream nothing.
 //
 // Messages in:  { type: 'prepare', module }
 //               { type: 'start', module, plan, key, inFlight, digestPlaintext }
 //               { type: 'segment', index, data, length }   (the encrypted segment: the first `length` bytes of `data`)
 //               { type: 'release', buffer }   (the package, kept only so it is freed when this worker ends)
-// Messages out: { type: 'started', prepareMs }   (milliseconds spent instantiating the module)
+// Messages out: { type: 'prepared' }   (after 'prepare', once instantiating the module succeeded or failed)
+//               { type: 'started', prepareMs }   (milliseconds spent instantiating the module)
 //               { type: 'request', count }   (requests `count` more segments)
 //               { type: 'segment', index, data, encrypted }   (data: the plaintext's ArrayBuffer;
 //                 encrypted: the buffer the segment came in, returned for reuse)
@@ -148,7 +151,8 @@ self.addEventListener('message', (event) => {
   const message = event.data;
   if (message?.type === 'prepare') {
     // A failure here is reported by the 'start' that awaits the same promise.
-    prepare(message.module).catch(() => {});
+    const prepared = () => self.postMessage({ type: 'prepared' });
+    prepare(message.module).then(prepared, prepared);
   } else if (message?.type === 'start') {
     job.started = start(message);
     job.started.catch(fail);

@@ -333,12 +333,29 @@ export function streamWorkersFor(size) {
 /** Packages from this size on stream through the workers; openPackage prepares them. */
 export const STREAM_FROM_BYTES = 8 * 1024 * 1024;
 
+/** Started workers that hold no package yet, each `{ worker, ready }`. */
 let spares = [];
+/** Set by keepStreamWorkersReady: `{ module }` to keep spares started with. */
+let keptReady = null;
+let refillScheduled = false;
+/** Streams that have not ended; no idle worker starts while one runs. */
+let activeStreams = 0;
 
 function newWorker(module) {
   const worker = new Worker(new URL('./open-worker.js', import.meta.url), { type: 'module', name: 'valise-open' });
+  const ready = new Promise((resolve) => {
+    const settle = (event) => {
+      if (event.type === 'error' || event.data?.type === 'prepared') {
+        worker.removeEventListener('message', settle);
+        worker.removeEventListener('error', settle);
+        resolve();
+      }
+    };
+    worker.addEventListener('message', settle);
+    worker.addEventListener('error', settle);
+  });
   worker.postMessage({ type: 'prepare', module });
-  return worker;
+  return { worker, ready };
 }
 
 /**
@@ -357,6 +374,48 @@ export function prepareStreamWorker(module = null, size = 0) {
 }
 
 /**
+ * Keeps STREAM_WORKERS workers started and idle from now on, their module
+ * instantiated, and starts new ones when the page is idle after each
+ * stream. Starting a worker took about 50 ms on a 2-core machine, and a
+ * stream that found none waited that long for its first segment
+ * (docs/benchmarks.md). An idle worker holds no key and no plaintext: it
+ * receives them only in the stream that takes it, and ends with that
+ * stream.
+ */
+export function keepStreamWorkersReady(module = null) {
+  keptReady = { module };
+  prepareStreamWorker(module, Infinity);
+}
+
+/** Resolves once every idle worker has instantiated its module. */
+export function streamWorkersReady() {
+  return Promise.all(spares.map((spare) => spare.ready));
+}
+
+/**
+ * Replaces the workers that streams took, if the page keeps workers ready,
+ * once the page is idle and no stream runs: starting a worker takes CPU
+ * time that a running stream needs.
+ */
+function refillWhenIdle() {
+  if (keptReady === null || refillScheduled) {
+    return;
+  }
+  refillScheduled = true;
+  const refill = () => {
+    refillScheduled = false;
+    if (activeStreams === 0) {
+      prepareStreamWorker(keptReady.module, Infinity);
+    }
+  };
+  if (typeof requestIdleCallback === 'function') {
+    requestIdleCallback(refill, { timeout: 2000 });
+  } else {
+    setTimeout(refill, 200);
+  }
+}
+
+/**
  * Starts streaming decryption in `workers` workers (by default as many as
  * streamWorkersFor the plaintext size, the prepared ones first). `bytes` is
  * the package archive: its buffer is transferred to a worker (detached
@@ -368,16 +427,25 @@ export function prepareStreamWorker(module = null, size = 0) {
  */
 export function startStream({ plan, key, bytes, verifyPlaintext = null, module = null, inFlight = SEGMENTS_IN_FLIGHT, workers = streamWorkersFor(plan.plaintextSize) }) {
   const count = verifyPlaintext === null ? 1 : Math.max(1, workers);
-  const chosen = spares.splice(0, count);
-  for (const extra of spares) {
-    extra.terminate();
+  const chosen = spares.splice(0, count).map((spare) => spare.worker);
+  if (keptReady === null) {
+    for (const extra of spares) {
+      extra.worker.terminate();
+    }
+    spares = [];
   }
-  spares = [];
   while (chosen.length < count) {
-    chosen.push(newWorker(module));
+    chosen.push(newWorker(module).worker);
   }
   for (const worker of chosen) {
     worker.postMessage({ type: 'start', module, plan, key, inFlight, digestPlaintext: verifyPlaintext === null });
   }
-  return new StreamedPlaintext({ workers: chosen, plan, archive: bytes, verifyPlaintext });
+  const stream = new StreamedPlaintext({ workers: chosen, plan, archive: bytes, verifyPlaintext });
+  activeStreams += 1;
+  const ended = () => {
+    activeStreams -= 1;
+    refillWhenIdle();
+  };
+  stream.done.then(ended, ended);
+  return stream;
 }
