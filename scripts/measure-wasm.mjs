@@ -102,6 +102,7 @@ function sealRandom(cli, demo, outFile) {
     '--label', 'TLP:AMBER',
     '--media-type', 'application/octet-stream',
     '--segment-size', String(2 * MiB),
+    '--force',
     '-o', outFile,
   ]);
   rmSync(input);

@@ -22,9 +22,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::terminal::errln;
 use valise_core::keys::{self, KeyFileError, PrivateKey, PublicKey};
 use zeroize::Zeroizing;
-use crate::terminal::errln;
 
 /// Environment variable that contains the key file passphrase.
 pub(crate) const PASSPHRASE_ENV: &str = "VALISE_PASSPHRASE";
@@ -135,9 +135,9 @@ pub(crate) fn passphrase(prompt: &str) -> Result<Zeroizing<String>, CliError> {
     if let Ok(value) = std::env::var(PASSPHRASE_ENV) {
         return Ok(Zeroizing::new(value));
     }
-    rpassword::prompt_password(prompt).map(Zeroizing::new).map_err(|e| {
-        CliError::usage(format!("cannot read a passphrase: {e}")).hint(format!("set {PASSPHRASE_ENV} when no terminal is attached"))
-    })
+    rpassword::prompt_password(prompt)
+        .map(Zeroizing::new)
+        .map_err(|e| CliError::usage(format!("cannot read a passphrase: {e}")).hint(format!("set {PASSPHRASE_ENV} when no terminal is attached")))
 }
 
 /// Reads a private key file, P-256 or RSA, asking for the passphrase only
@@ -200,41 +200,79 @@ pub(crate) fn output_name(path: &Path) -> String {
 }
 
 /// An output file written under a temporary name next to its final path
-/// and renamed into place by [`PendingOutput::commit`]; dropped without
-/// commit, it is removed, so no partial output is ever left behind.
+/// and moved into place by [`PendingOutput::commit`]; dropped without
+/// commit, it is removed, so no partial output is ever left behind. An
+/// interrupting SIGINT, SIGTERM or SIGHUP removes it too (see
+/// [`crate::interrupt`]).
 ///
 /// For the target `-` (standard output), the temporary file is in the
 /// system's temporary folder and [`PendingOutput::commit`] copies it to
 /// standard output, then removes it. So standard output, which cannot be
 /// rolled back, receives its first byte only after the whole output was
 /// written and verified.
+///
+/// TODO: SIGKILL (or a crash of the machine) still leaves the temporary
+/// file, with unverified plaintext when `valise open` writes it. On Linux an
+/// unnamed file (`O_TMPFILE`, linked into place at commit) would close that
+/// window; SECURITY.md states it.
 pub(crate) struct PendingOutput {
     temporary: PathBuf,
     target: PathBuf,
+    replace: bool,
     file: Option<File>,
+    _registered: crate::interrupt::Registered,
 }
 
-/// Rejects an output path that names the input file itself: the output
-/// replaces its target only at the end, so it would silently replace the
-/// document being sealed or the package being opened.
-pub(crate) fn ensure_output_is_not_input(input: &Path, output: &Path) -> Result<(), CliError> {
+/// A file that a command reads, for [`check_output`]: how messages name it
+/// (`"the package"`, `"the --key file"`) and its path.
+pub(crate) type InputFile<'a> = (&'a str, &'a Path);
+
+/// Checks an output path before a command does any work.
+///
+/// `-` (standard output) always passes. An output that is one of the
+/// command's `inputs` (the same file, through any path or link) is rejected
+/// even with `replace`, because the output would replace the document, key
+/// or list it was made from. An output that exists is rejected unless
+/// `replace` (`--force`) is given.
+pub(crate) fn check_output(output: &Path, inputs: &[InputFile<'_>], replace: bool) -> Result<(), CliError> {
     if is_stdout(output) {
         return Ok(());
     }
-    let same = match (fs::canonicalize(input), fs::canonicalize(output)) {
-        (Ok(input), Ok(output)) => input == output,
-        _ => false,
-    };
-    if same {
-        return Err(CliError::usage(format!("the output {} is the input file", output.display()))
-            .hint("choose another output path with -o"));
+    if let Some((what, _)) = inputs.iter().find(|(_, input)| same_file(input, output)) {
+        return Err(CliError::usage(format!("the output {} is {what}", output.display()))
+            .hint("choose another output path with -o; --force never replaces a file the command reads"));
+    }
+    if !replace && fs::symlink_metadata(output).is_ok() {
+        return Err(
+            CliError::usage(format!("{} already exists", output.display())).hint("choose another output path with -o, or pass --force to replace the file")
+        );
     }
     Ok(())
 }
 
+/// Returns whether two paths name the same existing file, following
+/// symbolic links (on Unix, the same device and inode, so hard links count).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (fs::metadata(a), fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 impl PendingOutput {
-    /// Creates the temporary file (owner-only permissions on Unix).
-    pub(crate) fn create(target: &Path) -> Result<PendingOutput, CliError> {
+    /// Creates the temporary file (owner-only permissions on Unix). With
+    /// `replace`, [`PendingOutput::commit`] replaces a file at `target`;
+    /// without it, commit fails when one exists then.
+    pub(crate) fn create(target: &Path, replace: bool) -> Result<PendingOutput, CliError> {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let (directory, temporary) = if is_stdout(target) {
             let directory = std::env::temp_dir();
@@ -253,10 +291,10 @@ impl PendingOutput {
             use std::os::unix::fs::OpenOptionsExt as _;
             options.mode(0o600);
         }
-        let file = options
-            .open(&temporary)
-            .map_err(|e| CliError::usage(format!("cannot create a file in {}: {e}", directory.display())))?;
-        Ok(PendingOutput { temporary, target: target.to_owned(), file: Some(file) })
+        // Registered before it exists, so that no signal finds it unlisted.
+        let registered = crate::interrupt::Registered::new(&temporary);
+        let file = options.open(&temporary).map_err(|e| CliError::usage(format!("cannot create a file in {}: {e}", directory.display())))?;
+        Ok(PendingOutput { temporary, target: target.to_owned(), replace, file: Some(file), _registered: registered })
     }
 
     /// Returns the open temporary file.
@@ -264,16 +302,37 @@ impl PendingOutput {
         self.file.as_mut().expect("the file is present until commit")
     }
 
-    /// Flushes the file to disk and renames it to the target path, or, for
+    /// Flushes the file to disk and moves it to the target path, or, for
     /// standard output, copies it there and removes it.
+    ///
+    /// Without `replace`, the move is a hard link. It fails when a file
+    /// appeared at the target since [`check_output`], and that file is kept.
+    /// The temporary name is removed in both cases. With `replace` the move
+    /// is a rename, which replaces the target.
     pub(crate) fn commit(mut self) -> Result<(), CliError> {
         if is_stdout(&self.target) {
             return self.copy_to_stdout();
         }
         let file = self.file.take().expect("the file is present until commit");
-        file.sync_all().map_err(|e| CliError::usage(format!("cannot write {}: {e}", self.target.display())))?;
+        let failure = |e: io::Error| CliError::usage(format!("cannot write {}: {e}", self.target.display()));
+        file.sync_all().map_err(failure)?;
         drop(file);
-        fs::rename(&self.temporary, &self.target).map_err(|e| CliError::usage(format!("cannot write {}: {e}", self.target.display())))
+        if self.replace {
+            return fs::rename(&self.temporary, &self.target).map_err(|e| {
+                let _ = fs::remove_file(&self.temporary);
+                failure(e)
+            });
+        }
+        let linked = fs::hard_link(&self.temporary, &self.target);
+        let _ = fs::remove_file(&self.temporary);
+        linked.map_err(|e| {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                CliError::usage(format!("{} already exists: another program created it while valise was writing", self.target.display()))
+                    .hint("the file was left as it is; choose another output path with -o, or pass --force to replace the file")
+            } else {
+                failure(e)
+            }
+        })
     }
 
     /// Copies the complete temporary file to standard output; `Drop` then
@@ -320,9 +379,8 @@ pub(crate) fn write_new_file(path: &Path, bytes: &[u8], owner_only: bool) -> Res
     }
     #[cfg(not(unix))]
     let _ = owner_only;
-    let mut file = options
-        .open(&temporary)
-        .map_err(|e| CliError::usage(format!("cannot create a file in {}: {e}", directory.display())))?;
+    let _registered = crate::interrupt::Registered::new(&temporary);
+    let mut file = options.open(&temporary).map_err(|e| CliError::usage(format!("cannot create a file in {}: {e}", directory.display())))?;
     let written = file.write_all(bytes).and_then(|()| file.sync_all());
     drop(file);
     // A hard link, unlike a rename, never replaces an existing file.
@@ -345,8 +403,9 @@ pub(crate) fn open_error(error: valise_core::open::OpenError, package: &Path) ->
         OpenError::NotRecipient => CliError::refused(format!("{}: not a recipient: no key access object opens with this key", package.display()))
             .hint("ask the sender to seal the document for your key access public key"),
         OpenError::MissingSplits { .. } => CliError::refused(format!("{}: {error}", package.display())),
-        OpenError::IntegrityFailure => CliError::refused(format!("{}: {error}", package.display()))
-            .hint("do not trust this file; ask the sender for a new copy"),
+        OpenError::IntegrityFailure => {
+            CliError::refused(format!("{}: {error}", package.display())).hint("do not trust this file; ask the sender for a new copy")
+        }
         OpenError::Io(e) => CliError::usage(format!("{}: {e}", package.display())),
         other => CliError::usage(format!("{}: {other}", package.display())).hint("the file is not a valid package"),
     }
@@ -354,6 +413,8 @@ pub(crate) fn open_error(error: valise_core::open::OpenError, package: &Path) ->
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
     use super::*;
 
     #[cfg(target_os = "linux")]
@@ -361,6 +422,24 @@ mod tests {
     fn endless_file_is_bounded_while_reading() {
         let error = read_bounded_text(Path::new("/dev/zero"), "credential", 4096).expect_err("endless");
         assert!(error.message.contains("more than the maximum of 4096 bytes"), "{}", error.message);
+    }
+
+    #[test]
+    fn commit_keeps_a_file_created_meanwhile() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("out.txt");
+        let mut output = PendingOutput::create(&target, false).expect("create");
+        output.file().write_all(b"new").expect("write");
+        fs::write(&target, "created meanwhile").expect("write");
+        let error = output.commit().expect_err("a file exists at the target");
+        assert!(error.message.contains("already exists"), "{}", error.message);
+        assert_eq!(fs::read_to_string(&target).expect("read"), "created meanwhile");
+        assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 1, "the temporary file was left");
+
+        let mut output = PendingOutput::create(&target, true).expect("create");
+        output.file().write_all(b"new").expect("write");
+        output.commit().expect("--force replaces the file");
+        assert_eq!(fs::read_to_string(&target).expect("read"), "new");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod cmd;
 mod collector;
+mod interrupt;
 mod key_files;
 mod outbox;
 mod state;

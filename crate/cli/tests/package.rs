@@ -34,7 +34,29 @@ fn setup() -> tempfile::TempDir {
 }
 
 fn seal(dir: &Path, input: &str, output: &str) -> Output {
-    valise(dir, &["seal", input, "--to", "bob.pub.pem", "--to", "alice.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--deny", "print,copy", "--org", "cert-a", "--author", "Ana", "-o", output])
+    valise(
+        dir,
+        &[
+            "seal",
+            input,
+            "--to",
+            "bob.pub.pem",
+            "--to",
+            "alice.pub.pem",
+            "--sign-key",
+            "alice.key.pem",
+            "--label",
+            "TLP:CLEAR",
+            "--deny",
+            "print,copy",
+            "--org",
+            "cert-a",
+            "--author",
+            "Ana",
+            "-o",
+            output,
+        ],
+    )
 }
 
 #[test]
@@ -68,9 +90,10 @@ fn goldens_open_to_their_plaintext() {
     }
     let xstext = golden.join("xstext-java-v0.7.5-94b161d53-DSP2.0.2_and_2.0.3.tdf");
     let out = dir.path().join("xstext.out");
-    let output = valise(dir.path(), &[
-        "open", xstext.to_str().expect("path"), "--key", key.to_str().expect("path"), "-o", out.to_str().expect("path"), "--export-unlabelled",
-    ]);
+    let output = valise(
+        dir.path(),
+        &["open", xstext.to_str().expect("path"), "--key", key.to_str().expect("path"), "-o", out.to_str().expect("path"), "--export-unlabelled"],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(std::fs::read(&out).expect("output").len(), 102);
 }
@@ -108,6 +131,9 @@ fn seal_open_round_trip_pdf_and_empty() {
     std::fs::copy(repo().join("tests/documents/TA14-353A_wiper.pdf"), dir.path().join("report.pdf")).expect("copy");
     std::fs::write(dir.path().join("empty.txt"), b"").expect("write");
     for input in ["report.pdf", "empty.txt"] {
+        for name in ["p.tdf", "by-bob", "by-alice"] {
+            let _ = std::fs::remove_file(dir.path().join(name));
+        }
         let sealed = seal(dir.path(), input, "p.tdf");
         assert!(sealed.status.success(), "{input}: {}", stderr(&sealed));
         // The second recipient (alice, encrypted key) opens too.
@@ -212,21 +238,53 @@ fn open_without_output_verifies_only() {
 fn seal_warns_of_past_not_after() {
     let dir = setup();
     std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
-    let sealed = valise(dir.path(), &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--not-after", "2020-01-01T00:00:00Z", "-o", "old.tdf"]);
+    let sealed = valise(
+        dir.path(),
+        &[
+            "seal",
+            "note.txt",
+            "--to",
+            "bob.pub.pem",
+            "--sign-key",
+            "alice.key.pem",
+            "--label",
+            "TLP:CLEAR",
+            "--not-after",
+            "2020-01-01T00:00:00Z",
+            "-o",
+            "old.tdf",
+        ],
+    );
     assert!(sealed.status.success(), "{}", stderr(&sealed));
     assert!(
         stderr(&sealed).contains("warning: --not-after 2020-01-01T00:00:00Z has passed: every reader will refuse this package as expired"),
         "{}",
         stderr(&sealed)
     );
-    let current = valise(dir.path(), &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--not-after", "2999-01-01T00:00:00Z", "-o", "new.tdf"]);
+    let current = valise(
+        dir.path(),
+        &[
+            "seal",
+            "note.txt",
+            "--to",
+            "bob.pub.pem",
+            "--sign-key",
+            "alice.key.pem",
+            "--label",
+            "TLP:CLEAR",
+            "--not-after",
+            "2999-01-01T00:00:00Z",
+            "-o",
+            "new.tdf",
+        ],
+    );
     assert!(current.status.success(), "{}", stderr(&current));
     assert!(!stderr(&current).contains("warning"), "{}", stderr(&current));
 }
 
 fn seal_and_open_raw(dir: &Path, seal_options: &[&str]) -> Output {
     std::fs::write(dir.join("note.txt"), b"note").expect("write");
-    let mut args = vec!["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "-o", "r.tdf"];
+    let mut args = vec!["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--force", "-o", "r.tdf"];
     args.extend_from_slice(seal_options);
     let sealed = valise(dir, &args);
     assert!(sealed.status.success(), "{seal_options:?}: {}", stderr(&sealed));
@@ -301,7 +359,10 @@ fn tampered_package_writes_nothing() {
     let dir = setup();
     let text = b"0123456789abcdef".repeat(4096);
     std::fs::write(dir.path().join("data.bin"), &text).expect("write");
-    let sealed = valise(dir.path(), &["seal", "data.bin", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--segment-size", "4096", "-o", "d.tdf"]);
+    let sealed = valise(
+        dir.path(),
+        &["seal", "data.bin", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--segment-size", "4096", "-o", "d.tdf"],
+    );
     assert!(sealed.status.success(), "{}", stderr(&sealed));
     let package = std::fs::read(dir.path().join("d.tdf")).expect("read");
     // Flip a byte in the last segment: earlier segments verify and decrypt
@@ -329,13 +390,27 @@ fn malformed_and_usage_errors_exit_2() {
     assert_eq!(inspected.status.code(), Some(2));
     let bad_label = valise(dir.path(), &["seal", "junk.tdf", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:WHITE", "-o", "x.tdf"]);
     assert_eq!(bad_label.status.code(), Some(2));
-    let window = valise(dir.path(), &["seal", "junk.tdf", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:RED", "--not-before", "2027-01-02T00:00:00Z", "--not-after", "2027-01-01T00:00:00Z", "-o", "x.tdf"]);
-    assert_eq!(window.status.code(), Some(2), "{}", stderr(&window));
-    assert!(
-        stderr(&window).contains("--not-before 2027-01-02T00:00:00Z is not before --not-after 2027-01-01T00:00:00Z"),
-        "{}",
-        stderr(&window)
+    let window = valise(
+        dir.path(),
+        &[
+            "seal",
+            "junk.tdf",
+            "--to",
+            "bob.pub.pem",
+            "--sign-key",
+            "alice.key.pem",
+            "--label",
+            "TLP:RED",
+            "--not-before",
+            "2027-01-02T00:00:00Z",
+            "--not-after",
+            "2027-01-01T00:00:00Z",
+            "-o",
+            "x.tdf",
+        ],
     );
+    assert_eq!(window.status.code(), Some(2), "{}", stderr(&window));
+    assert!(stderr(&window).contains("--not-before 2027-01-02T00:00:00Z is not before --not-after 2027-01-01T00:00:00Z"), "{}", stderr(&window));
     assert!(!dir.path().join("x.tdf").exists());
     let missing = valise(dir.path(), &["open", "missing.tdf", "--key", "bob.key.pem", "-o", "out"]);
     assert_eq!(missing.status.code(), Some(2));
@@ -461,10 +536,7 @@ fn endless_input_files_are_refused() {
     let dir = setup();
     std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
     assert!(seal(dir.path(), "note.txt", "n.tdf").status.success());
-    let cases: [&[&str]; 2] = [
-        &["open", "n.tdf", "--key", "/dev/zero", "-o", "out"],
-        &["open", "n.tdf", "--trust", "/dev/zero", "--key", "bob.key.pem"],
-    ];
+    let cases: [&[&str]; 2] = [&["open", "n.tdf", "--key", "/dev/zero", "-o", "out"], &["open", "n.tdf", "--trust", "/dev/zero", "--key", "bob.key.pem"]];
     for args in cases {
         let output = valise(dir.path(), args);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
@@ -483,22 +555,142 @@ fn seal_output_equal_to_input_rejected() {
 }
 
 #[test]
+fn output_never_replaces_without_force() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
+    assert!(seal(dir.path(), "note.txt", "n.tdf").status.success());
+    let package = std::fs::read(dir.path().join("n.tdf")).expect("read");
+    std::fs::write(dir.path().join("out.txt"), b"older file").expect("write");
+    let bob_key = std::fs::read(dir.path().join("bob.key.pem")).expect("read");
+
+    let open = |output: &str, force: bool| {
+        let mut args = vec!["open", "n.tdf", "--key", "bob.key.pem", "--signer", "alice.pub.pem", "-o", output];
+        if force {
+            args.push("--force");
+        }
+        valise(dir.path(), &args)
+    };
+    let kept = open("out.txt", false);
+    assert_eq!(kept.status.code(), Some(2), "{}", stderr(&kept));
+    assert!(stderr(&kept).contains("error: out.txt already exists"), "{}", stderr(&kept));
+    assert!(stderr(&kept).contains("hint: choose another output path with -o, or pass --force"), "{}", stderr(&kept));
+    assert_eq!(std::fs::read(dir.path().join("out.txt")).expect("read"), b"older file");
+
+    let resealed = seal(dir.path(), "note.txt", "n.tdf");
+    assert_eq!(resealed.status.code(), Some(2), "{}", stderr(&resealed));
+    assert!(stderr(&resealed).contains("error: n.tdf already exists"), "{}", stderr(&resealed));
+    assert_eq!(std::fs::read(dir.path().join("n.tdf")).expect("read"), package);
+
+    // An input of the same command is never replaced, even with --force.
+    for force in [false, true] {
+        let key = open("bob.key.pem", force);
+        assert_eq!(key.status.code(), Some(2), "{}", stderr(&key));
+        assert_eq!(std::fs::read(dir.path().join("bob.key.pem")).expect("read"), bob_key);
+    }
+    assert!(stderr(&open("bob.key.pem", true)).contains("the output bob.key.pem is the --key file"));
+    assert!(stderr(&open("alice.pub.pem", true)).contains("the output alice.pub.pem is the --signer file"));
+    assert!(stderr(&open("n.tdf", true)).contains("the output n.tdf is the package"));
+    let sign_key = valise(
+        dir.path(),
+        &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--force", "-o", "alice.key.pem"],
+    );
+    assert_eq!(sign_key.status.code(), Some(2), "{}", stderr(&sign_key));
+    assert!(stderr(&sign_key).contains("the output alice.key.pem is the --sign-key file"), "{}", stderr(&sign_key));
+    assert!(std::fs::read_to_string(dir.path().join("alice.key.pem")).expect("read").starts_with("-----BEGIN"));
+
+    let replaced = open("out.txt", true);
+    assert!(replaced.status.success(), "{}", stderr(&replaced));
+    assert_eq!(std::fs::read(dir.path().join("out.txt")).expect("read"), b"note");
+    assert!(!files(dir.path()).iter().any(|name| name.ends_with(".partial")), "{:?}", files(dir.path()));
+}
+
+/// Lists the names of the temporary `.partial` files in `dir`.
+fn partial_files(dir: &Path) -> Vec<String> {
+    files(dir).into_iter().filter(|name| name.ends_with(".partial")).collect()
+}
+
+/// SIGTERM, SIGINT and SIGHUP sent to `valise open` while it writes the
+/// plaintext of a large package remove its temporary file, next to the
+/// output or in $TMPDIR for `-o -`, before the process ends by the signal.
+#[cfg(unix)]
+#[test]
+fn signal_removes_partial_output() {
+    use std::os::unix::process::ExitStatusExt as _;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = setup();
+    let block: Vec<u8> = (0..1024 * 1024).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    std::fs::write(dir.path().join("big.bin"), block.repeat(24)).expect("write");
+    let sealed = valise(dir.path(), &["seal", "big.bin", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "-o", "big.tdf"]);
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    let temporary_folder = dir.path().join("tmp");
+    std::fs::create_dir(&temporary_folder).expect("create");
+
+    for (signal, number, output) in [("TERM", 15, "big.out"), ("INT", 2, "-"), ("HUP", 1, "big.out")] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_valise"))
+            .args(["open", "big.tdf", "--key", "bob.key.pem", "--signer", "alice.pub.pem", "-o", output])
+            .current_dir(dir.path())
+            .env("VALISE_HOME", dir.path().join("home"))
+            .env("TMPDIR", &temporary_folder)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("valise runs");
+        let written_in = if output == "-" { temporary_folder.as_path() } else { dir.path() };
+        let started = Instant::now();
+        loop {
+            let partial = partial_files(written_in).into_iter().next();
+            if partial.is_some_and(|name| std::fs::metadata(written_in.join(name)).is_ok_and(|m| m.len() > 0)) {
+                break;
+            }
+            assert!(child.try_wait().expect("wait").is_none(), "SIG{signal}: valise open ended before it was interrupted");
+            assert!(started.elapsed() < Duration::from_secs(60), "SIG{signal}: no temporary file appeared");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let sent = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().expect("kill runs");
+        assert!(sent.success());
+        let status = child.wait().expect("wait");
+        assert!(status.signal() == Some(number) || status.code() == Some(128 + number), "SIG{signal}: {status:?}");
+        assert_eq!(partial_files(dir.path()), Vec::<String>::new(), "SIG{signal}");
+        assert_eq!(partial_files(&temporary_folder), Vec::<String>::new(), "SIG{signal}");
+        assert!(!dir.path().join("big.out").exists(), "SIG{signal}");
+    }
+}
+
+#[test]
 fn inspect_escapes_bidi_controls() {
     let dir = setup();
     let name = "invoice\u{202e}fdp.exe";
     std::fs::write(dir.path().join(name), b"note").expect("write");
     // seal rejects a bidirectional control in --author, which it takes as a
     // display name, so only the file name and the org carry one here.
-    let rejected = valise(dir.path(), &[
-        "seal", name, "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--author", "Ana\u{200f}", "-o", "b.tdf",
-    ]);
+    let rejected = valise(
+        dir.path(),
+        &["seal", name, "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--author", "Ana\u{200f}", "-o", "b.tdf"],
+    );
     assert_eq!(rejected.status.code(), Some(2), "{}", stderr(&rejected));
     assert!(stderr(&rejected).contains("invalid --author"), "{}", stderr(&rejected));
     assert!(stderr(&rejected).contains("U+200F"), "{}", stderr(&rejected));
-    let sealed = valise(dir.path(), &[
-        "seal", name, "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--org", "cert\u{2067}a",
-        "--author", "Ana", "-o", "b.tdf",
-    ]);
+    let sealed = valise(
+        dir.path(),
+        &[
+            "seal",
+            name,
+            "--to",
+            "bob.pub.pem",
+            "--sign-key",
+            "alice.key.pem",
+            "--label",
+            "TLP:CLEAR",
+            "--org",
+            "cert\u{2067}a",
+            "--author",
+            "Ana",
+            "-o",
+            "b.tdf",
+        ],
+    );
     assert!(sealed.status.success(), "{}", stderr(&sealed));
 
     let shown = valise(dir.path(), &["inspect", "b.tdf", "--signer", "alice.pub.pem"]);
@@ -581,9 +773,10 @@ fn output_dash_is_standard_output() {
     // still no byte of them reaches standard output.
     let text = b"0123456789abcdef".repeat(4096);
     std::fs::write(dir.path().join("data.bin"), &text).expect("write");
-    let sealed = valise(dir.path(), &[
-        "seal", "data.bin", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--segment-size", "4096", "-o", "d.tdf",
-    ]);
+    let sealed = valise(
+        dir.path(),
+        &["seal", "data.bin", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--segment-size", "4096", "-o", "d.tdf"],
+    );
     assert!(sealed.status.success(), "{}", stderr(&sealed));
     let mut package = std::fs::read(dir.path().join("d.tdf")).expect("read");
     let payload_end = package.windows(4).position(|w| w == b"PK\x07\x08").expect("data descriptor");
@@ -595,9 +788,7 @@ fn output_dash_is_standard_output() {
     assert!(damaged.stdout.is_empty(), "{} bytes on stdout", damaged.stdout.len());
 
     // seal -o - writes the package, which opens like a file.
-    let sealed = valise(dir.path(), &[
-        "seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "-o", "-",
-    ]);
+    let sealed = valise(dir.path(), &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "-o", "-"]);
     assert!(sealed.status.success(), "{}", stderr(&sealed));
     assert!(sealed.stdout.starts_with(b"PK"), "not a ZIP package");
     assert!(!dir.path().join("-").exists(), "a file named - was written");

@@ -169,6 +169,8 @@ export function sealRequiredPackage(demo, { file, content, mediaType, label = 'T
     `--to=${kid}=${join(demo.dir, 'identities', `${person}.pub.pem`)}`,
     '--events-url', demo.collector.eventsUrl,
     '--events-required',
+    // The demo folder may be shared between runs: the package is rebuilt.
+    '--force',
     '-o', output,
   ];
   if (deny.length > 0) {

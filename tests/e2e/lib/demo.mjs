@@ -26,6 +26,8 @@ export function sealForAlice(dir, passphrase, input, output, args) {
     '--org', 'alpha-cert',
     '--community', 'https://demo-isac.invalid',
     ...args,
+    // The demo folder may be shared between runs: the package is rebuilt.
+    '--force',
     '-o', output,
   ], { env: { ...process.env, VALISE_PASSPHRASE: passphrase }, stdio: ['ignore', 'ignore', 'pipe'] });
 }

@@ -28,6 +28,8 @@ export function sealWithLease(demoDir, seconds) {
       '--media-type', 'text/markdown',
       '--offline-lease', String(seconds),
       `--to=${kid}=${join(demoDir, 'identities', 'alice.pub.pem')}`,
+      // The demo folder may be shared between runs: the package is rebuilt.
+      '--force',
       '-o', out,
     ],
     { encoding: 'utf8', env: { ...process.env, VALISE_PASSPHRASE: JSON.parse(readFileSync(join(demoDir, 'demo.json'), 'utf8')).passphrase } },

@@ -29,6 +29,8 @@ export function sealFor(dir, person, { document, mediaType, deny = [], watermark
     '--media-type', mediaType,
     // A key id is base64url and may start with "-", so it is joined to its flag.
     `--to=${kid}=${join(dir, 'identities', `${person}.pub.pem`)}`,
+    // The demo folder may be shared between runs: the package is rebuilt.
+    '--force',
     '-o', output,
   ];
   if (deny.length > 0) args.push('--deny', deny.join(','));

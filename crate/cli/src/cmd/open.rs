@@ -12,7 +12,7 @@ use valise_core::keys::{self, PrivateKey};
 use valise_core::label;
 use valise_core::open::{BindingStatus, OpenError, Package, Unwrapped, VerifiedPackage};
 
-use super::{open_error, output_name, read_p256_public_key, read_private_key, CliError, CliResult, PendingOutput};
+use super::{check_output, open_error, output_name, read_p256_public_key, read_private_key, CliError, CliResult, InputFile, PendingOutput};
 use crate::terminal::errln;
 
 /// Arguments of `valise open`.
@@ -33,9 +33,14 @@ pub(crate) struct OpenArgs {
     /// Output file, or `-` for standard output; written only after the whole
     /// package verified (with --trust, only when the decision grants the
     /// export right). Without it the whole package is verified and nothing
-    /// is written.
+    /// is written. An existing file is replaced only with --force.
     #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
     pub(crate) output: Option<PathBuf>,
+    /// Replace the output file if it exists. A file that the command reads
+    /// (the package, a key, the trust list, an identity file) is never
+    /// replaced.
+    #[arg(long, requires = "output")]
+    pub(crate) force: bool,
     /// Write the plaintext of an unlabelled stock OpenTDF file (one without
     /// the Valise label, rights and provenance) as its key holder. Without
     /// it such a file is view only, as in the viewer. Packages of the
@@ -46,13 +51,31 @@ pub(crate) struct OpenArgs {
     pub(crate) trust: super::trust_open::TrustOpenArgs,
 }
 
+/// Returns the files `valise open` reads, as [`check_output`] names them.
+fn input_files(args: &OpenArgs) -> Vec<(&'static str, PathBuf)> {
+    let mut inputs = vec![("the package", args.package.clone())];
+    inputs.extend(args.key.iter().map(|key| ("the --key file", key.clone())));
+    inputs.extend(args.signer.iter().map(|signer| ("the --signer file", signer.clone())));
+    inputs.extend(args.trust.trust.iter().map(|trust| ("a --trust file", trust.clone())));
+    for prefix in &args.trust.identities {
+        inputs.push(("an --identity key file", super::credential::identity_file(prefix, ".key.pem")));
+        inputs.push(("an --identity credential file", super::credential::identity_file(prefix, ".credential.jws")));
+    }
+    inputs
+}
+
 /// Runs `valise open`.
 pub(crate) fn run(args: OpenArgs) -> CliResult {
+    if let Some(output) = &args.output {
+        let inputs = input_files(&args);
+        let inputs: Vec<InputFile<'_>> = inputs.iter().map(|(what, path)| (*what, path.as_path())).collect();
+        check_output(output, &inputs, args.force)?;
+    }
     if args.output.as_deref().is_some_and(super::is_stdout) {
         crate::terminal::reserve_stdout_for_output();
     }
     if !args.trust.trust.is_empty() {
-        return super::trust_open::run(&args.package, args.key.as_deref(), args.output.as_deref(), &args.trust);
+        return super::trust_open::run(&args.package, args.key.as_deref(), args.output.as_deref(), args.force, &args.trust);
     }
     let Some(key_path) = &args.key else {
         return Err(CliError::usage("--key is required without --trust").hint("pass --key KEY.pem, or --trust TRUST.json with --identity NAME"));
@@ -78,19 +101,14 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
                 (Some(path), Some(key)) => format!("the key in {} ({})", path.display(), keys::jwk_thumbprint(&key)),
                 _ => "the key you expected".to_owned(),
             };
-            return Err(CliError::refused(format!(
-                "{} was signed by someone else, not by {expected}: {}",
-                args.package.display(),
-                other.describe_signer()
-            ))
-            .hint("do not trust its content as the originator's; ask the sender which key signed it")
-            .hint("if you expected that signer, pass its public key with --signer"));
+            return Err(CliError::refused(format!("{} was signed by someone else, not by {expected}: {}", args.package.display(), other.describe_signer()))
+                .hint("do not trust its content as the originator's; ask the sender which key signed it")
+                .hint("if you expected that signer, pass its public key with --signer"));
         }
     };
     if let Some(output_path) = &args.output {
         check_release(&verified, super::trust::now(), output_path, args.export_unlabelled)?;
-        super::ensure_output_is_not_input(&args.package, output_path)?;
-        let mut output = PendingOutput::create(output_path)?;
+        let mut output = PendingOutput::create(output_path, args.force)?;
         {
             let mut writer = BufWriter::with_capacity(1 << 20, output.file());
             verified.decrypt_to(&mut reader, &mut writer).map_err(|e| open_error(e, &args.package))?;
@@ -102,11 +120,7 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
         // Nothing is released, so the rights need not allow export: every
         // segment and digest is still checked.
         verified.decrypt_to(&mut reader, &mut std::io::sink()).map_err(|e| open_error(e, &args.package))?;
-        errln!(
-            "payload of {} verified ({} bytes); nothing written: pass -o OUTPUT to write the plaintext",
-            args.package.display(),
-            verified.plaintext_size()
-        );
+        errln!("payload of {} verified ({} bytes); nothing written: pass -o OUTPUT to write the plaintext", args.package.display(), verified.plaintext_size());
     }
     match (&verified.label, &verified.rights, &verified.claimed_profile) {
         (Some(label), Some(rights), _) => {
@@ -129,9 +143,9 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
     let kid = verified.originator_kid.as_deref().unwrap_or("");
     match state {
         SignerState::Verified => errln!("signer: verified ({kid})"),
-        SignerState::Unverified => errln!(
-            "warning: signer unverified: the signature matches the key in the package ({kid}), but no trust list or --signer vouches for it"
-        ),
+        SignerState::Unverified => {
+            errln!("warning: signer unverified: the signature matches the key in the package ({kid}), but no trust list or --signer vouches for it")
+        }
         SignerState::NotChecked => errln!("warning: signer not checked: no key for {kid}; pass --signer PUB.pem"),
         SignerState::Unsigned | SignerState::Invalid => errln!("signer: none (content authenticated by the data key only)"),
     }
@@ -274,16 +288,11 @@ fn check_release(verified: &VerifiedPackage, now: OffsetDateTime, output: &Path,
             .hint("or view it in the Valise viewer, which enforces the rights")
     };
     let (Some(label), Some(rights)) = (&verified.label, &verified.rights) else {
-        return Err(not_written(
-            "the package has usage rights, but its originator's signature was not verified with a key you trust".into(),
-        )
-        .hint("pass --signer with the originator's public key"));
+        return Err(not_written("the package has usage rights, but its originator's signature was not verified with a key you trust".into())
+            .hint("pass --signer with the originator's public key"));
     };
     if let Some(marking) = &label.marking {
-        return Err(not_written(format!(
-            "the package's marking {}:{} is mapped to TLP only by the community trust list",
-            marking.system, marking.value
-        )));
+        return Err(not_written(format!("the package's marking {}:{} is mapped to TLP only by the community trust list", marking.system, marking.value)));
     }
     if !label::ceiling(label.tlp).narrow(rights).export {
         let why = if rights.export { format!("its label {} does not allow export", label.tlp) } else { "its rights do not allow export".to_owned() };

@@ -14,7 +14,7 @@ use valise_core::limits::DEFAULT_SEGMENT_BYTES;
 use valise_core::seal::{seal, Recipient, SealError, SealOptions, Signer};
 
 use super::trust::rfc3339;
-use super::{ensure_output_is_not_input, read_p256_public_key, read_signing_key, CliError, CliResult, PendingOutput};
+use super::{check_output, read_p256_public_key, read_signing_key, CliError, CliResult, InputFile, PendingOutput};
 use crate::terminal::errln;
 
 /// Arguments of `valise seal`.
@@ -76,9 +76,14 @@ pub(crate) struct SealArgs {
     /// Plaintext bytes per segment (1024 to 16777216).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_SEGMENT_BYTES)]
     pub(crate) segment_size: u64,
-    /// Output package; `-` writes it to standard output once complete.
+    /// Output package; `-` writes it to standard output once complete. An
+    /// existing file is replaced only with --force.
     #[arg(short = 'o', long = "output", value_name = "OUT.tdf")]
     pub(crate) output: PathBuf,
+    /// Replace the output file if it exists. A file that the command reads
+    /// (the input, a key, a recipient key, the trust list) is never replaced.
+    #[arg(long)]
+    pub(crate) force: bool,
     #[command(flatten)]
     pub(crate) trust: Box<super::trust_seal::TrustSealArgs>,
 }
@@ -93,8 +98,7 @@ pub(crate) enum DeniedRight {
 }
 
 fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("invalid RFC 3339 time {text:?}: {e}"))
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|e| format!("invalid RFC 3339 time {text:?}: {e}"))
 }
 
 /// Guesses a media type from the file extension; `application/octet-stream` otherwise.
@@ -186,14 +190,32 @@ pub(crate) fn options(args: &SealArgs) -> Result<SealOptions, CliError> {
     Ok(options)
 }
 
+/// Returns the files `valise seal` reads, as [`check_output`] names them.
+fn input_files(args: &SealArgs) -> Vec<InputFile<'_>> {
+    let mut inputs: Vec<InputFile<'_>> = vec![("the input file", &args.input), ("the --sign-key file", &args.sign_key)];
+    for spec in &args.to {
+        inputs.push(("a --to file", Path::new(spec)));
+        if let Some((_, path)) = spec.split_once('=') {
+            inputs.push(("a --to file", Path::new(path)));
+        }
+    }
+    if let Some(trust) = &args.trust.trust {
+        inputs.push(("the --trust file", trust));
+    }
+    for person in &args.trust.to_persons {
+        inputs.push(("a --to-person file", person));
+    }
+    inputs
+}
+
 /// Runs `valise seal`.
 pub(crate) fn run(args: SealArgs) -> CliResult {
+    check_output(&args.output, &input_files(&args), args.force)?;
     let options = options(&args)?;
     let input = File::open(&args.input).map_err(|e| CliError::usage(format!("cannot read {}: {e}", args.input.display())))?;
     let length = input.metadata().map_err(|e| CliError::usage(format!("cannot read {}: {e}", args.input.display())))?.len();
 
-    ensure_output_is_not_input(&args.input, &args.output)?;
-    let mut output = PendingOutput::create(&args.output)?;
+    let mut output = PendingOutput::create(&args.output, args.force)?;
     let (_, sealed) = seal(&options, length, BufReader::with_capacity(1 << 20, input), output.file()).map_err(|e| match e {
         SealError::InvalidOptions(_) | SealError::TooLarge { .. } => CliError::usage(e.to_string()),
         SealError::Container(ContainerError::TooLarge { what: "manifest", .. }) => CliError::usage(format!("cannot seal {}: {e}", args.input.display()))

@@ -22,8 +22,8 @@ use valise_core::open::{OpenError, Package, RecipientKey, Unwrapped};
 use valise_core::trust_list::{StalePolicy, VerifiedTrustList};
 
 use crate::cmd::credential::{identity_file, read_credential};
-use crate::cmd::trust::load_trust;
 use crate::cmd::open::{verify_expecting, SignedByOther, Verification};
+use crate::cmd::trust::load_trust;
 use crate::cmd::{open_error, read_private_key, CliError, CliResult, PendingOutput};
 use crate::key_files::read_p256_key;
 use crate::outbox;
@@ -111,12 +111,7 @@ fn unwrap_with(
 /// credential gives that id to this very key, or when it is the key's
 /// thumbprint. Otherwise the id is the one a list or credential gives the
 /// key, else its thumbprint.
-fn reader_kid(
-    public: &p256::PublicKey,
-    claimed: Option<&str>,
-    lists: &[VerifiedTrustList],
-    credentials: &[VerifiedCredential],
-) -> String {
+fn reader_kid(public: &p256::PublicKey, claimed: Option<&str>, lists: &[VerifiedTrustList], credentials: &[VerifiedCredential]) -> String {
     let listed = |kid: &str| {
         lists.iter().any(|list| list.key_access_key(kid).is_some_and(|entry| entry.key == public))
             || credentials.iter().any(|credential| credential.key_access_key() == (public, kid))
@@ -134,24 +129,14 @@ fn reader_kid(
             .find(|(key, _)| key == public)
             .and_then(|(_, kid)| kid)
     });
-    let from_credentials = || {
-        credentials
-            .iter()
-            .map(VerifiedCredential::key_access_key)
-            .find(|(key, _)| *key == public)
-            .map(|(_, kid)| kid.to_owned())
-    };
+    let from_credentials = || credentials.iter().map(VerifiedCredential::key_access_key).find(|(key, _)| *key == public).map(|(_, kid)| kid.to_owned());
     from_lists.or_else(from_credentials).unwrap_or(thumbprint)
 }
 
 /// Runs `valise open` with `--trust`.
-pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<&Path>, args: &TrustOpenArgs) -> CliResult {
+pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<&Path>, replace: bool, args: &TrustOpenArgs) -> CliResult {
     let mut state = State::load()?;
-    let lists = args
-        .trust
-        .iter()
-        .map(|path| load_trust(path, None, &mut state))
-        .collect::<Result<Vec<VerifiedTrustList>, CliError>>()?;
+    let lists = args.trust.iter().map(|path| load_trust(path, None, &mut state)).collect::<Result<Vec<VerifiedTrustList>, CliError>>()?;
 
     // The reader's keys: each identity's key access key, then --key.
     let mut reader_keys = Vec::new();
@@ -176,22 +161,15 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
         return Err(CliError::usage("no key to open the package with").hint("pass --identity NAME or --key KEY.pem"));
     }
 
-    let file = File::open(package_path)
-        .map_err(|error| CliError::usage(format!("cannot read {}: {error}", package_path.display())))?;
+    let file = File::open(package_path).map_err(|error| CliError::usage(format!("cannot read {}: {error}", package_path.display())))?;
     let mut reader = BufReader::new(file);
     let package = Package::parse(&mut reader).map_err(|error| open_error(error, package_path))?;
-    let credentials: Vec<VerifiedCredential> =
-        held.iter().filter_map(|credential| credential.verified.as_ref().ok().cloned()).collect();
+    let credentials: Vec<VerifiedCredential> = held.iter().filter_map(|credential| credential.verified.as_ref().ok().cloned()).collect();
     let unwrapped = unwrap_with(&package, &reader_keys, &lists, &credentials, package_path)?;
 
     // First pass: any list may supply the key that checks the signatures,
     // only to read which community the package names.
-    let any_list = |kid: &str| {
-        lists
-            .iter()
-            .find_map(|list| list.signing_key(kid))
-            .map(|entry| p256::ecdsa::VerifyingKey::from(entry.key))
-    };
+    let any_list = |kid: &str| lists.iter().find_map(|list| list.signing_key(kid)).map(|entry| p256::ecdsa::VerifyingKey::from(entry.key));
     let preliminary = match &unwrapped {
         Some((unwrapped, _)) => Some(verify_expecting(&package, unwrapped, &any_list, package_path)?),
         None => None,
@@ -202,15 +180,13 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     // (signed by a key no list verified) may select it too; the judging
     // list then refuses claims as unverified.
     let preliminary_package = preliminary.as_ref().map(Verification::package);
-    let package_community = preliminary_package
-        .and_then(|v| v.provenance.as_ref().or(v.claimed_profile.as_ref().map(|c| &c.provenance)))
-        .and_then(|p| p.community.clone());
+    let package_community =
+        preliminary_package.and_then(|v| v.provenance.as_ref().or(v.claimed_profile.as_ref().map(|c| &c.provenance))).and_then(|p| p.community.clone());
     let preliminary_kid = preliminary_package.and_then(|v| v.originator_kid.clone());
     let now = crate::cmd::trust::now();
     let package_id = package.policy().uuid.clone();
 
-    let selection =
-        decision::select_community(package_community.as_deref(), preliminary_kid.as_deref(), unwrapped_kid, &lists, &credentials);
+    let selection = decision::select_community(package_community.as_deref(), preliminary_kid.as_deref(), unwrapped_kid, &lists, &credentials);
     // Second pass: the signatures count only when they verify with a key of
     // the list that judges the package. Each list is its own security
     // domain, and key ids are names chosen by each community's operator: a
@@ -293,11 +269,8 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
             // A credential of this community that failed verification is a
             // reason of its own when no valid one took its place.
             if credential.is_none() {
-                let failed = held
-                    .iter()
-                    .find(|c| c.community.as_deref() == Some(trust.community()))
-                    .or_else(|| held.first())
-                    .and_then(|c| c.verified.as_ref().err());
+                let failed =
+                    held.iter().find(|c| c.community.as_deref() == Some(trust.community())).or_else(|| held.first()).and_then(|c| c.verified.as_ref().err());
                 if let Some(error) = failed {
                     decision = decision.deny_also(Reason::credential_unusable(error));
                 }
@@ -309,8 +282,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     state.save()?;
 
     if args.json {
-        let json = serde_json::to_string_pretty(&decision)
-            .map_err(|error| CliError::usage(format!("cannot encode the decision: {error}")))?;
+        let json = serde_json::to_string_pretty(&decision).map_err(|error| CliError::usage(format!("cannot encode the decision: {error}")))?;
         crate::terminal::write_stdout(&format!("{}\n", crate::terminal::escape_json(&json)));
     } else {
         print_decision(&decision, package_path);
@@ -335,10 +307,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
         // damaged package.
         if let Some(verified) = &verified {
             verified.decrypt_to(&mut reader, &mut std::io::sink()).map_err(|error| open_error(error, package_path))?;
-            outln!(
-                "payload verified ({} bytes); nothing written and no access event sent: pass -o OUTPUT to write the plaintext",
-                verified.plaintext_size()
-            );
+            outln!("payload verified ({} bytes); nothing written and no access event sent: pass -o OUTPUT to write the plaintext", verified.plaintext_size());
         }
         return Ok(());
     };
@@ -365,8 +334,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
     let Some(verified) = verified else {
         return Err(CliError::refused("the package was not opened"));
     };
-    crate::cmd::ensure_output_is_not_input(package_path, output)?;
-    let mut pending = PendingOutput::create(output)?;
+    let mut pending = PendingOutput::create(output, replace)?;
     {
         let mut writer = BufWriter::with_capacity(1 << 20, pending.file());
         verified.decrypt_to(&mut reader, &mut writer).map_err(|error| open_error(error, package_path))?;
