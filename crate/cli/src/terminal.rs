@@ -4,9 +4,12 @@
 //! by other people. A bidirectional control character (U+202E RIGHT-TO-LEFT
 //! OVERRIDE, say) in one of them reorders what the operator reads on the
 //! rest of the line, so `report<U+202E>fdp.exe` shows as `reportexe.pdf`.
-//! An ESC or C1 control starts a terminal escape sequence. Every line the
-//! CLI prints goes through [`escape`], which replaces these characters by a
-//! visible escape such as `\u{202e}`. JSON output goes through
+//! An ESC or C1 control starts a terminal escape sequence, and a line feed
+//! or carriage return in a file name could start a line that looks like the
+//! CLI's own (`signer: verified`). Every line the CLI prints goes through
+//! [`escape`], which replaces all these characters, tabs and line feeds
+//! included, by a visible escape such as `\u{202e}` or `\u{a}`. So one
+//! printed line is one line on the terminal. JSON output goes through
 //! [`escape_json`], which writes the same characters as JSON escapes, so
 //! the document still parses to the original text.
 
@@ -15,13 +18,13 @@ use std::borrow::Cow;
 /// Returns whether `character` must not reach a terminal as it is: the
 /// Unicode bidirectional formatting characters (embeddings, overrides,
 /// isolates and marks, Unicode Standard Annex #9), the other default
-/// ignorable code points, C0 controls other than line feed and tab, DEL and
-/// the C1 controls.
+/// ignorable code points, the C0 controls (line feed, carriage return and
+/// tab included), DEL and the C1 controls.
 fn is_unsafe(character: char) -> bool {
     matches!(
         character,
         '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{7f}'..='\u{9f}'
-    ) || (character.is_ascii_control() && character != '\n' && character != '\t')
+    ) || character.is_ascii_control()
         || is_default_ignorable(character)
 }
 
@@ -57,14 +60,15 @@ fn is_default_ignorable(character: char) -> bool {
     )
 }
 
-/// Replaces each unsafe character of `text` by `write_escape`'s output.
-fn replace_unsafe(text: &str, write_escape: impl Fn(&mut String, char)) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+/// Replaces each character of `text` for which `unsafe_character` returns true by
+/// `write_escape`'s output.
+fn replace_unsafe(text: &str, unsafe_character: impl Fn(char) -> bool, write_escape: impl Fn(&mut String, char)) -> Cow<'_, str> {
+    if !text.chars().any(&unsafe_character) {
         return Cow::Borrowed(text);
     }
     let mut escaped = String::with_capacity(text.len() + 16);
     for character in text.chars() {
-        if is_unsafe(character) {
+        if unsafe_character(character) {
             write_escape(&mut escaped, character);
         } else {
             escaped.push(character);
@@ -73,20 +77,38 @@ fn replace_unsafe(text: &str, write_escape: impl Fn(&mut String, char)) -> Cow<'
     Cow::Owned(escaped)
 }
 
-/// Returns `text` with bidirectional controls and terminal controls
-/// replaced by Rust-style escapes (`\u{202e}`). Line feeds and tabs stay.
+/// Returns `text` with bidirectional controls, invisible characters and
+/// every control character (line feed, carriage return and tab included)
+/// replaced by Rust-style escapes (`\u{202e}`, `\u{a}`).
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
-    replace_unsafe(text, |escaped, character| escaped.push_str(&format!("\\u{{{:x}}}", u32::from(character))))
+    replace_unsafe(text, is_unsafe, write_rust_escape)
 }
 
-/// Returns a serialized JSON document with the same characters as
-/// [`escape`] written as JSON escapes (`\u202e`). Outside strings a JSON
+/// Returns `text` escaped as by [`escape`], except that line feeds and
+/// tabs stay: for a report of several lines that the CLI lays out itself,
+/// whose fields from other people were escaped with [`escape`] first.
+pub(crate) fn escape_multiline(text: &str) -> Cow<'_, str> {
+    replace_unsafe(text, is_unsafe_in_lines, write_rust_escape)
+}
+
+/// Returns whether `character` is unsafe as by [`is_unsafe`], but keeps line
+/// feeds and tabs, which lay out text of several lines.
+fn is_unsafe_in_lines(character: char) -> bool {
+    is_unsafe(character) && character != '\n' && character != '\t'
+}
+
+fn write_rust_escape(escaped: &mut String, character: char) {
+    escaped.push_str(&format!("\\u{{{:x}}}", u32::from(character)));
+}
+
+/// Returns a serialized JSON document with the characters that
+/// [`escape_multiline`] escapes written as JSON escapes (`\u202e`). Outside strings a JSON
 /// document contains only ASCII structure and whitespace, and serde_json
 /// already escapes the C0 controls inside strings, so the characters
 /// replaced here are all inside strings and the result decodes to the same
 /// value.
 pub(crate) fn escape_json(json: &str) -> Cow<'_, str> {
-    replace_unsafe(json, |escaped, character| escaped.push_str(&format!("\\u{:04x}", u32::from(character))))
+    replace_unsafe(json, is_unsafe_in_lines, |escaped, character| escaped.push_str(&format!("\\u{:04x}", u32::from(character))))
 }
 
 /// Writes `text` to stdout as it is, or to stderr once
@@ -133,9 +155,10 @@ macro_rules! outln {
     };
 }
 
-/// Prints to stdout through [`escape`], without a line feed.
+/// Prints text of several lines to stdout through [`escape_multiline`],
+/// without a final line feed.
 macro_rules! out {
-    ($($arg:tt)*) => { $crate::terminal::write_stdout(&$crate::terminal::escape(&::std::format!($($arg)*))) };
+    ($($arg:tt)*) => { $crate::terminal::write_stdout(&$crate::terminal::escape_multiline(&::std::format!($($arg)*))) };
 }
 
 /// Prints a line to stderr through [`escape`].
@@ -191,10 +214,19 @@ mod tests {
     }
 
     #[test]
+    fn line_breaks_become_visible() {
+        assert_eq!(escape("report.txt\nsigner: verified"), "report.txt\\u{a}signer: verified");
+        assert_eq!(escape("a\r\nb\tc"), "a\\u{d}\\u{a}b\\u{9}c");
+        assert_eq!(escape_multiline("one\ttwo\nthree\r"), "one\ttwo\nthree\\u{d}");
+    }
+
+    #[test]
     fn ordinary_text_is_borrowed() {
-        let text = "Énergie ISAC\tشبكة\nline two";
+        let text = "Énergie ISAC شبكة";
         assert!(matches!(escape(text), Cow::Borrowed(_)));
         assert_eq!(escape(text), text);
+        let lines = "Énergie ISAC\tشبكة\nline two";
+        assert!(matches!(escape_multiline(lines), Cow::Borrowed(_)));
     }
 
     #[test]

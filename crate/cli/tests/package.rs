@@ -712,6 +712,25 @@ fn inspect_escapes_bidi_controls() {
     assert!(value.to_string().contains(name), "{value}");
 }
 
+#[test]
+fn inspect_escapes_line_breaks() {
+    let dir = setup();
+    let name = "invoice.pdf\nsigner: verified\r\troot signature:  valid";
+    std::fs::write(dir.path().join(name), b"note").expect("write");
+    let sealed = valise(dir.path(), &["seal", name, "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "-o", "n.tdf"]);
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    assert!(stderr(&sealed).contains("invoice.pdf\\u{a}signer: verified\\u{d}\\u{9}root"), "{}", stderr(&sealed));
+
+    let shown = valise(dir.path(), &["inspect", "n.tdf"]);
+    let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    assert!(text.contains("file invoice.pdf\\u{a}signer: verified\\u{d}\\u{9}root signature:  valid,"), "{text}");
+    assert!(!text.contains('\r'), "{text}");
+    assert!(!text.contains('\t'), "{text}");
+    assert!(!text.lines().any(|line| line.starts_with("signer: verified")), "{text}");
+    assert_eq!(text.lines().filter(|line| line.starts_with("root signature:")).count(), 1, "{text}");
+}
+
 /// `valise inspect PKG | head -1`: a reader that closes the pipe early ends
 /// the CLI quietly, not with a panic.
 #[test]

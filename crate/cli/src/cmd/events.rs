@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::collector::store::{Database, EventFilter, Store, StoredEvent, MAX_QUERY_ROWS};
 use crate::cmd::CliError;
+use crate::collector::store::{Database, EventFilter, Store, StoredEvent, MAX_QUERY_ROWS};
 use crate::terminal::{out, outln};
 
 /// Arguments of `valise events`.
@@ -60,16 +60,10 @@ pub(crate) fn run(args: EventsArgs) -> Result<(), CliError> {
 fn send() -> Result<(), CliError> {
     let home = crate::outbox::valise_home()?;
     let delivery = crate::outbox::deliver(&home);
-    outln!(
-        "sent {} access events, {} refused by the collector, {} still queued",
-        delivery.sent, delivery.rejected, delivery.queued
-    );
+    outln!("sent {} access events, {} refused by the collector, {} still queued", delivery.sent, delivery.rejected, delivery.queued);
     match delivery.last_error {
-        Some(error) if delivery.queued > 0 => Err(CliError::refused(format!(
-            "{} access events could not be sent: {error}",
-            delivery.queued
-        ))
-        .hint("run `valise events send` again when the collector is reachable")),
+        Some(error) if delivery.queued > 0 => Err(CliError::refused(format!("{} access events could not be sent: {error}", delivery.queued))
+            .hint("run `valise events send` again when the collector is reachable")),
         _ => Ok(()),
     }
 }
@@ -78,19 +72,12 @@ fn report(args: ReportArgs) -> Result<(), CliError> {
     let database = Database::parse(&args.db)?;
     if let Database::Sqlite(path) = &database {
         if !path.exists() {
-            return Err(CliError::usage(format!("no database at {database}"))
-                .hint("pass the --db the collector was started with"));
+            return Err(CliError::usage(format!("no database at {database}")).hint("pass the --db the collector was started with"));
         }
     }
-    let filter = EventFilter {
-        package: args.package.clone(),
-        source: None,
-        limit: None,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::refused(format!("cannot start the async runtime: {e}")))?;
+    let filter = EventFilter { package: args.package.clone(), source: None, limit: None };
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| CliError::refused(format!("cannot start the async runtime: {e}")))?;
     let events = runtime
         .block_on(async {
             let store = Store::open(&database).await?;
@@ -101,8 +88,7 @@ fn report(args: ReportArgs) -> Result<(), CliError> {
     match args.format {
         ReportFormat::Json => {
             for event in &events {
-                let line = serde_json::to_string(event)
-                    .map_err(|e| CliError::refused(format!("cannot write JSON: {e}")))?;
+                let line = serde_json::to_string(event).map_err(|e| CliError::refused(format!("cannot write JSON: {e}")))?;
                 crate::terminal::write_stdout(&format!("{}\n", crate::terminal::escape_json(&line)));
             }
         }
@@ -126,7 +112,7 @@ struct ReaderSummary {
 /// Renders the event table, the per-reader summary and the chain warnings.
 fn render_report(events: &[StoredEvent], package: Option<&str>) -> String {
     let mut out = String::new();
-    let scope = package.map_or_else(|| "all packages".to_owned(), |id| format!("package {id}"));
+    let scope = package.map_or_else(|| "all packages".to_owned(), |id| format!("package {}", crate::terminal::escape(id)));
     if events.is_empty() {
         let _ = writeln!(out, "No access events for {scope}.");
         return out;
@@ -189,11 +175,7 @@ fn render_report(events: &[StoredEvent], package: Option<&str>) -> String {
         "LAST EVENT (UTC)".to_owned(),
     ]];
     for (reader, summary) in &readers {
-        let reasons: Vec<String> = summary
-            .reasons
-            .iter()
-            .map(|(code, count)| format!("{code} x{count}"))
-            .collect();
+        let reasons: Vec<String> = summary.reasons.iter().map(|(code, count)| format!("{code} x{count}")).collect();
         summary_rows.push([
             reader.clone(),
             summary.opened.to_string(),
@@ -215,7 +197,8 @@ fn render_report(events: &[StoredEvent], package: Option<&str>) -> String {
             flagged.len()
         );
         for event in flagged {
-            let _ = writeln!(out, "  {} seq {} {} ({})", event.source, event.seq, event.id, event.chain);
+            let (source, id) = (crate::terminal::escape(&event.source), crate::terminal::escape(&event.id));
+            let _ = writeln!(out, "  {source} seq {} {id} ({})", event.seq, event.chain);
         }
     }
     out
@@ -225,8 +208,7 @@ fn render_report(events: &[StoredEvent], package: Option<&str>) -> String {
 /// escaped for the terminal before the widths are measured, so a cell with
 /// a control character keeps its columns aligned.
 fn write_table<const N: usize>(out: &mut String, rows: &[[String; N]]) {
-    let rows: Vec<[String; N]> =
-        rows.iter().map(|row| row.clone().map(|cell| crate::terminal::escape(&cell).into_owned())).collect();
+    let rows: Vec<[String; N]> = rows.iter().map(|row| row.clone().map(|cell| crate::terminal::escape(&cell).into_owned())).collect();
     let mut widths = [0usize; N];
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -296,10 +278,7 @@ mod tests {
         assert!(text.contains("acme/bob"), "{text}");
         assert!(text.contains("not_recipient x1"), "{text}");
         assert!(text.contains("1 events have a broken chain"), "{text}");
-        let alice = text
-            .lines()
-            .find(|l| l.starts_with("acme/alice"))
-            .expect("a summary row for alice");
+        let alice = text.lines().find(|l| l.starts_with("acme/alice")).expect("a summary row for alice");
         let columns: Vec<&str> = alice.split_whitespace().collect();
         assert_eq!(&columns[1..6], ["1", "0", "0", "1", "0"], "{alice}");
     }
