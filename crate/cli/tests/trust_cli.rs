@@ -13,17 +13,30 @@ fn several_communities_stay_separate() {
     community(dir, "south", "https://south.example", "grid-south");
     std::fs::write(dir.join("note.txt"), "north only").expect("write input");
 
-    ok(dir, &[
-        "seal", "note.txt", "--trust", "north/trust.json", "--sign-key", "north/grid-north.sign.key.pem", "--label", "TLP:GREEN",
-        "--to-person", "north/alice.credential.jws", "--attr", "https://north.example/attr/sector/value/energy", "-o", "note.tdf",
-    ]);
+    ok(
+        dir,
+        &[
+            "seal",
+            "note.txt",
+            "--trust",
+            "north/trust.json",
+            "--sign-key",
+            "north/grid-north.sign.key.pem",
+            "--label",
+            "TLP:GREEN",
+            "--to-person",
+            "north/alice.credential.jws",
+            "--attr",
+            "https://north.example/attr/sector/value/energy",
+            "-o",
+            "note.tdf",
+        ],
+    );
 
     // With both lists and both identities the package's community selects
     // the north list and the north credential.
-    let both = ok(dir, &[
-        "open", "note.tdf", "--trust", "south/trust.json", "--trust", "north/trust.json", "--identity", "south/alice",
-        "--identity", "north/alice",
-    ]);
+    let both =
+        ok(dir, &["open", "note.tdf", "--trust", "south/trust.json", "--trust", "north/trust.json", "--identity", "south/alice", "--identity", "north/alice"]);
     assert!(both.contains("decision: permit"), "{both}");
 
     // With only the south list, the package's community is unknown.
@@ -32,17 +45,16 @@ fn several_communities_stay_separate() {
 
     // The south credential gives no attribute in the north community, and
     // the denial reports that instead of naming the attribute.
-    let wrong_identity = exits(dir, 1, &[
-        "open", "note.tdf", "--trust", "north/trust.json", "--trust", "south/trust.json", "--identity", "south/alice",
-        "--key", "north/alice.key.pem",
-    ]);
+    let wrong_identity = exits(
+        dir,
+        1,
+        &["open", "note.tdf", "--trust", "north/trust.json", "--trust", "south/trust.json", "--identity", "south/alice", "--key", "north/alice.key.pem"],
+    );
     assert!(wrong_identity.contains("community_mismatch"), "{wrong_identity}");
     assert!(!wrong_identity.contains("attribute_missing"), "{wrong_identity}");
 
     // Without the south list the south credential cannot be verified at all.
-    let unverified = exits(dir, 1, &[
-        "open", "note.tdf", "--trust", "north/trust.json", "--identity", "south/alice", "--key", "north/alice.key.pem",
-    ]);
+    let unverified = exits(dir, 1, &["open", "note.tdf", "--trust", "north/trust.json", "--identity", "south/alice", "--key", "north/alice.key.pem"]);
     assert!(unverified.contains("credential_invalid"), "{unverified}");
 }
 
@@ -52,23 +64,51 @@ fn revoked_and_suspended_are_refused() {
     let dir = work.path();
     community(dir, "isac", "https://isac.example", "acme");
     std::fs::write(dir.join("note.txt"), "hello").expect("write input");
-    ok(dir, &[
-        "seal", "note.txt", "--trust", "isac/trust.json", "--sign-key", "isac/acme.sign.key.pem", "--label", "TLP:CLEAR",
-        "--to-org", "acme", "-o", "note.tdf",
-    ]);
+    ok(
+        dir,
+        &[
+            "seal",
+            "note.txt",
+            "--trust",
+            "isac/trust.json",
+            "--sign-key",
+            "isac/acme.sign.key.pem",
+            "--label",
+            "TLP:CLEAR",
+            "--to-org",
+            "acme",
+            "-o",
+            "note.tdf",
+        ],
+    );
     let opened = ok(dir, &["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem", "-o", "note.out"]);
     assert!(opened.contains("wrote note.out"), "{opened}");
     assert_eq!(std::fs::read_to_string(dir.join("note.out")).expect("exported"), "hello");
 
     // A package that requires access events is written out once its event
     // is queued; nothing listens on the collector port, so it stays queued.
-    ok(dir, &[
-        "seal", "note.txt", "--trust", "isac/trust.json", "--sign-key", "isac/acme.sign.key.pem", "--label", "TLP:CLEAR",
-        "--to-org", "acme", "--events-url", "http://127.0.0.1:9/v1", "--events-required", "-o", "reported.tdf",
-    ]);
-    let reported = ok(dir, &[
-        "open", "reported.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem", "-o", "reported.out",
-    ]);
+    ok(
+        dir,
+        &[
+            "seal",
+            "note.txt",
+            "--trust",
+            "isac/trust.json",
+            "--sign-key",
+            "isac/acme.sign.key.pem",
+            "--label",
+            "TLP:CLEAR",
+            "--to-org",
+            "acme",
+            "--events-url",
+            "http://127.0.0.1:9/v1",
+            "--events-required",
+            "-o",
+            "reported.tdf",
+        ],
+    );
+    let reported =
+        ok(dir, &["open", "reported.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem", "-o", "reported.out"]);
     assert!(reported.contains("access events required (http://127.0.0.1:9/v1)"), "{reported}");
     assert!(reported.contains("queued"), "{reported}");
     assert!(dir.join("reported.out").exists());
@@ -79,20 +119,30 @@ fn revoked_and_suspended_are_refused() {
     let suspended = exits(dir, 1, &["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem"]);
     assert!(suspended.contains("originator_revoked"), "{suspended}");
     assert!(suspended.contains("credential_invalid"), "{suspended}");
-    let sealing = exits(dir, 1, &[
-        "seal", "note.txt", "--trust", "isac/trust.json", "--sign-key", "isac/acme.sign.key.pem", "--label", "TLP:CLEAR",
-        "--to-org", "acme", "-o", "again.tdf",
-    ]);
+    let sealing = exits(
+        dir,
+        1,
+        &[
+            "seal",
+            "note.txt",
+            "--trust",
+            "isac/trust.json",
+            "--sign-key",
+            "isac/acme.sign.key.pem",
+            "--label",
+            "TLP:CLEAR",
+            "--to-org",
+            "acme",
+            "-o",
+            "again.tdf",
+        ],
+    );
     assert!(sealing.contains("suspended"), "{sealing}");
 
     // Back to active, then the organization's signing key is revoked.
     ok(dir, &["member", "set-status", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--status", "active"]);
     let shown = ok(dir, &["trust", "show", "isac/trust.json"]);
-    let kid = shown
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("signing key "))
-        .expect("trust show lists the signing key")
-        .to_owned();
+    let kid = shown.lines().find_map(|line| line.trim().strip_prefix("signing key ")).expect("trust show lists the signing key").to_owned();
     ok(dir, &["key", "revoke", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--kid", &kid, "--reason", "laptop lost"]);
     let revoked = exits(dir, 1, &["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem"]);
     assert!(revoked.contains("originator_revoked"), "{revoked}");
@@ -102,13 +152,66 @@ fn revoked_and_suspended_are_refused() {
     // Editing an older copy would produce a list readers reject.
     std::fs::copy(dir.join("isac/trust.json"), dir.join("copy.json")).expect("copy");
     ok(dir, &["member", "set-status", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--status", "active"]);
-    let stale_edit = exits(dir, 2, &["member", "set-status", "--trust", "copy.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--status", "departed"]);
+    let stale_edit =
+        exits(dir, 2, &["member", "set-status", "--trust", "copy.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--status", "departed"]);
     assert!(stale_edit.contains("already seen"), "{stale_edit}");
 
     // The state file records the highest version seen.
     let state = std::fs::read_to_string(dir.join("home/state.json")).expect("state file");
     let state: serde_json::Value = serde_json::from_str(&state).expect("state is JSON");
     assert_eq!(state["communities"]["https://isac.example"]["highestVersion"], 7);
+}
+
+/// A credential that does not verify (tampered, or issued by an
+/// organization that departed) is the reason given, without the
+/// `attribute_missing` and `not_in_dissem` reasons of a reader who has none.
+#[test]
+fn rejected_credential_is_the_only_reader_reason() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    community(dir, "isac", "https://isac.example", "acme");
+    std::fs::write(dir.join("note.txt"), "hello").expect("write input");
+    ok(
+        dir,
+        &[
+            "seal",
+            "note.txt",
+            "--trust",
+            "isac/trust.json",
+            "--sign-key",
+            "isac/acme.sign.key.pem",
+            "--label",
+            "TLP:GREEN",
+            "--to-org",
+            "acme",
+            "--attr",
+            "https://isac.example/attr/sector/value/energy",
+            "--dissem",
+            "acme",
+            "-o",
+            "note.tdf",
+        ],
+    );
+
+    let token = std::fs::read_to_string(dir.join("isac/alice.credential.jws")).expect("read");
+    let token = token.trim();
+    let signature_start = token.rfind('.').expect("a JWS") + 1;
+    let position = signature_start + 10;
+    let flipped = if &token[position..=position] == "A" { "B" } else { "A" };
+    let tampered = format!("{}{flipped}{}", &token[..position], &token[position + 1..]);
+    std::fs::write(dir.join("isac/mallory.credential.jws"), tampered).expect("write");
+    std::fs::copy(dir.join("isac/alice.key.pem"), dir.join("isac/mallory.key.pem")).expect("copy");
+    let forged = exits(dir, 1, &["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/mallory", "--key", "isac/acme.key.pem"]);
+    assert!(forged.contains("credential_invalid"), "{forged}");
+    assert!(!forged.contains("attribute_missing"), "{forged}");
+    assert!(!forged.contains("not_in_dissem"), "{forged}");
+
+    ok(dir, &["member", "set-status", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--status", "departed"]);
+    let departed = exits(dir, 1, &["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem"]);
+    assert!(departed.contains("credential_invalid"), "{departed}");
+    assert!(departed.contains("originator_revoked"), "{departed}");
+    assert!(!departed.contains("attribute_missing"), "{departed}");
+    assert!(!departed.contains("not_in_dissem"), "{departed}");
 }
 
 /// Without -o, `open --trust` prints the decision, and a permit must not
@@ -119,10 +222,23 @@ fn decision_only_open_checks_payload() {
     let dir = work.path();
     community(dir, "isac", "https://isac.example", "acme");
     std::fs::write(dir.join("note.txt"), "hello ".repeat(2000)).expect("write input");
-    ok(dir, &[
-        "seal", "note.txt", "--trust", "isac/trust.json", "--sign-key", "isac/acme.sign.key.pem", "--label", "TLP:CLEAR",
-        "--to-org", "acme", "-o", "note.tdf",
-    ]);
+    ok(
+        dir,
+        &[
+            "seal",
+            "note.txt",
+            "--trust",
+            "isac/trust.json",
+            "--sign-key",
+            "isac/acme.sign.key.pem",
+            "--label",
+            "TLP:CLEAR",
+            "--to-org",
+            "acme",
+            "-o",
+            "note.tdf",
+        ],
+    );
     let open = ["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem"];
     let intact = ok(dir, &open);
     assert!(intact.contains("payload verified (12000 bytes)"), "{intact}");
@@ -142,10 +258,11 @@ fn wrong_root_key_is_refused() {
     let dir = work.path();
     ok(dir, &["community", "init", "--name", "One", "--id", "https://one.example", "--out", "one"]);
     ok(dir, &["community", "init", "--name", "Other", "--id", "https://other.example", "--out", "other"]);
-    let refused = exits(dir, 1, &[
-        "attribute", "add", "--trust", "one/trust.json", "--root-key", "other/root.key.pem", "--name", "sector", "--rule", "all-of",
-        "--values", "energy",
-    ]);
+    let refused = exits(
+        dir,
+        1,
+        &["attribute", "add", "--trust", "one/trust.json", "--root-key", "other/root.key.pem", "--name", "sector", "--rule", "all-of", "--values", "energy"],
+    );
     assert!(refused.contains("does not verify"), "{refused}");
 
     // A pinned fingerprint that does not match is refused.
@@ -215,10 +332,27 @@ fn trust_show_escapes_bidi_controls() {
     ok(dir, &["community", "init", "--name", "ISAC", "--id", "https://isac.example", "--out", "isac"]);
     // Display names with these characters are rejected when created, so a
     // marking, which is not a display name, carries them here.
-    ok(dir, &[
-        "member", "add", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "acme", "--name", "ACME",
-        "--sector", "energy", "--country", "FR", "--label-map", "ACME:\u{202e}rewoP\u{202c} \u{2066}Grid\u{2069}=TLP:AMBER",
-    ]);
+    ok(
+        dir,
+        &[
+            "member",
+            "add",
+            "--trust",
+            "isac/trust.json",
+            "--root-key",
+            "isac/root.key.pem",
+            "--org",
+            "acme",
+            "--name",
+            "ACME",
+            "--sector",
+            "energy",
+            "--country",
+            "FR",
+            "--label-map",
+            "ACME:\u{202e}rewoP\u{202c} \u{2066}Grid\u{2069}=TLP:AMBER",
+        ],
+    );
     let shown = ok(dir, &["trust", "show", "isac/trust.json"]);
     assert!(shown.contains("ACME:\\u{202e}rewoP\\u{202c} \\u{2066}Grid\\u{2069}"), "{shown}");
     for control in ['\u{202e}', '\u{202c}', '\u{2066}', '\u{2069}'] {
@@ -236,10 +370,22 @@ fn stock_file_view_only_with_trust() {
     let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/opentdf/golden");
     let package = golden.join("key-management-no-split-golden.tdf");
     let key = golden.join("golden-r1.pem");
-    let output = exits(dir, 1, &[
-        "open", package.to_str().expect("path"), "--trust", "south/trust.json", "--identity", "south/alice", "--key",
-        key.to_str().expect("path"), "-o", "out.txt",
-    ]);
+    let output = exits(
+        dir,
+        1,
+        &[
+            "open",
+            package.to_str().expect("path"),
+            "--trust",
+            "south/trust.json",
+            "--identity",
+            "south/alice",
+            "--key",
+            key.to_str().expect("path"),
+            "-o",
+            "out.txt",
+        ],
+    );
     assert!(output.contains("decision: permit"), "{output}");
     assert!(output.contains("unlabelled"), "{output}");
     assert!(output.contains("may be viewed but not exported"), "{output}");
@@ -248,10 +394,23 @@ fn stock_file_view_only_with_trust() {
 
     // A labelled package without the export right gets no such hint.
     std::fs::write(dir.join("note.txt"), "amber").expect("write input");
-    ok(dir, &[
-        "seal", "note.txt", "--trust", "south/trust.json", "--sign-key", "south/grid-south.sign.key.pem", "--label", "TLP:AMBER",
-        "--to-person", "south/alice.credential.jws", "-o", "amber.tdf",
-    ]);
+    ok(
+        dir,
+        &[
+            "seal",
+            "note.txt",
+            "--trust",
+            "south/trust.json",
+            "--sign-key",
+            "south/grid-south.sign.key.pem",
+            "--label",
+            "TLP:AMBER",
+            "--to-person",
+            "south/alice.credential.jws",
+            "-o",
+            "amber.tdf",
+        ],
+    );
     let amber = exits(dir, 1, &["open", "amber.tdf", "--trust", "south/trust.json", "--identity", "south/alice", "-o", "amber.txt"]);
     assert!(amber.contains("may be viewed but not exported"), "{amber}");
     assert!(!amber.contains("--export-unlabelled"), "{amber}");
@@ -276,8 +435,22 @@ fn names_with_hidden_characters_rejected() {
     let energy = "https://isac.example/attr/sector/value/energy";
     for (option, value) in [("--name", "Acme\u{202e}"), ("--name", "Acme\u{1b}"), ("--sector", "energy\u{200b}")] {
         let mut args = vec![
-            "member", "add", "--trust", "isac/trust.json", "--root-key", "isac/root.key.pem", "--org", "globex", "--name", "Globex",
-            "--sector", "energy", "--country", "DE", "--attr", energy,
+            "member",
+            "add",
+            "--trust",
+            "isac/trust.json",
+            "--root-key",
+            "isac/root.key.pem",
+            "--org",
+            "globex",
+            "--name",
+            "Globex",
+            "--sector",
+            "energy",
+            "--country",
+            "DE",
+            "--attr",
+            energy,
         ];
         let at = args.iter().position(|arg| *arg == option).expect("the option is in the list") + 1;
         args[at] = value;
@@ -285,19 +458,54 @@ fn names_with_hidden_characters_rejected() {
         assert!(added.contains(&format!("invalid {option}")), "{added}");
     }
     for (name, code_point) in [("Bob\u{202e}", "U+202E"), ("Bob\u{1b}", "U+001B"), ("Bob\u{2066}", "U+2066")] {
-        let issued = exits(dir, 2, &[
-            "credential", "issue", "--trust", "isac/trust.json", "--org-key", "isac/acme.sign.key.pem", "--person", "bob@example.org",
-            "--name", name, "--attr", energy, "--valid-for", "30", "--out", "isac/bob",
-        ]);
+        let issued = exits(
+            dir,
+            2,
+            &[
+                "credential",
+                "issue",
+                "--trust",
+                "isac/trust.json",
+                "--org-key",
+                "isac/acme.sign.key.pem",
+                "--person",
+                "bob@example.org",
+                "--name",
+                name,
+                "--attr",
+                energy,
+                "--valid-for",
+                "30",
+                "--out",
+                "isac/bob",
+            ],
+        );
         assert!(issued.contains("invalid --name"), "{issued}");
         assert!(issued.contains(code_point), "{issued}");
     }
 
     // Letters of other scripts and emoji stay allowed.
-    ok(dir, &[
-        "credential", "issue", "--trust", "isac/trust.json", "--org-key", "isac/acme.sign.key.pem", "--person", "zoe@example.org",
-        "--name", "Zoë Łukasz 東京 👩‍💻", "--attr", energy, "--valid-for", "30", "--out", "isac/zoe",
-    ]);
+    ok(
+        dir,
+        &[
+            "credential",
+            "issue",
+            "--trust",
+            "isac/trust.json",
+            "--org-key",
+            "isac/acme.sign.key.pem",
+            "--person",
+            "zoe@example.org",
+            "--name",
+            "Zoë Łukasz 東京 👩‍💻",
+            "--attr",
+            energy,
+            "--valid-for",
+            "30",
+            "--out",
+            "isac/zoe",
+        ],
+    );
 }
 
 /// `VALISE_ALLOW_HIDDEN_NAME_CHARACTERS=1` lets tests sign hostile names,

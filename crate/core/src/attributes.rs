@@ -95,9 +95,7 @@ pub fn parse_community_id(text: &str) -> Result<String, FqnError> {
         }
     }
     let lower = text.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .ok_or_else(|| FqnError::Scheme(text.to_owned()))?;
+    let rest = lower.strip_prefix("https://").ok_or_else(|| FqnError::Scheme(text.to_owned()))?;
     let (host, path) = match rest.find('/') {
         Some(index) => (&rest[..index], Some(&rest[index + 1..])),
         None => (rest, None),
@@ -110,9 +108,7 @@ pub fn parse_community_id(text: &str) -> Result<String, FqnError> {
             let valid = !segment.is_empty()
                 && segment != "."
                 && segment != ".."
-                && segment
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
+                && segment.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
             if !valid {
                 return Err(FqnError::PathSegment(text.to_owned(), segment.to_owned()));
             }
@@ -199,11 +195,7 @@ impl AttributeFqn {
     ///
     /// Returns an [`FqnError`] when a part breaks the grammar.
     pub fn new(community: &str, name: &str, value: &str) -> Result<AttributeFqn, FqnError> {
-        Ok(AttributeFqn {
-            community: parse_community_id(community)?,
-            name: parse_name(name)?,
-            value: parse_name(value)?,
-        })
+        Ok(AttributeFqn { community: parse_community_id(community)?, name: parse_name(name)?, value: parse_name(value)? })
     }
 
     /// Returns the community id.
@@ -346,19 +338,13 @@ impl AttributeDefinition {
     pub fn validate(&self) -> Result<(), DefinitionError> {
         check_canonical(&self.name, &self.name)?;
         if self.values.is_empty() || self.values.len() > MAX_VALUES_PER_ATTRIBUTE {
-            return Err(DefinitionError::ValueCount {
-                attribute: self.name.clone(),
-                count: self.values.len(),
-            });
+            return Err(DefinitionError::ValueCount { attribute: self.name.clone(), count: self.values.len() });
         }
         let mut seen = BTreeSet::new();
         for value in &self.values {
             check_canonical(&self.name, value)?;
             if !seen.insert(value.as_str()) {
-                return Err(DefinitionError::DuplicateValue {
-                    attribute: self.name.clone(),
-                    value: value.clone(),
-                });
+                return Err(DefinitionError::DuplicateValue { attribute: self.name.clone(), value: value.clone() });
             }
         }
         Ok(())
@@ -372,15 +358,9 @@ impl AttributeDefinition {
 }
 
 fn check_canonical(attribute: &str, text: &str) -> Result<(), DefinitionError> {
-    let canonical = parse_name(text).map_err(|source| DefinitionError::Name {
-        attribute: attribute.to_owned(),
-        source,
-    })?;
+    let canonical = parse_name(text).map_err(|source| DefinitionError::Name { attribute: attribute.to_owned(), source })?;
     if canonical != text {
-        return Err(DefinitionError::NotCanonical {
-            attribute: attribute.to_owned(),
-            text: text.to_owned(),
-        });
+        return Err(DefinitionError::NotCanonical { attribute: attribute.to_owned(), text: text.to_owned() });
     }
     Ok(())
 }
@@ -436,16 +416,13 @@ impl Unmet {
     pub fn describe(&self) -> String {
         match self {
             Unmet::AllOf { value } => format!("the package requires {value} (all-of) and the reader does not hold it"),
-            Unmet::AnyOf { attribute, values } => format!(
-                "the package requires one of {} for {attribute} (any-of) and the reader holds none",
-                values.join(", ")
-            ),
-            Unmet::Hierarchy { value } => format!(
-                "the package requires {value} or a higher value (hierarchy) and the reader holds neither"
-            ),
-            Unmet::Unknown { value } => format!(
-                "the package requires {value:?}, which this community does not define, so no reader can hold it"
-            ),
+            Unmet::AnyOf { attribute, values } => {
+                format!("the package requires one of {} for {attribute} (any-of) and the reader holds none", values.join(", "))
+            }
+            Unmet::Hierarchy { value } => {
+                format!("the package requires {value} or a higher value (hierarchy) and the reader holds neither that value nor a higher one")
+            }
+            Unmet::Unknown { value } => format!("the package requires {value:?}, which this community does not define, so no reader can hold it"),
         }
     }
 }
@@ -460,12 +437,7 @@ impl Unmet {
 /// define is reported as [`Unmet::Unknown`]. Entitlements of another
 /// community, or whose value the community does not define, are ignored.
 /// The result is ordered as the definitions are, then by value.
-pub fn evaluate(
-    definitions: &[AttributeDefinition],
-    community: &str,
-    required: &[String],
-    entitlements: &[AttributeFqn],
-) -> Vec<Unmet> {
+pub fn evaluate(definitions: &[AttributeDefinition], community: &str, required: &[String], entitlements: &[AttributeFqn]) -> Vec<Unmet> {
     let mut unmet = Vec::new();
 
     // Required values per definition index, as positions in the definition.
@@ -499,13 +471,7 @@ pub fn evaluate(
             .filter(|fqn| fqn.community() == community && fqn.name() == definition.name)
             .filter_map(|fqn| definition.position(fqn.value()))
             .collect();
-        let value_fqn = |position: usize| {
-            format!(
-                "{}/value/{}",
-                definition_fqn(community, &definition.name),
-                definition.values[position]
-            )
-        };
+        let value_fqn = |position: usize| format!("{}/value/{}", definition_fqn(community, &definition.name), definition.values[position]);
         match definition.rule {
             AttributeRule::AllOf => {
                 for &position in required_positions {
@@ -554,6 +520,17 @@ mod tests {
     }
 
     #[test]
+    fn hierarchy_unmet_names_higher_values() {
+        let unmet = Unmet::Hierarchy { value: format!("{COMMUNITY}/attr/level/value/high") };
+        assert_eq!(
+            unmet.describe(),
+            format!(
+                "the package requires {COMMUNITY}/attr/level/value/high or a higher value (hierarchy) and the reader holds neither that value nor a higher one"
+            )
+        );
+    }
+
+    #[test]
     fn fqn_without_community_path() {
         let fqn = AttributeFqn::parse("https://isac.example/attr/tier/value/gold").expect("valid FQN");
         assert_eq!(fqn.community(), "https://isac.example");
@@ -592,21 +569,9 @@ mod tests {
 
     fn definitions() -> Vec<AttributeDefinition> {
         vec![
-            AttributeDefinition {
-                name: "sector".into(),
-                rule: AttributeRule::AnyOf,
-                values: vec!["energy".into(), "finance".into()],
-            },
-            AttributeDefinition {
-                name: "need".into(),
-                rule: AttributeRule::AllOf,
-                values: vec!["ops".into(), "legal".into()],
-            },
-            AttributeDefinition {
-                name: "level".into(),
-                rule: AttributeRule::Hierarchy,
-                values: vec!["top".into(), "high".into(), "low".into()],
-            },
+            AttributeDefinition { name: "sector".into(), rule: AttributeRule::AnyOf, values: vec!["energy".into(), "finance".into()] },
+            AttributeDefinition { name: "need".into(), rule: AttributeRule::AllOf, values: vec!["ops".into(), "legal".into()] },
+            AttributeDefinition { name: "level".into(), rule: AttributeRule::Hierarchy, values: vec!["top".into(), "high".into(), "low".into()] },
         ]
     }
 
@@ -615,10 +580,7 @@ mod tests {
     }
 
     fn held(values: &[(&str, &str)]) -> Vec<AttributeFqn> {
-        values
-            .iter()
-            .map(|(name, value)| AttributeFqn::new(COMMUNITY, name, value).expect("valid"))
-            .collect()
+        values.iter().map(|(name, value)| AttributeFqn::new(COMMUNITY, name, value).expect("valid")).collect()
     }
 
     #[test]
@@ -626,10 +588,7 @@ mod tests {
         let required = [fqn("level", "high")];
         assert!(evaluate(&definitions(), COMMUNITY, &required, &held(&[("level", "top")])).is_empty());
         assert!(evaluate(&definitions(), COMMUNITY, &required, &held(&[("level", "high")])).is_empty());
-        assert_eq!(
-            evaluate(&definitions(), COMMUNITY, &required, &held(&[("level", "low")])),
-            vec![Unmet::Hierarchy { value: fqn("level", "high") }]
-        );
+        assert_eq!(evaluate(&definitions(), COMMUNITY, &required, &held(&[("level", "low")])), vec![Unmet::Hierarchy { value: fqn("level", "high") }]);
     }
 
     #[test]

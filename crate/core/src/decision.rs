@@ -70,6 +70,12 @@ pub struct DecisionInput<'a> {
     pub trust: &'a VerifiedTrustList,
     /// Reader's credential in that community.
     pub credential: Option<&'a VerifiedCredential>,
+    /// Why the credential the reader gave failed verification, when it did:
+    /// `credential` is then `None` for that reason, not because the reader
+    /// has none. The decision denies with `credential_invalid` and judges
+    /// neither the data attributes nor the dissemination list, whose reasons
+    /// would hide the real one.
+    pub credential_rejected: Option<&'a str>,
     /// Current time.
     pub now: OffsetDateTime,
     /// Latest time this reader's viewer recorded for the community.
@@ -185,7 +191,8 @@ impl Reason {
     }
 
     /// Builds the `credential_invalid` reason for a credential that failed
-    /// verification before any decision (for example an unreadable file).
+    /// verification before any decision (for example an unreadable file, or
+    /// one of an organization that departed).
     pub fn credential_unusable(error: &dyn std::fmt::Display) -> Reason {
         Reason::new(
             ReasonCode::CredentialInvalid,
@@ -312,11 +319,7 @@ pub fn decide_offline(input: &DecisionInput<'_>, trust_fetched_online: Option<Of
 
 /// Returns the `offline_lease_expired` reason when the rights set an offline
 /// lease and `now` is past it, counted from `trust_fetched_online`.
-pub fn offline_lease_reason(
-    rights: Option<&Rights>,
-    trust_fetched_online: Option<OffsetDateTime>,
-    now: OffsetDateTime,
-) -> Option<Reason> {
+pub fn offline_lease_reason(rights: Option<&Rights>, trust_fetched_online: Option<OffsetDateTime>, now: OffsetDateTime) -> Option<Reason> {
     let seconds = rights?.offline_lease_seconds?;
     let fetched = trust_fetched_online?;
     let lease = time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
@@ -337,6 +340,9 @@ pub fn offline_lease_reason(
 /// Decides whether the reader may open the package and with which rights.
 pub fn decide(input: &DecisionInput<'_>) -> Decision {
     let mut collected = Collected::default();
+    if let Some(error) = input.credential_rejected {
+        collected.deny.push(Reason::credential_unusable(&error));
+    }
     check_reader_state(input, &mut collected);
     check_recipient(input, &mut collected);
 
@@ -346,20 +352,13 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
     }
 
     let (Some(label), Some(rights), Some(provenance)) = (input.label, input.rights, input.provenance) else {
-        let missing: Vec<&str> = [
-            (input.label.is_none(), "label"),
-            (input.rights.is_none(), "rights"),
-            (input.provenance.is_none(), "provenance"),
-        ]
-        .into_iter()
-        .filter_map(|(absent, name)| absent.then_some(name))
-        .collect();
+        let missing: Vec<&str> = [(input.label.is_none(), "label"), (input.rights.is_none(), "rights"), (input.provenance.is_none(), "provenance")]
+            .into_iter()
+            .filter_map(|(absent, name)| absent.then_some(name))
+            .collect();
         collected.deny(
             ReasonCode::AssertionMissing,
-            format!(
-                "The package lacks its {} assertion, so its handling rules cannot be trusted.",
-                missing.join(" and ")
-            ),
+            format!("The package lacks its {} assertion, so its handling rules cannot be trusted.", missing.join(" and ")),
             "Ask the originator to seal the package again.",
         );
         return Decision::Deny(collected.deny);
@@ -370,9 +369,12 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
     let originator_mappings = check_originator(input, provenance, &mut collected);
     let reader = check_credential(input, &mut collected);
     // A credential that does not hold has already produced its own reason,
-    // such as `community_mismatch`. Judging attributes and the dissemination
-    // list without it would only add reasons that hide the real one.
-    if input.credential.is_none() || reader.is_some() {
+    // such as `community_mismatch`, and a rejected one got
+    // `credential_invalid` at the start. Judging attributes and the
+    // dissemination list without it would only add reasons that hide the
+    // real one.
+    let no_credential_given = input.credential.is_none() && input.credential_rejected.is_none();
+    if no_credential_given || reader.is_some() {
         check_attributes(input, reader, input.data_attributes, &mut collected);
         check_dissem(input, reader, &mut collected);
     }
@@ -382,10 +384,7 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
     match harmonized.status {
         MarkingStatus::Unknown => collected.deny(
             ReasonCode::LabelUnknown,
-            format!(
-                "The originator's marking {} has no TLP mapping in the trust list, so its meaning is unknown.",
-                marking_text(&harmonized)
-            ),
+            format!("The originator's marking {} has no TLP mapping in the trust list, so its meaning is unknown.", marking_text(&harmonized)),
             "Ask the community operator to add the marking to the originator's label mapping.",
         ),
         MarkingStatus::Disagrees => collected.warn(
@@ -403,9 +402,7 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
     }
 
     if harmonized.effective == Tlp::Red {
-        let named = input
-            .unwrapped_kid
-            .is_some_and(|kid| provenance.recipients.iter().any(|recipient| recipient == kid));
+        let named = input.unwrapped_kid.is_some_and(|kid| provenance.recipients.iter().any(|recipient| recipient == kid));
         if input.unwrapped_kid.is_some() && !named {
             collected.deny(
                 ReasonCode::NotNamedRecipient,
@@ -450,11 +447,7 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
 }
 
 fn marking_text(harmonized: &HarmonizedLabel) -> String {
-    harmonized
-        .marking
-        .as_ref()
-        .map(|marking| format!("{}:{}", marking.system, marking.value))
-        .unwrap_or_default()
+    harmonized.marking.as_ref().map(|marking| format!("{}:{}", marking.system, marking.value)).unwrap_or_default()
 }
 
 /// Checks the trust list version, its freshness and the clock.
@@ -464,10 +457,7 @@ fn check_reader_state(input: &DecisionInput<'_>, collected: &mut Collected) {
         if seen > trust.version() {
             collected.deny(
                 ReasonCode::TrustListRollback,
-                format!(
-                    "The trust list is version {}, older than version {seen} already seen; it may have been replaced by an old copy.",
-                    trust.version()
-                ),
+                format!("The trust list is version {}, older than version {seen} already seen; it may have been replaced by an old copy.", trust.version()),
                 "Get the current trust list from the community operator.",
             );
         }
@@ -488,11 +478,7 @@ fn check_reader_state(input: &DecisionInput<'_>, collected: &mut Collected) {
         if input.now + CLOCK_SKEW_TOLERANCE < last_seen {
             collected.deny(
                 ReasonCode::ClockMovedBack,
-                format!(
-                    "The clock shows {}, earlier than {} already seen, so validity windows cannot be trusted.",
-                    rfc3339(input.now),
-                    rfc3339(last_seen)
-                ),
+                format!("The clock shows {}, earlier than {} already seen, so validity windows cannot be trusted.", rfc3339(input.now), rfc3339(last_seen)),
                 "Set the computer's clock to the correct time.",
             );
         }
@@ -554,14 +540,12 @@ fn decide_unlabelled(input: &DecisionInput<'_>, mut collected: Collected) -> Dec
         return Decision::Deny(collected.deny);
     }
     let community = input.trust.community();
-    let (ours, foreign): (Vec<String>, Vec<String>) = input
-        .data_attributes
-        .iter()
-        .cloned()
-        .partition(|text| AttributeFqn::parse(text).is_ok_and(|fqn| fqn.community() == community));
+    let (ours, foreign): (Vec<String>, Vec<String>) =
+        input.data_attributes.iter().cloned().partition(|text| AttributeFqn::parse(text).is_ok_and(|fqn| fqn.community() == community));
     let reader = input.credential.filter(|credential| credential_holds(input, credential));
     let credential_needed = !ours.is_empty() || !input.dissem.is_empty();
-    if credential_needed && input.credential.is_some() && reader.is_none() {
+    let credential_unusable = input.credential_rejected.is_some() || (input.credential.is_some() && reader.is_none());
+    if credential_needed && credential_unusable {
         // Report why the credential does not count, not the attributes or
         // dissemination entry it was needed for.
         check_credential(input, &mut collected);
@@ -578,9 +562,8 @@ fn decide_unlabelled(input: &DecisionInput<'_>, mut collected: Collected) -> Dec
         return Decision::Deny(collected.deny);
     }
 
-    let mut message = String::from(
-        "The package has no Valise label, rights or provenance: its originator cannot be checked against the trust list, so it opens view only.",
-    );
+    let mut message =
+        String::from("The package has no Valise label, rights or provenance: its originator cannot be checked against the trust list, so it opens view only.");
     if !foreign.is_empty() {
         message.push_str(&format!(" {} attribute value(s) of other namespaces were not evaluated.", foreign.len()));
     }
@@ -612,11 +595,7 @@ fn check_community(input: &DecisionInput<'_>, collected: &mut Collected) {
 
 /// Checks the originator and returns its label mappings (empty when the
 /// originator is unknown).
-fn check_originator<'a>(
-    input: &DecisionInput<'a>,
-    provenance: &'a Provenance,
-    collected: &mut Collected,
-) -> &'a [crate::label::LabelMapping] {
+fn check_originator<'a>(input: &DecisionInput<'a>, provenance: &'a Provenance, collected: &mut Collected) -> &'a [crate::label::LabelMapping] {
     let claimed = &provenance.originator;
     let Some(kid) = input.originator_kid else {
         collected.deny(
@@ -637,11 +616,7 @@ fn check_originator<'a>(
     let Some(entry) = input.trust.signing_key(kid) else {
         collected.deny(
             ReasonCode::OriginatorUnknown,
-            format!(
-                "The signing key {kid} of {} is not in the trust list of {}, so the signature cannot be checked.",
-                claimed.org,
-                input.trust.community()
-            ),
+            format!("The signing key {kid} of {} is not in the trust list of {}, so the signature cannot be checked.", claimed.org, input.trust.community()),
             "Get the current trust list, or ask the community operator whether the originator is a member.",
         );
         return &[];
@@ -649,10 +624,7 @@ fn check_originator<'a>(
     if entry.member.org != claimed.org {
         collected.deny(
             ReasonCode::OriginatorUnknown,
-            format!(
-                "The package claims to come from {} but is signed with a key of {}.",
-                claimed.org, entry.member.org
-            ),
+            format!("The package claims to come from {} but is signed with a key of {}.", claimed.org, entry.member.org),
             "Do not trust this copy; report it to the community operator.",
         );
         return &[];
@@ -660,22 +632,14 @@ fn check_originator<'a>(
     if let Some(revocation) = input.trust.revocation(kid) {
         collected.deny(
             ReasonCode::OriginatorRevoked,
-            format!(
-                "The originator's signing key {kid} of {} was revoked on {}.",
-                entry.member.org,
-                rfc3339(revocation.revoked)
-            ),
+            format!("The originator's signing key {kid} of {} was revoked on {}.", entry.member.org, rfc3339(revocation.revoked)),
             "Ask the originator to seal the package again with a current key.",
         );
     }
     if entry.member.status != MemberStatus::Active {
         collected.deny(
             ReasonCode::OriginatorRevoked,
-            format!(
-                "The originator {} is {} in the community, so its packages are no longer trusted.",
-                entry.member.org,
-                entry.member.status.as_str()
-            ),
+            format!("The originator {} is {} in the community, so its packages are no longer trusted.", entry.member.org, entry.member.status.as_str()),
             "Ask the community operator whether the content can still be relied on.",
         );
     }
@@ -685,18 +649,13 @@ fn check_originator<'a>(
 /// Reports whether a credential holds in the judging list at `now`, and the
 /// key that opened the package is the person's or their organization's.
 fn credential_holds(input: &DecisionInput<'_>, credential: &VerifiedCredential) -> bool {
-    credential.standing_problems(input.trust).is_empty()
-        && credential.is_valid_at(input.now)
-        && key_belongs_to_reader(input, credential)
+    credential.standing_problems(input.trust).is_empty() && credential.is_valid_at(input.now) && key_belongs_to_reader(input, credential)
 }
 
 fn key_belongs_to_reader(input: &DecisionInput<'_>, credential: &VerifiedCredential) -> bool {
     match input.unwrapped_kid {
         None => true,
-        Some(kid) => {
-            kid == credential.key_access_key().1
-                || input.trust.key_access_key(kid).is_some_and(|entry| entry.member.org == credential.org())
-        }
+        Some(kid) => kid == credential.key_access_key().1 || input.trust.key_access_key(kid).is_some_and(|entry| entry.member.org == credential.org()),
     }
 }
 
@@ -712,11 +671,7 @@ fn check_credential<'a>(input: &DecisionInput<'a>, collected: &mut Collected) ->
                 format!("Your credential is for community {theirs}, but the package is judged by the trust list of {list}."),
                 "Use your credential of the package's community.",
             ),
-            other => collected.deny(
-                ReasonCode::CredentialInvalid,
-                format!("Your credential is not valid: {other}."),
-                next_step,
-            ),
+            other => collected.deny(ReasonCode::CredentialInvalid, format!("Your credential is not valid: {other}."), next_step),
         }
     }
     let window = credential.credential();
@@ -748,12 +703,7 @@ fn check_credential<'a>(input: &DecisionInput<'a>, collected: &mut Collected) ->
     credential_holds(input, credential).then_some(credential)
 }
 
-fn check_attributes(
-    input: &DecisionInput<'_>,
-    reader: Option<&VerifiedCredential>,
-    required: &[String],
-    collected: &mut Collected,
-) {
+fn check_attributes(input: &DecisionInput<'_>, reader: Option<&VerifiedCredential>, required: &[String], collected: &mut Collected) {
     let entitlements = reader.map(VerifiedCredential::attributes).unwrap_or_default();
     let unmet = attributes::evaluate(input.trust.attribute_definitions(), input.trust.community(), required, entitlements);
     for entry in unmet {
@@ -773,10 +723,7 @@ fn check_dissem(input: &DecisionInput<'_>, reader: Option<&VerifiedCredential>, 
     if !listed {
         collected.deny(
             ReasonCode::NotInDissem,
-            format!(
-                "The package is limited to {} and you are not on that list.",
-                input.dissem.join(", ")
-            ),
+            format!("The package is limited to {} and you are not on that list.", input.dissem.join(", ")),
             "Ask the originator to add you or your organization to the dissemination list.",
         );
     }
@@ -805,20 +752,12 @@ fn dissem_names(trust: &VerifiedTrustList, entry: &str, credential: &VerifiedCre
 fn check_window(input: &DecisionInput<'_>, rights: &Rights, collected: &mut Collected) {
     if let Some(not_before) = rights.not_before {
         if input.now < not_before {
-            collected.deny(
-                ReasonCode::NotYetValid,
-                format!("The package may not be opened before {}.", rfc3339(not_before)),
-                "Open it again after that time.",
-            );
+            collected.deny(ReasonCode::NotYetValid, format!("The package may not be opened before {}.", rfc3339(not_before)), "Open it again after that time.");
         }
     }
     if let Some(not_after) = rights.not_after {
         if input.now > not_after {
-            collected.deny(
-                ReasonCode::Expired,
-                format!("The package expired on {}.", rfc3339(not_after)),
-                "Ask the originator for a current version.",
-            );
+            collected.deny(ReasonCode::Expired, format!("The package expired on {}.", rfc3339(not_after)), "Ask the originator for a current version.");
         }
     }
 }
@@ -847,13 +786,9 @@ fn forward_orgs(trust: &VerifiedTrustList, reader: Option<&VerifiedCredential>, 
             }
             orgs
         }
-        ForwardScope::Community => trust
-            .list()
-            .members
-            .iter()
-            .filter(|member| member.status == MemberStatus::Active)
-            .map(|member| member.org.clone())
-            .collect(),
+        ForwardScope::Community => {
+            trust.list().members.iter().filter(|member| member.status == MemberStatus::Active).map(|member| member.org.clone()).collect()
+        }
     }
 }
 
@@ -899,14 +834,13 @@ pub fn select_community<'a>(
             "Get the trust list of the package's community.",
         ));
     };
-    let same_community: Vec<&VerifiedCredential> =
-        credentials.iter().filter(|credential| credential.community() == list.community()).collect();
+    let same_community: Vec<&VerifiedCredential> = credentials.iter().filter(|credential| credential.community() == list.community()).collect();
     let candidates = if same_community.is_empty() { credentials.iter().collect() } else { same_community };
     let by_key = unwrapped_kid.and_then(|kid| {
-        candidates.iter().copied().find(|credential| {
-            credential.key_access_key().1 == kid
-                || list.key_access_key(kid).is_some_and(|entry| entry.member.org == credential.org())
-        })
+        candidates
+            .iter()
+            .copied()
+            .find(|credential| credential.key_access_key().1 == kid || list.key_access_key(kid).is_some_and(|entry| entry.member.org == credential.org()))
     });
     Ok((list, by_key.or_else(|| candidates.first().copied())))
 }

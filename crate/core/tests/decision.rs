@@ -11,9 +11,7 @@ use valise_core::credential::{Credential, CredentialError, StandingProblem, Veri
 use valise_core::decision::{decide, decide_offline, select_community, Decision, DecisionInput, Obligation, ReasonCode};
 use valise_core::jws;
 use valise_core::label::{ForwardScope, LabelMapping, MarkingStatus};
-use valise_core::trust_list::{
-    Member, MemberStatus, RevokedKey, StalePolicy, TrustAnchor, TrustList, VerifiedTrustList,
-};
+use valise_core::trust_list::{Member, MemberStatus, RevokedKey, StalePolicy, TrustAnchor, TrustList, VerifiedTrustList};
 
 const COMMUNITY: &str = "https://cert.example/community";
 const OTHER_COMMUNITY: &str = "https://isac.example";
@@ -60,19 +58,10 @@ impl World {
         let acme_old = new_key();
         let bank_sign = new_key();
         let gone_sign = new_key();
-        let mut list = TrustList::new(community, "Example community", &root.public_key(), ISSUED, Duration::days(30))
-            .expect("valid list");
+        let mut list = TrustList::new(community, "Example community", &root.public_key(), ISSUED, Duration::days(30)).expect("valid list");
         list.attributes = vec![
-            AttributeDefinition {
-                name: "sector".into(),
-                rule: AttributeRule::AnyOf,
-                values: vec!["energy".into(), "finance".into()],
-            },
-            AttributeDefinition {
-                name: "level".into(),
-                rule: AttributeRule::Hierarchy,
-                values: vec!["top".into(), "high".into(), "low".into()],
-            },
+            AttributeDefinition { name: "sector".into(), rule: AttributeRule::AnyOf, values: vec!["energy".into(), "finance".into()] },
+            AttributeDefinition { name: "level".into(), rule: AttributeRule::Hierarchy, values: vec!["top".into(), "high".into(), "low".into()] },
         ];
         let mut acme = member("acme", "energy", &[(&acme_sign, "acme-sign"), (&acme_old, "acme-old")]);
         acme.attributes = vec![fqn(community, "sector", "energy"), fqn(community, "level", "top")];
@@ -141,6 +130,7 @@ struct Case {
     last_seen: Option<OffsetDateTime>,
     stale_policy: StalePolicy,
     highest_seen: Option<u64>,
+    credential_rejected: Option<String>,
 }
 
 fn baseline() -> Case {
@@ -167,6 +157,7 @@ fn baseline() -> Case {
         last_seen: Some(NOW - Duration::hours(1)),
         stale_policy: StalePolicy::Deny,
         highest_seen: Some(1),
+        credential_rejected: None,
     }
 }
 
@@ -186,6 +177,7 @@ impl Case {
             dissem: &self.dissem,
             trust,
             credential,
+            credential_rejected: self.credential_rejected.as_deref(),
             now: self.now,
             last_seen: self.last_seen,
             stale_policy: self.stale_policy,
@@ -265,13 +257,7 @@ fn each_reason_code_has_a_case() {
     type Row<'a> = (&'a str, Change, Option<&'a VerifiedTrustList>, Option<&'a VerifiedCredential>, Vec<ReasonCode>);
     let table: Vec<Row<'_>> = vec![
         ("not_recipient", |c| c.unwrapped_kid = None, None, None, vec![ReasonCode::NotRecipient]),
-        (
-            "originator_unknown",
-            |c| set_originator(c, "acme", "unknown-kid"),
-            None,
-            None,
-            vec![ReasonCode::OriginatorUnknown],
-        ),
+        ("originator_unknown", |c| set_originator(c, "acme", "unknown-kid"), None, None, vec![ReasonCode::OriginatorUnknown]),
         (
             "originator_unknown with unverifiable signature",
             |c| {
@@ -282,27 +268,9 @@ fn each_reason_code_has_a_case() {
             None,
             vec![ReasonCode::OriginatorUnknown],
         ),
-        (
-            "originator claims another org",
-            |c| set_originator(c, "bank", "acme-sign"),
-            None,
-            None,
-            vec![ReasonCode::OriginatorUnknown],
-        ),
-        (
-            "originator_revoked key",
-            |c| set_originator(c, "acme", "acme-old"),
-            None,
-            None,
-            vec![ReasonCode::OriginatorRevoked],
-        ),
-        (
-            "originator_revoked departed org",
-            |c| set_originator(c, "gone", "gone-sign"),
-            None,
-            None,
-            vec![ReasonCode::OriginatorRevoked],
-        ),
+        ("originator claims another org", |c| set_originator(c, "bank", "acme-sign"), None, None, vec![ReasonCode::OriginatorUnknown]),
+        ("originator_revoked key", |c| set_originator(c, "acme", "acme-old"), None, None, vec![ReasonCode::OriginatorRevoked]),
+        ("originator_revoked departed org", |c| set_originator(c, "gone", "gone-sign"), None, None, vec![ReasonCode::OriginatorRevoked]),
         ("signature_invalid", |c| c.signature_valid = false, None, None, vec![ReasonCode::SignatureInvalid]),
         (
             "trust_list_stale",
@@ -317,13 +285,7 @@ fn each_reason_code_has_a_case() {
         ("trust_list_rollback", |c| c.highest_seen = Some(2), None, None, vec![ReasonCode::TrustListRollback]),
         ("credential_invalid", |_| {}, Some(&suspended_trust), None, vec![ReasonCode::CredentialInvalid]),
         ("credential_expired", |_| {}, None, Some(&expired_credential), vec![ReasonCode::CredentialExpired]),
-        (
-            "attribute_missing",
-            |c| c.data_attributes = vec![format!("{COMMUNITY}/attr/sector/value/energy")],
-            None,
-            None,
-            vec![ReasonCode::AttributeMissing],
-        ),
+        ("attribute_missing", |c| c.data_attributes = vec![format!("{COMMUNITY}/attr/sector/value/energy")], None, None, vec![ReasonCode::AttributeMissing]),
         (
             "attribute_missing hierarchy",
             |c| c.data_attributes = vec![format!("{COMMUNITY}/attr/level/value/top")],
@@ -344,12 +306,7 @@ fn each_reason_code_has_a_case() {
         ("clock_moved_back", |c| c.last_seen = Some(NOW + Duration::hours(1)), None, None, vec![ReasonCode::ClockMovedBack]),
         (
             "label_unknown",
-            |c| {
-                c.label = Some(Label {
-                    tlp: Tlp::Amber,
-                    marking: Some(Marking { system: "ACME".into(), value: "Secret".into() }),
-                })
-            },
+            |c| c.label = Some(Label { tlp: Tlp::Amber, marking: Some(Marking { system: "ACME".into(), value: "Secret".into() }) }),
             None,
             None,
             vec![ReasonCode::LabelUnknown],
@@ -377,13 +334,7 @@ fn each_reason_code_has_a_case() {
             vec![ReasonCode::NotNamedRecipient],
         ),
         ("assertion_missing", |c| c.rights = None, None, None, vec![ReasonCode::AssertionMissing]),
-        (
-            "events_endpoint_missing",
-            |c| rights(c).events = EventsPolicy { url: None, required: true },
-            None,
-            None,
-            vec![ReasonCode::EventsEndpointMissing],
-        ),
+        ("events_endpoint_missing", |c| rights(c).events = EventsPolicy { url: None, required: true }, None, None, vec![ReasonCode::EventsEndpointMissing]),
         (
             "several reasons at once",
             |c| {
@@ -425,11 +376,35 @@ fn attribute_missing_names_attribute_and_value() {
         panic!("expected a denial");
     };
     assert_eq!(reasons.len(), 1);
-    assert!(
-        reasons[0].message.contains("https://cert.example/community/attr/sector/value/energy"),
-        "{}",
-        reasons[0].message
-    );
+    assert!(reasons[0].message.contains("https://cert.example/community/attr/sector/value/energy"), "{}", reasons[0].message);
+}
+
+#[test]
+fn rejected_credential_skips_attributes() {
+    let (_, trust, _) = world_with_bob();
+    let mut case = baseline();
+    case.data_attributes = vec![format!("{COMMUNITY}/attr/sector/value/energy")];
+    case.dissem = vec!["bank".into()];
+
+    // A reader without any credential is judged on the attributes and the
+    // dissemination list.
+    assert_eq!(run(&case, &trust, None).deny_codes(), vec![ReasonCode::AttributeMissing, ReasonCode::NotInDissem]);
+
+    // A credential that failed verification is the only reason.
+    case.credential_rejected = Some("organization \"bank\" is departed".into());
+    let Decision::Deny(reasons) = run(&case, &trust, None) else {
+        panic!("expected a denial");
+    };
+    assert_eq!(reasons.iter().map(|reason| reason.code).collect::<Vec<_>>(), vec![ReasonCode::CredentialInvalid]);
+    assert!(reasons[0].message.contains("organization \"bank\" is departed"), "{}", reasons[0].message);
+
+    // The same for a stock package without the profile assertions.
+    case.label = None;
+    case.rights = None;
+    case.provenance = None;
+    case.originator_kid = None;
+    case.signature_valid = false;
+    assert_eq!(run(&case, &trust, None).deny_codes(), vec![ReasonCode::CredentialInvalid]);
 }
 
 #[test]
@@ -457,10 +432,7 @@ fn departed_org_credentials_are_invalid() {
     credential.org = "gone".into();
     credential.attributes = vec![];
     let result = world.issue(&credential, &trust);
-    assert!(
-        matches!(result, Err(CredentialError::Standing(StandingProblem::OrganizationNotActive { .. }))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(CredentialError::Standing(StandingProblem::OrganizationNotActive { .. }))), "{result:?}");
 }
 
 #[test]
@@ -480,10 +452,7 @@ fn over_granting_credential_is_invalid() {
     let mut credential = world.bob_credential();
     credential.attributes.push(fqn(COMMUNITY, "sector", "energy"));
     let result = world.issue(&credential, &trust);
-    assert!(
-        matches!(result, Err(CredentialError::Standing(StandingProblem::AttributeNotGrantable { .. }))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(CredentialError::Standing(StandingProblem::AttributeNotGrantable { .. }))), "{result:?}");
     // A lower value of a hierarchy the organization holds may be granted.
     let mut lower = world.bob_credential();
     lower.attributes = vec![fqn(COMMUNITY, "level", "low")];
@@ -553,10 +522,7 @@ fn rights_narrow_but_never_widen() {
     assert!(permit.watermark.is_none());
     assert_eq!(
         permit.obligations,
-        vec![
-            Obligation::AccessEventsRequired { url: "https://events.acme.example/v1".into() },
-            Obligation::OfflineLease { seconds: 3600 }
-        ]
+        vec![Obligation::AccessEventsRequired { url: "https://events.acme.example/v1".into() }, Obligation::OfflineLease { seconds: 3600 }]
     );
 
     let mut green = baseline();
@@ -573,10 +539,7 @@ fn rights_narrow_but_never_widen() {
 fn marking_mismatch_takes_stricter_and_shows_both() {
     let (_, trust, credential) = world_with_bob();
     let mut case = baseline();
-    case.label = Some(Label {
-        tlp: Tlp::Green,
-        marking: Some(Marking { system: "ACME".into(), value: "Confidential".into() }),
-    });
+    case.label = Some(Label { tlp: Tlp::Green, marking: Some(Marking { system: "ACME".into(), value: "Confidential".into() }) });
     let Decision::Permit(permit) = run(&case, &trust, Some(&credential)) else {
         panic!("a mismatch is a warning, not a denial");
     };
@@ -651,8 +614,7 @@ fn other_community_never_counts() {
     // Selection picks the home list and the home credential.
     let lists = [other_trust.clone(), home_trust.clone()];
     let credentials = [other_credential.clone(), home_credential.clone()];
-    let (list, credential) =
-        select_community(Some(COMMUNITY), Some("acme-sign"), Some("bob-ka"), &lists, &credentials).expect("selected");
+    let (list, credential) = select_community(Some(COMMUNITY), Some("acme-sign"), Some("bob-ka"), &lists, &credentials).expect("selected");
     assert_eq!(list.community(), COMMUNITY);
     assert_eq!(credential.map(VerifiedCredential::community), Some(COMMUNITY));
     assert!(matches!(run(&case, list, credential), Decision::Permit(_)));
@@ -675,8 +637,7 @@ fn foreign_credential_reports_mismatch() {
 
     // The reader holds only a credential of another community: selection
     // still passes it on, so the decision names the real reason.
-    let (list, credential) =
-        select_community(Some(COMMUNITY), Some("acme-sign"), Some("bob-ka"), &lists, &credentials).expect("selected");
+    let (list, credential) = select_community(Some(COMMUNITY), Some("acme-sign"), Some("bob-ka"), &lists, &credentials).expect("selected");
     assert_eq!(credential.map(VerifiedCredential::community), Some(OTHER_COMMUNITY));
 
     type Change = fn(&mut Case);

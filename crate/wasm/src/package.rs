@@ -171,8 +171,8 @@ impl Package {
         trust: &TrustList,
         #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue,
     ) -> Result<OpenedPackage, JsValue> {
-        let options: OpenOptions = serde_wasm_bindgen::from_value(options)
-            .map_err(|error| BindingError::new(ErrorKind::Internal, format!("invalid open options: {error}")))?;
+        let options: OpenOptions =
+            serde_wasm_bindgen::from_value(options).map_err(|error| BindingError::new(ErrorKind::Internal, format!("invalid open options: {error}")))?;
         Ok(self.open_inner(identity, trust, &options)?)
     }
 }
@@ -206,6 +206,7 @@ impl Package {
                     dissem: &dissem,
                     trust: trust.inner(),
                     credential: Some(credential),
+                    credential_rejected: None,
                     now,
                     last_seen,
                     stale_policy: options.stale,
@@ -239,6 +240,7 @@ impl Package {
             dissem: &dissem,
             trust: trust_list,
             credential: Some(credential),
+            credential_rejected: None,
             now,
             last_seen,
             stale_policy: options.stale,
@@ -353,18 +355,13 @@ impl OpenedPackage {
         if u64::from(self.archive.length()) < payload_end {
             return Err(BindingError::new(
                 ErrorKind::Internal,
-                format!(
-                    "the package bytes hold {} of {payload_end} bytes: they were transferred to the decryption worker or changed",
-                    self.archive.length()
-                ),
+                format!("the package bytes hold {} of {payload_end} bytes: they were transferred to the decryption worker or changed", self.archive.length()),
             )
             .into());
         }
         let capacity = usize::try_from(self.verified.plaintext_size()).unwrap_or(0);
         let mut plaintext = Zeroizing::new(Vec::with_capacity(capacity));
-        self.verified
-            .decrypt_to(&mut ArchiveReader::new(&self.archive), &mut *plaintext)
-            .map_err(|error| open_error(&error))?;
+        self.verified.decrypt_to(&mut ArchiveReader::new(&self.archive), &mut *plaintext).map_err(|error| open_error(&error))?;
         Ok(std::mem::take(&mut *plaintext))
     }
 }

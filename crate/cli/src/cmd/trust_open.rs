@@ -219,6 +219,18 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
         Err(reason) => Decision::Deny(vec![reason]),
         Ok((trust, credential)) => {
             let community_state = state.communities.get(trust.community()).cloned().unwrap_or_default();
+            // A credential of this community that failed verification is a
+            // reason of its own when no valid one took its place, and the
+            // decision then judges no attribute for the reader.
+            let rejected = match credential {
+                Some(_) => None,
+                None => held
+                    .iter()
+                    .find(|c| c.community.as_deref() == Some(trust.community()))
+                    .or_else(|| held.first())
+                    .and_then(|c| c.verified.as_ref().err())
+                    .map(ToString::to_string),
+            };
             let data_attributes = package.policy().attribute_fqns();
             let input = DecisionInput {
                 package_id: &package_id,
@@ -233,6 +245,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
                 dissem: package.policy().dissem(),
                 trust,
                 credential,
+                credential_rejected: rejected.as_deref(),
                 now,
                 last_seen: community_state.last_seen,
                 stale_policy: match args.stale {
@@ -265,15 +278,6 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
                     ),
                     "Get the current trust list, or ask the community operator whether the originator is a member.",
                 ));
-            }
-            // A credential of this community that failed verification is a
-            // reason of its own when no valid one took its place.
-            if credential.is_none() {
-                let failed =
-                    held.iter().find(|c| c.community.as_deref() == Some(trust.community())).or_else(|| held.first()).and_then(|c| c.verified.as_ref().err());
-                if let Some(error) = failed {
-                    decision = decision.deny_also(Reason::credential_unusable(error));
-                }
             }
             state.record_list(trust, now);
             decision
