@@ -180,7 +180,13 @@ pub(crate) fn read_p256_public_key(path: &Path) -> Result<p256::PublicKey, CliEr
         Ok(PublicKey::P256(key)) => Ok(key),
         Ok(_) => Err(CliError::usage(format!("{} is not a P-256 public key", path.display()))
             .hint("Valise packages use P-256 keys; make one with `valise keygen --out NAME`")),
-        Err(e) => Err(CliError::usage(format!("cannot read public key {}: {e}", path.display()))),
+        Err(e) => {
+            let error = CliError::usage(format!("cannot read public key {}: {e}", path.display()));
+            if pem.contains("PRIVATE KEY-----") {
+                return Err(error.hint("this is a private key: pass the public key file instead, such as alice.pub.pem beside alice.key.pem"));
+            }
+            Err(error.hint("pass a public key file (SPKI PEM), such as alice.pub.pem from `valise keygen --out alice`"))
+        }
     }
 }
 

@@ -659,6 +659,55 @@ fn signal_removes_partial_output() {
 }
 
 #[test]
+fn signer_private_key_hints_public_key() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
+    assert!(seal(dir.path(), "note.txt", "n.tdf").status.success());
+    let opened = valise(dir.path(), &["open", "n.tdf", "--key", "bob.key.pem", "--signer", "alice.key.pem"]);
+    assert_eq!(opened.status.code(), Some(2), "{}", stderr(&opened));
+    assert!(stderr(&opened).contains("error: cannot read public key alice.key.pem"), "{}", stderr(&opened));
+    assert!(stderr(&opened).contains("hint: this is a private key: pass the public key file instead, such as alice.pub.pem"), "{}", stderr(&opened));
+}
+
+#[test]
+fn open_without_output_reports_validity() {
+    let dir = setup();
+    let cases = [
+        ("--not-after", "2020-01-01T00:00:00Z", "error: the package expired at 2020-01-01T00:00:00Z"),
+        ("--not-before", "2999-01-01T00:00:00Z", "error: the package is not valid before 2999-01-01T00:00:00Z"),
+    ];
+    for (option, time, message) in cases {
+        std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
+        let sealed = valise(
+            dir.path(),
+            &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", option, time, "--force", "-o", "w.tdf"],
+        );
+        assert!(sealed.status.success(), "{}", stderr(&sealed));
+        let opened = valise(dir.path(), &["open", "w.tdf", "--key", "bob.key.pem", "--signer", "alice.pub.pem"]);
+        assert_eq!(opened.status.code(), Some(1), "{option}: {}", stderr(&opened));
+        assert!(stderr(&opened).contains(message), "{option}: {}", stderr(&opened));
+    }
+}
+
+#[test]
+fn seal_warns_of_zero_offline_lease() {
+    let dir = setup();
+    std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
+    let sealed = valise(
+        dir.path(),
+        &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--offline-lease", "0", "-o", "z.tdf"],
+    );
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    assert!(stderr(&sealed).contains("warning: --offline-lease 0 allows no offline use"), "{}", stderr(&sealed));
+    let leased = valise(
+        dir.path(),
+        &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--offline-lease", "60", "-o", "l.tdf"],
+    );
+    assert!(leased.status.success(), "{}", stderr(&leased));
+    assert!(!stderr(&leased).contains("warning"), "{}", stderr(&leased));
+}
+
+#[test]
 fn inspect_escapes_bidi_controls() {
     let dir = setup();
     let name = "invoice\u{202e}fdp.exe";

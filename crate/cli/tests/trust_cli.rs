@@ -214,6 +214,24 @@ fn rejected_credential_is_the_only_reader_reason() {
     assert!(!departed.contains("not_in_dissem"), "{departed}");
 }
 
+#[test]
+fn altered_trust_list_hints_refetch() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path();
+    community(dir, "isac", "https://isac.example", "acme");
+    let text = std::fs::read_to_string(dir.join("isac/trust.json")).expect("read");
+    let mut list: serde_json::Value = serde_json::from_str(&text).expect("a JSON trust list");
+    let signature = list["signature"].as_str().expect("a signature").to_owned();
+    let flipped = if &signature[10..11] == "A" { "B" } else { "A" };
+    list["signature"] = format!("{}{flipped}{}", &signature[..10], &signature[11..]).into();
+    std::fs::write(dir.join("altered.json"), list.to_string()).expect("write");
+
+    let shown = exits(dir, 1, &["trust", "show", "altered.json"]);
+    assert!(shown.contains("error: trust list altered.json does not verify: the trust list signature is invalid"), "{shown}");
+    assert!(shown.contains("hint: the file was altered or damaged after the community operator signed it: fetch the trust list again"), "{shown}");
+    assert!(shown.contains("hint: then check that its root key fingerprint"), "{shown}");
+}
+
 /// Without -o, `open --trust` prints the decision, and a permit must not
 /// stand for a package whose payload was altered.
 #[test]

@@ -149,7 +149,21 @@ pub(crate) fn run(args: OpenArgs) -> CliResult {
         SignerState::NotChecked => errln!("warning: signer not checked: no key for {kid}; pass --signer PUB.pem"),
         SignerState::Unsigned | SignerState::Invalid => errln!("signer: none (content authenticated by the data key only)"),
     }
+    // With -o, check_release has rejected a package outside its validity
+    // window already; without it the same refusal ends the command.
+    if let Some(problem) = verified.rights.as_ref().and_then(|rights| window_problem(rights, super::trust::now())) {
+        return Err(CliError::refused(problem).hint("viewers refuse it outside its validity window too; ask the originator for a copy that is valid now"));
+    }
     Ok(())
+}
+
+/// Describes why `now` is outside the validity window of `rights`, if it is.
+fn window_problem(rights: &Rights, now: OffsetDateTime) -> Option<String> {
+    if let Some(start) = rights.not_before.filter(|start| now < *start) {
+        return Some(format!("the package is not valid before {}", super::trust::rfc3339(start)));
+    }
+    let end = rights.not_after.filter(|end| now > *end)?;
+    Some(format!("the package expired at {}", super::trust::rfc3339(end)))
 }
 
 /// The outcome of verifying a package against the signing key the reader
@@ -298,11 +312,8 @@ fn check_release(verified: &VerifiedPackage, now: OffsetDateTime, output: &Path,
         let why = if rights.export { format!("its label {} does not allow export", label.tlp) } else { "its rights do not allow export".to_owned() };
         return Err(not_written(format!("the package may be viewed but not saved: {why}")));
     }
-    if let Some(start) = rights.not_before.filter(|start| now < *start) {
-        return Err(not_written(format!("the package is not valid before {}", super::trust::rfc3339(start))));
-    }
-    if let Some(end) = rights.not_after.filter(|end| now > *end) {
-        return Err(not_written(format!("the package expired at {}", super::trust::rfc3339(end))));
+    if let Some(problem) = window_problem(rights, now) {
+        return Err(not_written(problem));
     }
     if rights.events.required {
         let url = rights.events.url.as_deref().unwrap_or("(no endpoint named)");

@@ -49,7 +49,8 @@ pub(crate) struct SealArgs {
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
     pub(crate) not_before: Option<OffsetDateTime>,
     /// How long a viewer may open the package offline after it last fetched
-    /// the trust list online, in seconds.
+    /// the trust list online, in seconds. 0 allows no offline use: the
+    /// package opens only right after a viewer fetched the trust list online.
     #[arg(long, value_name = "SECONDS")]
     pub(crate) offline_lease: Option<u64>,
     /// Endpoint that collects access events.
@@ -152,6 +153,9 @@ pub(crate) fn options(args: &SealArgs) -> Result<SealOptions, CliError> {
     // the readers, for example), but is most likely a mistake.
     if let Some(end) = args.not_after.filter(|end| *end <= super::trust::now()) {
         errln!("warning: --not-after {} has passed: every reader will refuse this package as expired", rfc3339(end));
+    }
+    if args.offline_lease == Some(0) {
+        errln!("warning: --offline-lease 0 allows no offline use: viewers open this package only right after they fetched the trust list online");
     }
     if let Some(url) = &args.events_url {
         if !(url.starts_with("https://") || url.starts_with("http://")) {

@@ -64,6 +64,9 @@ fn verify_failure(path: &Path, error: TrustListError) -> CliError {
         TrustListError::RootKeyMismatch { .. } => failure
             .hint("the list is signed by another root key than the one pinned for this community")
             .hint("compare the fingerprint with the one the community operator published"),
+        TrustListError::SignatureInvalid => failure
+            .hint("the file was altered or damaged after the community operator signed it: fetch the trust list again from the community")
+            .hint("then check that its root key fingerprint is the one the community operator published"),
         _ => failure,
     }
 }
@@ -73,16 +76,10 @@ fn verify_failure(path: &Path, error: TrustListError) -> CliError {
 /// The anchor is `root_fingerprint` when given, else the fingerprint pinned
 /// for the community in the state file. With neither, the list's own root key
 /// is pinned on first use and a warning names its fingerprint.
-pub(crate) fn load_trust(
-    path: &Path,
-    root_fingerprint: Option<&str>,
-    state: &mut State,
-) -> Result<VerifiedTrustList, CliError> {
+pub(crate) fn load_trust(path: &Path, root_fingerprint: Option<&str>, state: &mut State) -> Result<VerifiedTrustList, CliError> {
     let token = read_trust_token(path)?;
     let (community, _) = trust_list::peek_community(&token).map_err(|error| CliError::usage(format!("{}: {error}", path.display())))?;
-    let pinned = root_fingerprint
-        .map(str::to_owned)
-        .or_else(|| state.communities.get(&community).and_then(|entry| entry.root_fingerprint.clone()));
+    let pinned = root_fingerprint.map(str::to_owned).or_else(|| state.communities.get(&community).and_then(|entry| entry.root_fingerprint.clone()));
     let first_use = pinned.is_none();
     let anchor = match pinned {
         Some(fingerprint) => TrustAnchor::Fingerprint(fingerprint),
@@ -94,21 +91,15 @@ pub(crate) fn load_trust(
                     .get(1)
                     .and_then(|payload| valise_core::jws::base64url_decode(payload).ok())
                     .ok_or_else(|| CliError::usage(format!("{}: malformed trust list", path.display())))?;
-                serde_json::from_slice(&payload)
-                    .map_err(|error| CliError::usage(format!("{}: malformed trust list: {error}", path.display())))?
+                serde_json::from_slice(&payload).map_err(|error| CliError::usage(format!("{}: malformed trust list: {error}", path.display())))?
             };
-            let root = list
-                .root_public_key()
-                .map_err(|error| CliError::usage(format!("{}: {error}", path.display())))?;
+            let root = list.root_public_key().map_err(|error| CliError::usage(format!("{}: {error}", path.display())))?;
             TrustAnchor::Key(root)
         }
     };
     let verified = VerifiedTrustList::verify(&token, &anchor).map_err(|error| verify_failure(path, error))?;
     let seen = state.communities.get(verified.community());
-    if let Some(seen_digest) = seen
-        .filter(|entry| entry.highest_version == Some(verified.version()))
-        .and_then(|entry| entry.highest_digest.as_deref())
-    {
+    if let Some(seen_digest) = seen.filter(|entry| entry.highest_version == Some(verified.version())).and_then(|entry| entry.highest_digest.as_deref()) {
         if seen_digest != verified.content_digest() {
             return Err(CliError::refused(format!(
                 "trust list {} is version {} of {}, but a different list with that version was already seen",
@@ -141,9 +132,8 @@ pub(crate) fn edit_trust(
 ) -> Result<VerifiedTrustList, CliError> {
     let root = key_files::read_p256_key(root_key_path)?;
     let token = read_trust_token(path)?;
-    let current = VerifiedTrustList::verify(&token, &TrustAnchor::Key(root.public_key())).map_err(|error| {
-        verify_failure(path, error).hint(format!("is {} the root key of this community?", root_key_path.display()))
-    })?;
+    let current = VerifiedTrustList::verify(&token, &TrustAnchor::Key(root.public_key()))
+        .map_err(|error| verify_failure(path, error).hint(format!("is {} the root key of this community?", root_key_path.display())))?;
     let mut state = State::load()?;
     let seen = state.communities.get(current.community()).and_then(|entry| entry.highest_version);
     if let Some(seen) = seen.filter(|&seen| seen > current.version()) {
@@ -197,14 +187,7 @@ fn show(args: &ShowArgs) -> Result<(), CliError> {
     outln!();
     outln!("members ({})", list.members.len());
     for member in &list.members {
-        outln!(
-            "  {}  {}  sector {}  {}  {}",
-            member.org,
-            member.name,
-            member.sector,
-            member.country,
-            member.status.as_str()
-        );
+        outln!("  {}  {}  sector {}  {}  {}", member.org, member.name, member.sector, member.country, member.status.as_str());
         for (kind, jwks) in [("signing", &member.signing_keys), ("key access", &member.key_access_keys)] {
             for jwk in jwks {
                 let kid = jwk.get("kid").and_then(|kid| kid.as_str()).unwrap_or_default();
@@ -231,11 +214,7 @@ fn show(args: &ShowArgs) -> Result<(), CliError> {
             list.community,
             definition.name,
             definition.rule,
-            definition.values.join(if definition.rule == valise_core::attributes::AttributeRule::Hierarchy {
-                " > "
-            } else {
-                ", "
-            })
+            definition.values.join(if definition.rule == valise_core::attributes::AttributeRule::Hierarchy { " > " } else { ", " })
         );
     }
 
