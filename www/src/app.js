@@ -402,7 +402,7 @@ export class App {
       plaintext?.fill?.(0);
       throw failure;
     }
-    const item = recordActivity({ type: 'opened', packageId: metadata.packageId, detail: name });
+    const item = recordActivity({ type: 'opened', packageId: metadata.packageId, name });
     if (failure) {
       noteDelivery(item, { queued: false, reason: failure.message });
     } else if (result.queued) {
@@ -453,7 +453,7 @@ export class App {
 
   refuse(error, name) {
     document.getElementById('screen-document').replaceChildren();
-    const item = recordActivity({ type: 'denied', detail: `${name}: ${error.message}` });
+    const item = recordActivity({ type: 'denied', name, detail: error.message });
     // Only a denial of a verified package names a collector. A package that
     // could not be read or verified has no trustworthy rights, so nothing is
     // reported; the panel entry is all that remains.

@@ -64,3 +64,22 @@ export function isolate(text, doc = document) {
   node.textContent = revealBidi(text);
   return node;
 }
+
+/**
+ * Replaces the bidi controls in every text node under `root` with visible
+ * tokens. Used for STIX and MISP reports, whose fields are names and
+ * indicators. Prose documents (text, Markdown, PDF) keep their marks, which
+ * right-to-left languages need.
+ */
+export function revealBidiInText(root) {
+  if (!root) {
+    return;
+  }
+  const walker = root.ownerDocument.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const revealed = revealBidiControls(node.data);
+    if (revealed !== node.data) {
+      node.data = revealed;
+    }
+  }
+}

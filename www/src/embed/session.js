@@ -10,6 +10,7 @@ import { AccessDeniedError, InternalError, KeyMismatchError, ValiseError } from 
 import { EventReporter, rightsInForce } from '../events/reporter.js';
 import { readCommunityState, recordCommunityState } from '../store.js';
 import { trustFetchedAt } from '../offline.js';
+import { isolate } from '../bidi.js';
 import { h } from '../ui/dom.js';
 import { readIdentityFile } from '../ui/identity-file.js';
 
@@ -185,7 +186,8 @@ export function errorSummary(error) {
 }
 
 /**
- * Builds the unlock form: key file, credential file, the optional
+ * Builds the unlock form: `note` (a string or an array of strings and
+ * nodes) above the fields, then the key file, credential file, the optional
  * access-event signing key file and the passphrase, or the passphrase only
  * for a `remembered` identity (a stored record with its encrypted `keyPem`,
  * `credential` and `signKeyPem`). Calls `onUnlock({ keyPem, signKeyPem,
@@ -201,7 +203,7 @@ export function unlockForm({ onUnlock, note = null, remembered = null }) {
     'form',
     { className: 'valise-unlock', 'aria-label': 'Unlock your identity' },
     note ? h('p', {}, note) : null,
-    remembered ? h('p', { className: 'valise-unlock-remembered' }, `Unlock ${remembered.name} (${remembered.organization}), remembered on this device.`) : null,
+    remembered ? h('p', { className: 'valise-unlock-remembered' }, 'Unlock ', isolate(remembered.name), ' (', isolate(remembered.organization), '), remembered on this device.') : null,
     remembered ? null : h('label', {}, 'Key file ', keyInput),
     remembered ? null : h('label', {}, 'Credential ', credentialInput),
     remembered ? null : h('label', {}, 'Signing key for access events (NAME.sign.key.pem, optional) ', signKeyInput),

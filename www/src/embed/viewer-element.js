@@ -14,6 +14,7 @@
 //   valise-open    { packageId, label, mediaType, fileName, originator, rights, warnings }
 //   valise-denied  { packageId, message, reasons: [{ code, message, nextStep }] }
 //   valise-error   { name, message, reasons }
+import { isolate, revealBidi, revealBidiInText } from '../bidi.js';
 import { readBody } from '../download.js';
 import { tlpBanner } from '../tlp.js';
 import { h } from '../ui/dom.js';
@@ -126,7 +127,7 @@ export class ValiseViewerElement extends HTMLElement {
       this.#clear();
       this.append(
         unlockForm({
-          note: `Unlock your identity to open ${name}.`,
+          note: ['Unlock your identity to open ', isolate(name), '.'],
           onUnlock: async (request) => {
             await session.unlock(request);
             const pending = this.#pending;
@@ -158,8 +159,9 @@ export class ValiseViewerElement extends HTMLElement {
           h(
             'div',
             { className: 'valise-refused', role: 'alert' },
-            h('p', {}, `${name} cannot be opened.`),
-            h('ul', {}, summary.reasons.map((reason) => h('li', { 'data-code': reason.code }, `${reason.message} ${reason.nextStep}`))),
+            h('p', {}, isolate(name), ' cannot be opened.'),
+            // Reasons quote names from the package and the trust list.
+            h('ul', {}, summary.reasons.map((reason) => h('li', { 'data-code': reason.code }, isolate(`${reason.message} ${reason.nextStep}`)))),
           ),
         );
         this.#emit('valise-denied', { packageId: null, message: summary.message, reasons: summary.reasons });
@@ -177,8 +179,10 @@ export class ValiseViewerElement extends HTMLElement {
   async #draw({ metadata, plaintext, name, session, eventContext }) {
     this.#clear();
     const banner = tlpBanner(metadata.label);
-    const content = h('div', { className: 'valise-viewer-content', 'aria-label': metadata.fileName ?? name });
+    const content = h('div', { className: 'valise-viewer-content', 'aria-label': revealBidi(metadata.fileName ?? name) });
     const refusal = h('p', { className: 'valise-action-refused', role: 'alert', hidden: true });
+    // The watermark names the reader and the organization.
+    const watermark = revealBidi(metadata.watermark ?? null);
     this.append(
       h('p', { className: `tlp-banner ${banner.className}`, 'data-position': 'top' }, banner.text),
       refusal,
@@ -197,19 +201,22 @@ export class ValiseViewerElement extends HTMLElement {
       queueEvent(kind).catch(() => {});
     };
     const [renderModule, enforceModule] = await Promise.all([import('../render/index.js'), import('../enforce/index.js')]);
-    const enforcement = enforceModule.enforce({ root: content, rights: metadata.rights, watermark: metadata.watermark ?? null, onEvent: report, queueEvent, onRefused: showRefusal });
+    const enforcement = enforceModule.enforce({ root: content, rights: metadata.rights, watermark, onEvent: report, queueEvent, onRefused: showRefusal });
     const rendered = await renderModule.render(content, {
       bytes: plaintext,
       mediaType: metadata.mediaType,
       fileName: metadata.fileName ?? name,
       rights: metadata.rights,
-      watermark: metadata.watermark ?? null,
+      watermark,
       // exportFile queues `exported` itself before the download starts.
       onEvent: (kind) => {
         if (kind !== 'exported') report(kind);
       },
       onExport: (file) => exportFile(file, { queueEvent, showRefusal, isClosed: () => closed }),
     });
+    if (rendered?.kind === 'stix' || rendered?.kind === 'misp') {
+      revealBidiInText(content.querySelector('.valise-render'));
+    }
     this.#teardown = () => {
       closed = true;
       rendered.destroy();

@@ -3,6 +3,7 @@
 // and shows the package on the portal's own origin, and replies with the
 // label, the verdict and the reason codes only. Messages from any other
 // origin are ignored and noted in the activity panel.
+import { isolate } from '../bidi.js';
 import { noteDelivery, recordActivity } from '../ui/activity.js';
 import { drawDocumentScreen } from '../ui/document.js';
 import { installGlobalErrorHandlers, showFatal } from '../ui/fatal.js';
@@ -19,8 +20,9 @@ const unlockArea = document.getElementById('frame-unlock');
 const documentScreen = document.getElementById('screen-document');
 let closeDocument = null;
 
-function showStatus(text) {
-  status.textContent = text;
+/** Shows a status line; its parts are strings and nodes such as `isolate(name)`. */
+function showStatus(...parts) {
+  status.replaceChildren(...parts.filter((part) => part !== null));
   status.hidden = false;
 }
 
@@ -70,7 +72,7 @@ async function boot() {
     documentScreen.hidden = true;
     if (!session.identity) {
       pending = { origin, requestId, bytes, name };
-      showStatus(`Unlock your identity to open ${name}.`);
+      showStatus('Unlock your identity to open ', isolate(name), '.');
       // The host's identity reference only picks a remembered identity: the
       // passphrase is still typed here, never sent by the host.
       const remembered = identity ? (await listIdentities()).find((stored) => stored.id === identity) ?? null : null;
@@ -93,7 +95,7 @@ async function boot() {
       const { metadata, plaintext, eventContext, opened } = await session.open(bytes);
       status.hidden = true;
       documentScreen.hidden = false;
-      noteOutcome(recordActivity({ type: 'opened', packageId: metadata.packageId, detail: name }), opened);
+      noteOutcome(recordActivity({ type: 'opened', packageId: metadata.packageId, name }), opened);
       // Aborting tears the document screen down, also while it is still drawing.
       const view = new AbortController();
       closeDocument = () => view.abort();
@@ -115,11 +117,11 @@ async function boot() {
     } catch (error) {
       const summary = errorSummary(error);
       if (isDenial(error)) {
-        recordActivity({ type: 'denied', detail: `${name}: ${summary.message}` });
-        showStatus(`${name} cannot be opened: ${summary.reasons.map((reason) => reason.message).join(' ') || summary.message}`);
+        recordActivity({ type: 'denied', name, detail: summary.message });
+        showStatus(isolate(name), ' cannot be opened: ', isolate(summary.reasons.map((reason) => reason.message).join(' ') || summary.message));
         reply(origin, { type: 'valise:result', requestId, verdict: 'deny', packageId: null, label: null, mediaType: null, reasons: summary.reasons });
       } else {
-        showStatus(`${name} cannot be opened: ${summary.message}`);
+        showStatus(isolate(name), ' cannot be opened: ', isolate(summary.message));
         reply(origin, { type: 'valise:error', requestId, error: { name: summary.name, message: summary.message } });
       }
     }

@@ -33,7 +33,7 @@ export function parseOpenRequest(data) {
   if (data.bytes.byteLength > MAX_MESSAGE_BYTES) {
     throw new Error(`bytes is ${data.bytes.byteLength} bytes, over the limit of ${MAX_MESSAGE_BYTES}`);
   }
-  const name = typeof data.name === 'string' ? data.name.slice(0, 200) : 'package';
+  const name = typeof data.name === 'string' && data.name !== '' ? data.name.slice(0, 200) : 'package';
   const identity = typeof data.identity === 'string' ? data.identity.slice(0, 200) : null;
   return { requestId: data.requestId, bytes: new Uint8Array(data.bytes), name, identity };
 }

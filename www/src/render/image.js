@@ -1,5 +1,6 @@
 // Images decoded by the browser and drawn on a canvas, so the page never
 // holds an <img> whose source could be saved or dragged out.
+import { revealBidi } from '../bidi.js';
 import { element } from './dom.js';
 
 /** Largest image drawn, in pixels (width times height). */
@@ -17,7 +18,7 @@ export async function render(container, { bytes, mediaType, fileName }) {
       width: bitmap.width,
       height: bitmap.height,
       role: 'img',
-      'aria-label': fileName ? `Image ${fileName}` : 'Image',
+      'aria-label': fileName ? `Image ${revealBidi(fileName)}` : 'Image',
     });
     canvas.getContext('2d').drawImage(bitmap, 0, 0);
     container.replaceChildren(canvas);

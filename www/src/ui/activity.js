@@ -2,14 +2,18 @@
 // newest first. When a package's rights name a collector, the same events
 // are also signed and queued in the outbox (www/src/events/reporter.js), and
 // the entry then shows whether queueing succeeded.
+import { isolate } from '../bidi.js';
 import { h } from './dom.js';
 
 const SHORT_TYPE = /^org\.valise\.access\./;
 
 /**
- * Records an event `{ type, packageId?, detail? }`. `type` is a CloudEvents
- * type such as `org.valise.access.print_blocked`, or its last part. Returns
- * the list item, so `noteDelivery` can add what became of its access event.
+ * Records an event `{ type, packageId?, name?, detail? }`. `type` is a
+ * CloudEvents type such as `org.valise.access.print_blocked`, or its last
+ * part. `name` (a file name from a package, the file picker or a host page)
+ * and `detail` are untrusted text, so each is shown in its own bidi isolate
+ * with its invisible characters revealed. Returns the list item, so
+ * `noteDelivery` can add what became of its access event.
  */
 export function recordActivity(event) {
   const list = document.getElementById('activity-list');
@@ -24,7 +28,8 @@ export function recordActivity(event) {
     { 'data-type': type },
     h('time', { dateTime: at.toISOString() }, at.toLocaleTimeString()),
     describe(type),
-    event.detail ? `: ${event.detail}` : '',
+    event.name ? [': ', isolate(event.name)] : '',
+    event.detail ? [': ', isolate(event.detail)] : '',
   );
   list.prepend(item);
   document.dispatchEvent(new CustomEvent('valise-activity', { detail: { ...event, type, at: at.toISOString() } }));
@@ -37,7 +42,7 @@ export function recordActivity(event) {
  */
 export function noteDelivery(item, { queued, reason = null }) {
   item.dataset.delivery = queued ? 'queued' : 'failed';
-  item.append(h('span', { className: 'activity-delivery' }, queued ? ' (access event queued for the originator)' : ` (not reported to the originator: ${reason})`));
+  item.append(h('span', { className: 'activity-delivery' }, queued ? ' (access event queued for the originator)' : [' (not reported to the originator: ', isolate(reason), ')']));
 }
 
 const DESCRIPTIONS = {

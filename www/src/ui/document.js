@@ -2,7 +2,7 @@
 // package and what was verified, the effective rights with an honest mark of
 // how each is enforced, then the content drawn by the renderers, with the
 // enforcement of print, copy, export and watermark around it.
-import { isolate, revealBidi, revealBidiControls } from '../bidi.js';
+import { isolate, revealBidi, revealBidiInText } from '../bidi.js';
 import { tlpBanner } from '../tlp.js';
 import { CONTROL_KINDS, formatTime, rightsRows } from '../rights.js';
 import { h, replaceChildren } from './dom.js';
@@ -249,25 +249,6 @@ function setPrintLabel(label) {
  */
 function cssString(text) {
   return `"${text.replace(/[\u0000-\u001f\u007f"\\]/g, (char) => `\\${char.codePointAt(0).toString(16)} `)}"`;
-}
-
-/**
- * Replaces the bidi controls in every text node under `root` with visible
- * tokens. Used for STIX and MISP reports, whose fields are names and
- * indicators. Prose documents (text, Markdown, PDF) keep their marks, which
- * right-to-left languages need.
- */
-function revealBidiInText(root) {
-  if (!root) {
-    return;
-  }
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const revealed = revealBidiControls(node.data);
-    if (revealed !== node.data) {
-      node.data = revealed;
-    }
-  }
 }
 
 /** Returns the originator's marking as "SYSTEM: VALUE", or null. */

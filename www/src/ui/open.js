@@ -58,7 +58,7 @@ export function drawOpenScreen({ identitySummary, trustSummary, trustError, high
       'p',
       {},
       identitySummary
-        ? `Opening as ${identitySummary.name} (${identitySummary.organization}).`
+        ? ['Opening as ', isolate(identitySummary.name), ' (', isolate(identitySummary.organization), ').']
         : 'No identity is unlocked yet: you will be asked for one when a package needs it.',
     ),
     trustError
