@@ -8,6 +8,8 @@
 //   pages load.
 // - Each page (client) is bound to the build its navigation was served from,
 //   and every later request of that page is answered from that build's cache.
+//   On activation the worker claims the pages already open, the one that
+//   registered it included, and binds them to the build it just installed.
 //   A build's cache is deleted once no open page uses it.
 // - config.json and the trust list are fetched from the network first and
 //   kept as the last good copy for offline use; the copy carries the time it
@@ -47,7 +49,17 @@ self.addEventListener('install', (event) => {
 });
 
 self.addEventListener('activate', (event) => {
-  event.waitUntil(pruneBuilds());
+  event.waitUntil(
+    (async () => {
+      // The page that registered this worker loaded from the network and
+      // imports its renderers later. Controlling it now lets those imports
+      // come from the cache, so a first visit works offline once the worker
+      // is active.
+      await bindUncontrolledClients();
+      await self.clients.claim();
+      await pruneBuilds();
+    })(),
+  );
 });
 
 self.addEventListener('message', (event) => {
@@ -152,6 +164,25 @@ function installLatestBuild() {
 async function clientBuild(clientId) {
   const binding = clientId ? await readMeta(CLIENT_KEY + clientId) : null;
   return binding ? JSON.parse(binding).build : null;
+}
+
+/**
+ * Binds each open page that has no build yet to the active build, before
+ * the worker claims it, so the page keeps that build after a later update.
+ * NOTE: such a page loaded its first files from the network. They match the
+ * active build unless a new build was deployed between the page load and
+ * this worker's install.
+ */
+async function bindUncontrolledClients() {
+  const build = await readMeta(ACTIVE_KEY);
+  if (!build) {
+    return;
+  }
+  for (const client of await self.clients.matchAll({ includeUncontrolled: true, type: 'all' })) {
+    if ((await readMeta(CLIENT_KEY + client.id)) === null) {
+      await writeMeta(CLIENT_KEY + client.id, JSON.stringify({ build, at: Date.now() }));
+    }
+  }
 }
 
 /** Serves a navigation from the active build and binds the new page to it. */

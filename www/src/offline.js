@@ -6,8 +6,9 @@
 export const FETCHED_AT_HEADER = 'Valise-Fetched-At';
 
 /**
- * Registers the service worker. Once this page is controlled by it, sets
- * `data-build-id` on the root element to the build the page runs; sets
+ * Registers the service worker. Once this page is controlled by it, from
+ * the load or from the moment a new worker claims it, sets `data-build-id`
+ * on the root element to the build the page runs. Sets
  * `data-offline-ready` once a complete build is cached.
  */
 export async function registerServiceWorker() {
@@ -18,6 +19,15 @@ export async function registerServiceWorker() {
   const registration = await navigator.serviceWorker.register(new URL('sw.js', root), { scope: root.pathname });
   if (navigator.serviceWorker.controller) {
     document.documentElement.dataset.buildId = (await askWorker({ type: 'valise-build' }))?.build ?? '';
+  } else {
+    // The worker claims this page once it is active (www/sw.js, "activate").
+    navigator.serviceWorker.addEventListener(
+      'controllerchange',
+      async () => {
+        document.documentElement.dataset.buildId = (await askWorker({ type: 'valise-build' }))?.build ?? '';
+      },
+      { once: true },
+    );
   }
   navigator.serviceWorker.ready.then(() => {
     document.documentElement.dataset.offlineReady = 'true';
