@@ -5,6 +5,15 @@
 /** Largest JSON document parsed for the STIX and MISP views, in bytes. */
 export const MAX_JSON_BYTES = 32 * 1024 * 1024;
 
+/**
+ * Largest text document (plain text, Markdown, HTML, CSV, JSON) the viewer
+ * decodes, in bytes: V8's maximum string length on 64-bit platforms,
+ * 2^29 - 24 UTF-16 code units. UTF-8 decodes to at most one code unit per
+ * byte, so text within this size always fits in a string. Chromium's
+ * TextDecoder returns an empty string, and no error, for a longer result.
+ */
+export const MAX_TEXT_BYTES = 2 ** 29 - 24;
+
 /** Renderer kinds, each a module in this folder. */
 export const KINDS = ['pdf', 'image', 'markdown', 'html', 'text', 'csv', 'stix', 'misp'];
 
@@ -90,6 +99,14 @@ export function mispEvent(value) {
   return hasLists && typeof value.info === 'string' ? value : null;
 }
 
+/** Returns the reason a text document of `size` bytes is not shown, with what the reader can do. */
+function tooLargeForText(size) {
+  return (
+    `The document is ${(size / 2 ** 20).toFixed(1)} MiB (${size} bytes), too large to show as text: the viewer shows text of at most ${MAX_TEXT_BYTES} bytes. ` +
+    'Save the decrypted file and open it in another program if the rights allow export, or ask the originator for a smaller file.'
+  );
+}
+
 /**
  * Checks the content against the media type. Returns `{ kind, text?, json? }`
  * on agreement, or `{ kind: null, reason }` with a sentence for the reader.
@@ -115,7 +132,15 @@ export function detect(bytes, mediaType) {
     return { kind };
   }
 
+  if (bytes.length > MAX_TEXT_BYTES) {
+    return { kind: null, reason: tooLargeForText(bytes.length) };
+  }
   const text = decodeUtf8(bytes);
+  // Only a byte order mark decodes to nothing, so an empty result for more
+  // bytes means the engine could not hold the string.
+  if (text === '' && bytes.length > 3) {
+    return { kind: null, reason: tooLargeForText(bytes.length) };
+  }
   if (text === null) {
     return { kind: null, reason: `The package says this is ${label}, but the content is not valid UTF-8 text.` };
   }

@@ -1,7 +1,7 @@
 // The document renderers. `render` picks one from the package's media type,
 // checks the content agrees, and draws the verified plaintext into a
 // container. Each renderer is its own module, loaded only when needed.
-import { detect } from './detect.js';
+import { detect, kindForMediaType } from './detect.js';
 import { cannotDisplay, element } from './dom.js';
 import { adoptRenderStyles } from './styles.js';
 
@@ -27,6 +27,14 @@ async function streamedPrefix(stream) {
   const end = Math.min(stream.size, STREAM_PREFIX_BYTES);
   await stream.whenRange(0, end);
   return stream.bytes.subarray(0, end);
+}
+
+/**
+ * Shows that the document has no content, so an empty file does not draw a
+ * blank page that reads like a failure.
+ */
+function showEmpty(body) {
+  body.replaceChildren(element('p', { className: 'valise-notice valise-empty', role: 'status' }, 'This document is empty.'));
 }
 
 /**
@@ -68,6 +76,11 @@ export async function render(container, options) {
     return { kind: null, reason, destroy: removeBody };
   }
 
+  if (stream === null && bytes.length === 0) {
+    showEmpty(body);
+    return { kind: kindForMediaType(mediaType), destroy: removeBody };
+  }
+
   // While pdf.js loads and draws page one, segments it has not requested
   // decrypt one at a time, which leaves it more of the CPU. The PDF renderer
   // lifts the cap once a page is drawn, and each early return below lifts it.
@@ -82,6 +95,11 @@ export async function render(container, options) {
     fullSpeed();
     cannotDisplay(body, { ...options, rights, reason: detected.reason });
     return { kind: null, reason: detected.reason, destroy: removeBody };
+  }
+  // A text of only a byte order mark is empty too.
+  if (detected.text === '') {
+    showEmpty(body);
+    return { kind: detected.kind, destroy: removeBody };
   }
 
   const module = await RENDERERS[detected.kind]();
