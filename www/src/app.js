@@ -1,12 +1,12 @@
 // The portal's controller: holds the session state (configuration, verified
 // trust list, unlocked identity, the package being opened) and moves between
 // the screens. It talks to the viewer module only through core.js.
-import { TrustList, openPackage, unlockIdentity } from './core.js';
+import { openPackage, unlockIdentity } from './core.js';
 import { declaredLength, readBody } from './download.js';
 import { AccessDeniedError, InternalError, KeyRequiredError, ValiseError } from './errors.js';
 import { ACTIONS_AFTER_EVENT, EventReporter, rightsInForce } from './events/reporter.js';
-import { trustFetchedAt } from './offline.js';
 import { forgetIdentity, listIdentities, readCommunityState, recordCommunityState, saveIdentity } from './store.js';
+import { fetchTrustList, isOfflineLeaseExpired, refetchTrustList } from './trust.js';
 import { noteDelivery, recordActivity } from './ui/activity.js';
 import { drawDocumentScreen } from './ui/document.js';
 import { showFatal } from './ui/fatal.js';
@@ -51,19 +51,7 @@ export class App {
 
   async loadTrustList() {
     try {
-      const response = await fetch(this.config.trustListUrl, { cache: 'no-cache', credentials: 'same-origin' });
-      if (!response.ok) {
-        throw new ValiseError(`The community trust list could not be loaded from ${this.config.trustListUrl} (HTTP ${response.status}).`);
-      }
-      const text = await response.text();
-      this.trustFetched = trustFetchedAt(response);
-      this.trustList = TrustList.verify(text, { rootKeyFingerprints: this.config.rootKeyFingerprints });
-      // The version recorded before this load is what the decision point
-      // compares with, so a rolled-back list is refused when a package opens.
-      this.knownState = await readCommunityState(this.trustList.summary.community);
-      // The time seen is kept durably so a clock set back is detected even
-      // when no package was opened since.
-      await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version, seenAt: new Date().toISOString() });
+      await this.adoptTrustList(await fetchTrustList(this.config));
     } catch (error) {
       if (error instanceof InternalError) {
         throw error;
@@ -71,6 +59,32 @@ export class App {
       this.trustError = error instanceof ValiseError ? error : new ValiseError(String(error?.message ?? error));
       document.body.dataset.trust = 'error';
     }
+  }
+
+  /**
+   * Fetches the trust list again (`refetchTrustList`) and opens packages
+   * under it from now on. Resolves to true when it replaced the current list.
+   */
+  async refreshTrustList() {
+    const refreshed = await refetchTrustList(this.config, { current: this.trustList, fetchedBefore: this.trustFetched });
+    if (refreshed === null) {
+      return false;
+    }
+    await this.adoptTrustList(refreshed);
+    return true;
+  }
+
+  /** Makes a verified trust list the one packages open under, and records its version as seen. */
+  async adoptTrustList({ trustList, fetched }) {
+    // The version recorded before this load is what the decision point
+    // compares with, so a rolled-back list is refused when a package opens.
+    const knownState = await readCommunityState(trustList.summary.community);
+    // The time seen is kept durably so a clock set back is detected even
+    // when no package was opened since.
+    await recordCommunityState(trustList.summary.community, { trustVersion: trustList.summary.version, seenAt: new Date().toISOString() });
+    this.trustList = trustList;
+    this.trustFetched = fetched;
+    this.knownState = knownState;
   }
 
   drawStatus() {
@@ -220,14 +234,30 @@ export class App {
       if (superseded()) {
         return;
       }
-      opened = openPackage(bytes, {
-        identity: this.identity,
-        trustList: this.trustList,
-        stale: this.config.stale,
-        lastSeen: known?.lastSeen ?? null,
-        highestTrustVersionSeen: this.knownState?.highestTrustVersion ?? null,
-        trustFetched: this.trustFetched,
-      });
+      const decide = (now = new Date()) =>
+        openPackage(bytes, {
+          identity: this.identity,
+          trustList: this.trustList,
+          stale: this.config.stale,
+          lastSeen: known?.lastSeen ?? null,
+          highestTrustVersionSeen: this.knownState?.highestTrustVersion ?? null,
+          trustFetched: this.trustFetched,
+          now,
+        });
+      try {
+        opened = decide();
+      } catch (error) {
+        // The lease counts from the last online fetch of the trust list, so
+        // a list fetched again now renews it. Offline, the package is still refused.
+        if (!isOfflineLeaseExpired(error) || !(await this.refreshTrustList())) {
+          throw error;
+        }
+        if (superseded()) {
+          return;
+        }
+        // A lease of zero seconds holds only at the moment of the fetch.
+        opened = decide(this.trustFetched);
+      }
       const now = new Date().toISOString();
       await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version, seenAt: now });
       if (superseded()) {

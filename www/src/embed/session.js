@@ -5,11 +5,11 @@
 // outcome that may leave the viewer (label, verdict, reason codes: never
 // plaintext).
 import { loadConfig } from '../config.js';
-import { TrustList, loadCore, openPackage, unlockIdentity } from '../core.js';
-import { AccessDeniedError, InternalError, KeyMismatchError, ValiseError } from '../errors.js';
+import { loadCore, openPackage, unlockIdentity } from '../core.js';
+import { AccessDeniedError, InternalError, KeyMismatchError } from '../errors.js';
 import { EventReporter, rightsInForce } from '../events/reporter.js';
 import { readCommunityState, recordCommunityState } from '../store.js';
-import { trustFetchedAt } from '../offline.js';
+import { fetchTrustList, isOfflineLeaseExpired, refetchTrustList } from '../trust.js';
 import { isolate } from '../bidi.js';
 import { h } from '../ui/dom.js';
 import { readIdentityFile } from '../ui/identity-file.js';
@@ -36,13 +36,7 @@ export class EmbedSession {
     const session = new EmbedSession();
     const [config] = await Promise.all([loadConfig(configUrl), loadCore()]);
     session.config = config;
-    const response = await fetch(config.trustListUrl, { cache: 'no-cache', credentials: 'same-origin' });
-    if (!response.ok) {
-      throw new ValiseError(`The community trust list could not be loaded from ${config.trustListUrl} (HTTP ${response.status}).`);
-    }
-    const text = await response.text();
-    session.trustFetched = trustFetchedAt(response);
-    session.trustList = TrustList.verify(text, { rootKeyFingerprints: config.rootKeyFingerprints });
+    ({ trustList: session.trustList, fetched: session.trustFetched } = await fetchTrustList(config));
     // Several elements of a page share a session, so the page gets one
     // outbox and one delivery loop. `EventReporter.open` never throws:
     // without IndexedDB, each report throws the cause.
@@ -60,6 +54,20 @@ export class EmbedSession {
     this.identity = identity;
     this.signer = signer;
     return identity.summary;
+  }
+
+  /**
+   * Fetches the trust list again (`refetchTrustList`) and opens packages
+   * under it from now on. Resolves to true when it replaced the current list.
+   */
+  async refreshTrustList() {
+    const refreshed = await refetchTrustList(this.config, { current: this.trustList, fetchedBefore: this.trustFetched });
+    if (refreshed === null) {
+      return false;
+    }
+    this.trustList = refreshed.trustList;
+    this.trustFetched = refreshed.fetched;
+    return true;
   }
 
   /** Zeroizes the unlocked keys. */
@@ -82,10 +90,9 @@ export class EmbedSession {
   async open(bytes) {
     const community = this.trustList.summary.community;
     const known = await readCommunityState(community);
-    const now = new Date();
-    let opened;
-    try {
-      opened = openPackage(bytes, {
+    let now = new Date();
+    const decide = () =>
+      openPackage(bytes, {
         identity: this.identity,
         trustList: this.trustList,
         stale: this.config.stale,
@@ -94,6 +101,20 @@ export class EmbedSession {
         trustFetched: this.trustFetched,
         now,
       });
+    let opened;
+    try {
+      try {
+        opened = decide();
+      } catch (error) {
+        // The lease counts from the last online fetch of the trust list, so
+        // a list fetched again now renews it. Offline, the package is still refused.
+        if (!isOfflineLeaseExpired(error) || !(await this.refreshTrustList())) {
+          throw error;
+        }
+        // A lease of zero seconds holds only at the moment of the fetch.
+        now = this.trustFetched;
+        opened = decide();
+      }
     } catch (error) {
       await this.#reportDenied(error);
       throw error;
