@@ -44,8 +44,28 @@ test('csv beyond the row limit shows a notice', async () => {
   await withPage(async ({ page }) => {
     const lines = ['n,value'];
     for (let index = 0; index < 2500; index += 1) lines.push(`${index},v${index}`);
-    await openDocument(page, { text: lines.join('\n'), mediaType: 'text/csv', rights: RIGHTS.everything });
+    const text = lines.join('\n');
+    await openDocument(page, { text, mediaType: 'text/csv', rights: RIGHTS.everything });
     assert.equal(await page.locator('table.valise-csv tbody tr').count(), 2000);
-    assert.equal(await page.locator('.valise-notice').textContent(), 'Showing the first 2000 of 2500 rows.');
+    const notice = page.locator('.valise-csv-limit');
+    assert.match(await notice.textContent(), /^Showing the first 2000 of 2500 rows\. /);
+    assert.match(await notice.textContent(), /save the decrypted file/);
+    await notice.locator('button.valise-export').click();
+    assert.equal(await page.evaluate(() => window.__exported), Buffer.byteLength(text), 'the button exports the whole file');
+  });
+});
+
+test('csv limit without export names the originator', async () => {
+  await withPage(async ({ page }) => {
+    const header = Array.from({ length: 120 }, (_, index) => `c${index}`).join(',');
+    const lines = [header];
+    for (let index = 0; index < 2100; index += 1) lines.push(Array.from({ length: 120 }, () => index).join(','));
+    await openDocument(page, { text: lines.join('\n'), mediaType: 'text/csv', rights: RIGHTS.viewOnly });
+    assert.equal(await page.locator('table.valise-csv thead th').count(), 100);
+    const notice = page.locator('.valise-csv-limit');
+    const text = await notice.textContent();
+    assert.match(text, /^Showing the first 2000 of 2100 rows\. Showing the first 100 columns\. /);
+    assert.match(text, /ask the originator/);
+    assert.equal(await notice.locator('button').count(), 0, 'no export without the right');
   });
 });

@@ -6,9 +6,9 @@
 import { revealBidiControls } from '../bidi.js';
 import { element } from './dom.js';
 
-/** Rows shown; the rest of the file is counted and announced. */
+/** Rows shown; the rest of the file is counted and announced, with the next step. */
 export const MAX_ROWS = 2000;
-/** Columns kept per row; the rest are dropped and announced. */
+/** Columns kept per row; the rest are dropped and announced, with the next step. */
 export const MAX_COLUMNS = 100;
 
 /**
@@ -81,8 +81,13 @@ function countRows(text) {
   return parseCsv(text, { maxRows: Infinity, maxColumns: 1 }).rows.length;
 }
 
-/** Draws the CSV as a table; the first record is the header row. */
-export function render(container, { text }) {
+/**
+ * Draws the CSV as a table; the first record is the header row. When the
+ * file has more rows or columns than the table shows, a notice states that and
+ * what the reader can do: save the decrypted file when the rights allow
+ * export, or ask the originator.
+ */
+export function render(container, { text, bytes, fileName, mediaType, rights, onEvent, onExport }) {
   const { rows, truncated, extraColumns } = parseCsv(text);
   const [header = [], ...body] = rows;
   const shown = body.slice(0, MAX_ROWS);
@@ -95,6 +100,18 @@ export function render(container, { text }) {
   }
   if (extraColumns) {
     notices.push(`Showing the first ${MAX_COLUMNS} columns.`);
+  }
+
+  const notice = notices.length === 0 ? null : element('div', { className: 'valise-notice valise-csv-limit', role: 'status' }, notices.join(' '));
+  if (notice !== null && rights?.export && onExport) {
+    const button = element('button', { type: 'button', className: 'valise-export' }, 'Save decrypted file');
+    button.addEventListener('click', () => {
+      onEvent?.('exported', { fileName: fileName ?? null, mediaType, size: bytes.byteLength });
+      onExport({ bytes, fileName, mediaType });
+    });
+    notice.append(' To see every row and column, save the decrypted file and open it in a spreadsheet program. ', button);
+  } else if (notice !== null) {
+    notice.append(' The originator did not allow export, so ask the originator for the rows or columns you need.');
   }
 
   const headRow = element('tr', {});
@@ -111,7 +128,7 @@ export function render(container, { text }) {
   }
 
   container.replaceChildren(
-    ...notices.map((notice) => element('p', { className: 'valise-notice', role: 'status' }, notice)),
+    ...(notice === null ? [] : [notice]),
     element('div', { className: 'valise-table-scroll' }, element('table', { className: 'valise-table valise-csv' }, element('thead', {}, headRow), tbody)),
   );
   return { destroy() {} };

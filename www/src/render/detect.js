@@ -10,7 +10,8 @@ export const MAX_JSON_BYTES = 32 * 1024 * 1024;
  * decodes, in bytes: V8's maximum string length on 64-bit platforms,
  * 2^29 - 24 UTF-16 code units. UTF-8 decodes to at most one code unit per
  * byte, so text within this size always fits in a string. Chromium's
- * TextDecoder returns an empty string, and no error, for a longer result.
+ * TextDecoder (Chromium 156) returns an empty string, and no error, for a
+ * longer result.
  */
 export const MAX_TEXT_BYTES = 2 ** 29 - 24;
 
