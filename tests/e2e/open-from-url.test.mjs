@@ -36,3 +36,16 @@ test('src on another origin names the cause', async () => {
   assert.match(text, /another origin \(http:\/\/127\.0\.0\.1:1\)/);
   await context.close();
 });
+
+test('src not found is not a refusal', async () => {
+  const { context, page } = await openPortal('?src=demo/packages/missing.tdf');
+  assert.equal(await waitForOutcome(page), 'refused');
+  assert.match(await page.locator('#screen-refused .next-step').innerText(), /^Next step: Check the address/);
+  const entry = page.locator('#activity-list li').first();
+  assert.equal(await entry.getAttribute('data-type'), 'not_downloaded');
+  const text = await entry.innerText();
+  assert.match(text, /Package not downloaded: demo\/packages\/missing\.tdf/);
+  assert.match(text, /HTTP 404/);
+  assert.doesNotMatch(text, /Access refused/);
+  await context.close();
+});

@@ -184,7 +184,9 @@ export class App {
       }
       const response = await fetch(url, { credentials: 'same-origin' });
       if (!response.ok) {
-        throw new ValiseError(`The package at ${url} could not be downloaded (HTTP ${response.status}).`);
+        throw new ValiseError(`The package at ${url} could not be downloaded (HTTP ${response.status}).`, {
+          nextStep: 'Check the address with whoever gave it to you, or ask for the package file and open it as a protected package.',
+        });
       }
       // An empty body has no end to show, like one of unknown size.
       const bar = progressBar(document.body, declaredLength(response) || null, 'Downloading');
@@ -199,7 +201,7 @@ export class App {
       await this.open(bytes, decodeURIComponent(url.pathname.split('/').pop() || url.host));
     } catch (error) {
       if (error instanceof ValiseError) {
-        this.refuse(error, source);
+        this.refuse(error, source, { activity: 'not_downloaded' });
         return;
       }
       // A fetch blocked by the portal's connect-src or by the other
@@ -207,7 +209,7 @@ export class App {
       const foreign = url && url.origin !== location.origin
         ? ` It is on another origin (${url.origin}): the portal's Content-Security-Policy (connect-src) and that server's CORS headers must both allow it. Otherwise download the package and open the file.`
         : '';
-      this.refuse(new ValiseError(`The package could not be downloaded: ${error?.message ?? error}.${foreign}`), source);
+      this.refuse(new ValiseError(`The package could not be downloaded: ${error?.message ?? error}.${foreign}`), source, { activity: 'not_downloaded' });
     }
   }
 
@@ -481,9 +483,14 @@ export class App {
     }
   }
 
-  refuse(error, name) {
+  /**
+   * Shows the refused screen for `error` and records it in the activity
+   * panel as `activity`: `denied` for a package that was read, or
+   * `not_downloaded` for one that never arrived.
+   */
+  refuse(error, name, { activity = 'denied' } = {}) {
     document.getElementById('screen-document').replaceChildren();
-    const item = recordActivity({ type: 'denied', name, detail: error.message });
+    const item = recordActivity({ type: activity, name, detail: error.message });
     // Only a denial of a verified package names a collector. A package that
     // could not be read or verified has no trustworthy rights, so nothing is
     // reported; the panel entry is all that remains.

@@ -29,6 +29,8 @@ test('no signing key: required package refused', async () => {
   const refusal = await page.locator('#screen-refused').innerText();
   assert.match(refusal, /without its signing key/);
   assert.match(refusal, /NAME\.sign\.key\.pem/);
+  assert.match(await page.locator('#screen-refused .next-step').innerText(), /^Next step: Unlock it again from its files, this time with its signing key file/);
+  assert.doesNotMatch(refusal, /Try again, or ask the originator/, 'no generic next step contradicts it');
   assert.equal(await page.locator('#document-content').count(), 0, 'nothing of the document is shown');
 
   await openAnother(page);

@@ -112,15 +112,15 @@ export class EventReporter {
       return { queued: false };
     }
     if (!this.#outbox) {
-      throw new EventQueueError(
-        `The access event could not be queued because this browser's storage is not available (${this.#openError?.message ?? this.#openError}). Allow this site to store data (private windows may not), then try again.`,
-      );
+      throw new EventQueueError(`The access event could not be queued because this browser's storage is not available (${this.#openError?.message ?? this.#openError}).`, {
+        nextStep: 'Allow this site to store data (private windows may not), then try again.',
+      });
     }
     const signer = this.#signer();
     if (!signer) {
-      throw new EventQueueError(
-        'Your identity was unlocked without its signing key, so access events cannot be signed. Unlock it again from its files, this time with its signing key file (NAME.sign.key.pem) as well.',
-      );
+      throw new EventQueueError('Your identity was unlocked without its signing key, so access events cannot be signed.', {
+        nextStep: 'Unlock it again from its files, this time with its signing key file (NAME.sign.key.pem) as well.',
+      });
     }
     const draft = {
       kind,
@@ -176,16 +176,16 @@ function queueError(error) {
     return error;
   }
   if (error instanceof OutboxFullError) {
-    return new EventQueueError(
-      `The access-event queue of this browser is full (${error.count} events wait to be sent), so no new event can be queued. Connect to the network so the waiting events reach their collectors (see the outbox), then try again.`,
-      { cause: error },
-    );
+    return new EventQueueError(`The access-event queue of this browser is full (${error.count} events wait to be sent), so no new event can be queued.`, {
+      cause: error,
+      nextStep: 'Connect to the network so the waiting events reach their collectors (see the outbox), then try again.',
+    });
   }
   if (error instanceof OutboxStorageError) {
-    return new EventQueueError(
-      `The access event could not be saved in this browser's storage: ${error.message}. Check that the disk is not full and that this site may store data, then try again.`,
-      { cause: error },
-    );
+    return new EventQueueError(`The access event could not be saved in this browser's storage: ${error.message}.`, {
+      cause: error,
+      nextStep: 'Check that the disk is not full and that this site may store data, then try again.',
+    });
   }
   if (error instanceof ValiseError) {
     return new EventQueueError(`The access event could not be signed: ${error.message}`, { cause: error, details: error.details });

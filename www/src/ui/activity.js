@@ -48,6 +48,7 @@ export function noteDelivery(item, { queued, reason = null }) {
 const DESCRIPTIONS = {
   opened: 'Package opened',
   denied: 'Access refused',
+  not_downloaded: 'Package not downloaded',
   print_blocked: 'Printing blocked',
   printed: 'Printed with watermark',
   copy_blocked: 'Copying blocked',

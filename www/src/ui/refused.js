@@ -47,7 +47,10 @@ export function drawRefusedScreen({ error, fileName, onOpenAnother, onChangeIden
               ),
             ),
           )
-        : [h('p', { className: 'reason-message' }, isolate(error.message)), h('p', { className: 'next-step' }, `Next step: ${nextStep}`)],
+        : [
+            h('p', { className: 'reason-message' }, isolate(error.nextStep ? error.problem : error.message)),
+            h('p', { className: 'next-step' }, `Next step: ${error.nextStep ?? nextStep}`),
+          ],
     ),
     h(
       'div',
