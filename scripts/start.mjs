@@ -7,9 +7,10 @@
 // Environment: PORT (default 8080) sets the portal's port, EVENTS_PORT
 // (default 8787) the collector's.
 import { rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { startCollector } from './lib/collector.mjs';
 import { buildDemo, cliPath, serveDemoPortal } from './lib/demo.mjs';
+import { startBanner } from './lib/start-banner.mjs';
 import { ROOT, ensureWasmToolchain, run } from './lib/setup.mjs';
 
 const port = Number.parseInt(process.env.PORT ?? '8080', 10);
@@ -59,28 +60,7 @@ const collector = await startCollector({
   process.exit(1);
 });
 
-const lines = [
-  '',
-  `Valise portal: ${portal.url}`,
-  '',
-  'Demo identities (import the key file and the credential, then unlock):',
-  ...demo.people.map((person) => `  ${person.name.padEnd(12)} ${relative(ROOT, join(demoDir, person.keyFile))}  ${relative(ROOT, join(demoDir, person.credentialFile))}`),
-  '  signing key for access events (optional): identities/NAME.sign.key.pem in the same folder',
-  `  passphrase of every demo key: ${demo.passphrase}`,
-  '',
-  'Demo packages (open them from the portal, or with ?src=):',
-  ...demo.packages.map((pkg) => `  ${portal.url}?src=demo/${pkg.path}  ${pkg.label}  ${pkg.document}`),
-  '',
-  `Access events go to the collector at ${collector.eventsUrl} (SQLite: ${relative(ROOT, eventsDb)}).`,
-  `Open the portal at ${portal.url} exactly: the collector accepts only that origin.`,
-  'List what arrived:',
-  `  ${relative(ROOT, cliPath('release'))} events report --db sqlite:${relative(ROOT, eventsDb)}`,
-  '',
-  ...(portalOrigin
-    ? ['Example intranet page, which frames the portal:', `  ${portal.url}examples/intranet.html?portal=${portal.url}&package=../demo/packages/advisory.tdf`, '']
-    : []),
-  'Press Ctrl+C to stop.',
-];
+const lines = startBanner({ demo, demoDir, cli: cliPath('release'), portal, collector, eventsDb, portalOrigin });
 console.log(lines.join('\n'));
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
