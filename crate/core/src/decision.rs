@@ -32,7 +32,7 @@ use time::OffsetDateTime;
 
 use crate::assertions::{Label, Provenance, Rights, Tlp};
 use crate::attributes::{self, AttributeFqn, Unmet};
-use crate::credential::{StandingProblem, VerifiedCredential};
+use crate::credential::{CredentialError, StandingProblem, VerifiedCredential};
 use crate::label::{self, EffectiveRights, ForwardScope, HarmonizedLabel, MarkingStatus};
 use crate::trust_list::{MemberStatus, StalePolicy, VerifiedTrustList};
 
@@ -197,8 +197,23 @@ impl Reason {
         Reason::new(
             ReasonCode::CredentialInvalid,
             format!("Your credential could not be verified: {error}."),
-            "Ask your organization to issue you a new credential.",
+            REISSUE_CREDENTIAL,
         )
+    }
+
+    /// Builds the `credential_invalid` reason for a credential that failed
+    /// verification, with the next step its cause calls for: a check of the
+    /// chosen file when it cannot be read, the community operator when the
+    /// organization is not active.
+    pub fn credential_refused(error: &CredentialError) -> Reason {
+        let next_step = match error {
+            CredentialError::TooLarge(_) | CredentialError::Malformed(_) | CredentialError::WrongType(_) => {
+                "Check that you chose your credential file, NAME.credential.jws. If you did, ask your organization to issue you a new credential."
+            }
+            CredentialError::Standing(problem) => standing_next_step(problem),
+            _ => REISSUE_CREDENTIAL,
+        };
+        Reason::new(ReasonCode::CredentialInvalid, format!("Your credential could not be verified: {error}."), next_step)
     }
 }
 
@@ -659,11 +674,25 @@ fn key_belongs_to_reader(input: &DecisionInput<'_>, credential: &VerifiedCredent
     }
 }
 
+/// The next step for a credential its organization can replace.
+const REISSUE_CREDENTIAL: &str = "Ask your organization to issue you a new credential.";
+
+/// Returns the next step for a credential that does not hold in the trust
+/// list. An organization that is suspended or departed cannot issue one that
+/// holds, so only the community operator can help.
+fn standing_next_step(problem: &StandingProblem) -> &'static str {
+    match problem {
+        StandingProblem::OrganizationNotActive { .. } => {
+            "Your organization is not an active member of the community, so it cannot issue you a valid credential. Contact the community operator."
+        }
+        _ => REISSUE_CREDENTIAL,
+    }
+}
+
 /// Checks the reader's credential and returns it when it holds, so that its
 /// attributes and ids count.
 fn check_credential<'a>(input: &DecisionInput<'a>, collected: &mut Collected) -> Option<&'a VerifiedCredential> {
     let credential = input.credential?;
-    let next_step = "Ask your organization to issue you a new credential.";
     for problem in credential.standing_problems(input.trust) {
         match problem {
             StandingProblem::CommunityMismatch { credential: theirs, list } => collected.deny(
@@ -671,7 +700,11 @@ fn check_credential<'a>(input: &DecisionInput<'a>, collected: &mut Collected) ->
                 format!("Your credential is for community {theirs}, but the package is judged by the trust list of {list}."),
                 "Use your credential of the package's community.",
             ),
-            other => collected.deny(ReasonCode::CredentialInvalid, format!("Your credential is not valid: {other}."), next_step),
+            other => collected.deny(
+                ReasonCode::CredentialInvalid,
+                format!("Your credential is not valid: {other}."),
+                standing_next_step(&other),
+            ),
         }
     }
     let window = credential.credential();

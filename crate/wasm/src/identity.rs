@@ -57,7 +57,7 @@ impl Identity {
             Err(error) => return Err(key_file_error(&error)),
         };
         let credential = VerifiedCredential::verify(credential, trust.inner()).map_err(|error| {
-            let reason = valise_core::decision::Reason::credential_unusable(&error);
+            let reason = valise_core::decision::Reason::credential_refused(&error);
             let mut failure = BindingError::denied(vec![ReasonView::from(&reason)]);
             failure.message = format!("The credential cannot be used: {error}.");
             failure
