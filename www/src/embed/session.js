@@ -12,7 +12,7 @@ import { readCommunityState, recordCommunityState } from '../store.js';
 import { fetchTrustList, isOfflineLeaseExpired, refetchTrustList } from '../trust.js';
 import { isolate } from '../bidi.js';
 import { h } from '../ui/dom.js';
-import { readIdentityFile } from '../ui/identity-file.js';
+import { checkIdentityFiles, readIdentityFile, unlockFailureText } from '../ui/identity-file.js';
 
 /**
  * A viewer session for one configuration: `{ config, trustList,
@@ -245,9 +245,12 @@ export function unlockForm({ onUnlock, note = null, remembered = null }) {
             readIdentityFile(credentialInput.files[0], 'credential'),
             signKeyInput.files[0] ? readIdentityFile(signKeyInput.files[0], 'signing key file') : null,
           ]);
+      if (!remembered) {
+        checkIdentityFiles({ keyFileName: keyInput.files[0].name, credential });
+      }
       await onUnlock({ keyPem, signKeyPem, credential, passphrase });
     } catch (error) {
-      message.textContent = String(error?.message ?? error);
+      message.textContent = unlockFailureText(error);
       message.hidden = false;
     }
   });

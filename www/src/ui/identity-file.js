@@ -21,3 +21,37 @@ export async function readIdentityFile(file, fieldLabel) {
   }
   return file.text();
 }
+
+/** The suffix of the access-event signing key file, `NAME.sign.key.pem`. */
+const SIGNING_KEY_SUFFIX = '.sign.key.pem';
+
+/**
+ * Checks that the files chosen for the key file and the credential are of
+ * the right kind, before the passphrase is tried, so a swapped file is named
+ * for what it is. A credential is a compact JWS, never a PEM file, and a key
+ * file named NAME.sign.key.pem is the signing key. Throws a sentence that
+ * names the expected files.
+ */
+export function checkIdentityFiles({ keyFileName, credential }) {
+  if (credential.trimStart().startsWith('-----BEGIN')) {
+    throw new Error(
+      'The file chosen as the credential is a PEM key file, not a credential. Choose NAME.credential.jws as the credential, and NAME.key.pem as the key file.',
+    );
+  }
+  if (keyFileName?.endsWith(SIGNING_KEY_SUFFIX)) {
+    throw new Error(
+      `The file chosen as the key file, "${keyFileName}", is the signing key for access events. Choose NAME.key.pem as the key file, and NAME.sign.key.pem as the signing key file.`,
+    );
+  }
+}
+
+/**
+ * Returns the sentence shown when an identity does not unlock: the error's
+ * message, followed by the next step of each of its reasons (a credential
+ * that does not verify carries one).
+ */
+export function unlockFailureText(failure) {
+  const message = failure?.message ?? String(failure);
+  const nextSteps = (failure?.reasons ?? []).map((reason) => reason.nextStep).filter(Boolean);
+  return [message, ...nextSteps].join(' ');
+}

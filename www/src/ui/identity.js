@@ -3,7 +3,7 @@
 // only in their passphrase-encrypted form.
 import { isolate } from '../bidi.js';
 import { h, replaceChildren } from './dom.js';
-import { readIdentityFile } from './identity-file.js';
+import { checkIdentityFiles, readIdentityFile, unlockFailureText } from './identity-file.js';
 
 /**
  * Draws the identity screen.
@@ -80,6 +80,7 @@ function importForm(onUnlock) {
         event.preventDefault();
         submit(form, error, async () => {
           const [keyPem, credential] = await Promise.all([textOf(keyFile, 'key file'), textOf(credentialFile, 'credential')]);
+          checkIdentityFiles({ keyFileName: keyFile.files[0].name, credential });
           const signKeyPem = signKeyFile.files?.[0] ? await readIdentityFile(signKeyFile.files[0], 'signing key file') : null;
           await onUnlock({ keyPem, signKeyPem, credential, passphrase: passphrase.value, remember: remember.checked });
           passphrase.value = '';
@@ -119,7 +120,7 @@ async function submit(form, error, action) {
   try {
     await action();
   } catch (failure) {
-    error.textContent = failure?.message ?? String(failure);
+    error.textContent = unlockFailureText(failure);
   } finally {
     buttons.forEach((button) => { button.disabled = false; });
   }
