@@ -9,8 +9,8 @@
 //!   collector chains events per source, and a source names the reader;
 //! - `outbox/SEQ-ID.json`: one queued event each, `{"url", "event"}`, named so
 //!   that file-name order is chain order;
-//! - `outbox/rejected/`: events a collector refused with a 4xx, kept for the
-//!   person to read.
+//! - `outbox/rejected/`: events a collector rejected with a 4xx other than
+//!   413 and 429, kept for the person to read.
 //!
 //! An event is written to the outbox before the chain state moves on, so a
 //! crash between the two can make the next event reuse a sequence number,
@@ -27,9 +27,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use valise_core::assertions::EventsPolicy;
 use valise_core::credential::VerifiedCredential;
-use valise_core::events::{
-    event_id_from_random, sign_event, ChainState, EventDraft, ReaderIdentity, BATCH_MEDIA_TYPE,
-};
+use valise_core::events::{event_id_from_random, sign_event, ChainState, EventDraft, ReaderIdentity, BATCH_MEDIA_TYPE};
 
 use crate::cmd::CliError;
 use crate::key_files::write_atomically;
@@ -54,9 +52,7 @@ const MAX_FILE_BYTES: u64 = 64 * 1024;
 /// Folder of the Valise home: `$VALISE_HOME`, else `~/.valise`.
 pub(crate) fn valise_home() -> Result<PathBuf, CliError> {
     let state = crate::state::state_path()?;
-    Ok(state
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf))
+    Ok(state.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf))
 }
 
 /// The chain file's content.
@@ -130,18 +126,11 @@ impl Reporter {
     ///
     /// When the key is not the credential's signing key, or the chain file
     /// cannot be read or created.
-    pub(crate) fn new(
-        home: &Path,
-        signing_key: &p256::SecretKey,
-        credential: &VerifiedCredential,
-    ) -> Result<Reporter, CliError> {
+    pub(crate) fn new(home: &Path, signing_key: &p256::SecretKey, credential: &VerifiedCredential) -> Result<Reporter, CliError> {
         let (public, kid) = credential.signing_key();
         if signing_key.public_key() != *public {
-            return Err(CliError::usage(format!(
-                "the signing key is not the one the credential of {} names (kid {kid})",
-                credential.person()
-            ))
-            .hint("pass the identity's NAME.sign.key.pem"));
+            return Err(CliError::usage(format!("the signing key is not the one the credential of {} names (kid {kid})", credential.person()))
+                .hint("pass the identity's NAME.sign.key.pem"));
         }
         let identity = ReaderIdentity {
             signing_key: SigningKey::from(signing_key),
@@ -158,15 +147,10 @@ impl Reporter {
     /// Makes a reporter from an identity whose `agent` is filled in from the
     /// chain file.
     fn with_identity(home: &Path, mut identity: ReaderIdentity) -> Result<Reporter, CliError> {
-        fs::create_dir_all(home.join("outbox")).map_err(|e| {
-            CliError::usage(format!("cannot create {}: {e}", home.join("outbox").display()))
-        })?;
+        fs::create_dir_all(home.join("outbox")).map_err(|e| CliError::usage(format!("cannot create {}: {e}", home.join("outbox").display())))?;
         let _lock = Lock::acquire(home)?;
         identity.agent = load_chain(home)?.agent;
-        Ok(Reporter {
-            home: home.to_owned(),
-            identity,
-        })
+        Ok(Reporter { home: home.to_owned(), identity })
     }
 
     /// Signs an event for `url` and queues it; returns the event id.
@@ -180,41 +164,25 @@ impl Reporter {
         let outbox = self.home.join("outbox");
         let queued = queued_files(&outbox)?.len();
         if queued >= MAX_QUEUED {
-            return Err(CliError::refused(format!(
-                "the access-event outbox {} is full ({queued} events)",
-                outbox.display()
-            ))
-            .hint("run `valise events send` when the collector is reachable"));
+            return Err(CliError::refused(format!("the access-event outbox {} is full ({queued} events)", outbox.display()))
+                .hint("run `valise events send` when the collector is reachable"));
         }
 
         let mut chain_file = load_chain(&self.home)?;
         let key = reader_key(&self.identity);
         let mut chain = match chain_file.readers.get(&key) {
-            Some(stored) => ChainState {
-                seq: stored.seq,
-                prev_hash: stored.prev_hash.clone(),
-            },
+            Some(stored) => ChainState { seq: stored.seq, prev_hash: stored.prev_hash.clone() },
             None => ChainState::default(),
         };
         let id = event_id_from_random(uuid::Uuid::new_v4().into_bytes());
         let signed = sign_event(draft, &self.identity, &mut chain, &id, OffsetDateTime::now_utc())
             .map_err(|e| CliError::usage(format!("cannot sign the access event: {e}")))?;
-        let event: Value = serde_json::from_str(&signed.json)
-            .map_err(|e| CliError::usage(format!("cannot queue the access event: {e}")))?;
-        let entry = serde_json::to_vec(&QueuedEvent {
-            url: url.to_owned(),
-            event,
-        })
-        .map_err(|e| CliError::usage(format!("cannot queue the access event: {e}")))?;
+        let event: Value = serde_json::from_str(&signed.json).map_err(|e| CliError::usage(format!("cannot queue the access event: {e}")))?;
+        let entry =
+            serde_json::to_vec(&QueuedEvent { url: url.to_owned(), event }).map_err(|e| CliError::usage(format!("cannot queue the access event: {e}")))?;
         write_atomically(&outbox.join(format!("{:016}-{id}.json", signed.seq)), &entry)?;
 
-        chain_file.readers.insert(
-            key,
-            ReaderChain {
-                seq: chain.seq,
-                prev_hash: chain.prev_hash,
-            },
-        );
+        chain_file.readers.insert(key, ReaderChain { seq: chain.seq, prev_hash: chain.prev_hash });
         save_chain(&self.home, &chain_file)?;
         Ok(id)
     }
@@ -228,11 +196,7 @@ impl Reporter {
 ///
 /// When the rights require events and the event cannot be signed or queued:
 /// the caller must not release the plaintext.
-pub(crate) fn report_decision(
-    signer: Option<(&Path, &VerifiedCredential)>,
-    policy: Option<&EventsPolicy>,
-    draft: &EventDraft,
-) -> Result<Delivery, CliError> {
+pub(crate) fn report_decision(signer: Option<(&Path, &VerifiedCredential)>, policy: Option<&EventsPolicy>, draft: &EventDraft) -> Result<Delivery, CliError> {
     let Some(policy) = policy else {
         return Ok(Delivery::default());
     };
@@ -241,16 +205,13 @@ pub(crate) fn report_decision(
     }
     let Some((prefix, credential)) = signer else {
         if policy.required {
-            return Err(CliError::refused(
-                "the package requires access events, and no credential of yours was accepted to sign them",
-            )
-            .hint("pass --identity NAME with a valid credential of the package's community"));
+            return Err(CliError::refused("the package requires access events, and no credential of yours was accepted to sign them")
+                .hint("pass --identity NAME with a valid credential of the package's community"));
         }
         return Ok(Delivery::default());
     };
     let sign_key_path = crate::cmd::credential::identity_file(prefix, ".sign.key.pem");
-    let reporter = crate::key_files::read_p256_key(&sign_key_path)
-        .and_then(|key| Reporter::new(&valise_home()?, &key, credential));
+    let reporter = crate::key_files::read_p256_key(&sign_key_path).and_then(|key| Reporter::new(&valise_home()?, &key, credential));
     match reporter {
         Ok(reporter) => report_access(&reporter, policy, draft),
         Err(error) if policy.required => Err(error),
@@ -270,17 +231,11 @@ pub(crate) fn report_decision(
 /// require them but name no collector: the caller must not release the
 /// plaintext. Delivery failures are not errors: the events stay queued and
 /// go out on the next run.
-pub(crate) fn report_access(
-    reporter: &Reporter,
-    policy: &EventsPolicy,
-    draft: &EventDraft,
-) -> Result<Delivery, CliError> {
+pub(crate) fn report_access(reporter: &Reporter, policy: &EventsPolicy, draft: &EventDraft) -> Result<Delivery, CliError> {
     let Some(url) = policy.url.as_deref() else {
         if policy.required {
-            return Err(CliError::refused(
-                "the package requires access events but names no collector",
-            )
-            .hint("ask the sender for a package with a collector URL in its rights"));
+            return Err(CliError::refused("the package requires access events but names no collector")
+                .hint("ask the sender for a package with a collector URL in its rights"));
         }
         return Ok(Delivery::default());
     };
@@ -295,11 +250,7 @@ pub(crate) fn report_access(
             "note: {} access events are queued in {} and will be sent on the next run{}",
             delivery.queued,
             reporter.home.join("outbox").display(),
-            delivery
-                .last_error
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default()
+            delivery.last_error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
         );
     }
     Ok(delivery)
@@ -307,8 +258,11 @@ pub(crate) fn report_access(
 
 /// Sends every queued event, in chain order, in batches per collector URL.
 /// A 2xx response removes the batch, and a 4xx response moves it to
-/// `outbox/rejected/`. A 5xx response or a network failure keeps it queued
-/// and stops sending to that URL for this run.
+/// `outbox/rejected/`. A 413 response splits the batch and sends the parts
+/// again: each part holds the `maxEvents` the collector names, else half the
+/// batch. A single event that still gets 413 stays queued. A 5xx response or
+/// a network failure keeps the batch queued and stops sending to that URL
+/// for this run.
 pub(crate) fn deliver(home: &Path) -> Delivery {
     let mut delivery = Delivery::default();
     let outbox = home.join("outbox");
@@ -330,73 +284,83 @@ pub(crate) fn deliver(home: &Path) -> Delivery {
         }
     }
 
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(REQUEST_TIMEOUT))
-        .build()
-        .into();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(REQUEST_TIMEOUT)).build().into();
     for (url, events) in by_url {
-        let mut remaining = events.len();
-        for batch in events.chunks(BATCH_SIZE) {
-            let body = Value::Array(batch.iter().map(|(_, event)| event.clone()).collect());
-            match send_batch(&agent, &url, &body) {
-                Sent::Stored => {
-                    delivery.sent += batch.len();
-                    remove_files(batch.iter().map(|(path, _)| path.as_path()));
-                }
-                Sent::Rejected(message) => {
-                    delivery.rejected += batch.len();
-                    errln!("warning: the collector {url} rejected {} access events: {message}", batch.len());
-                    move_to_rejected(&outbox, batch.iter().map(|(path, _)| path.as_path()));
-                    delivery.last_error = Some(message);
-                }
-                Sent::Retry(message) => {
-                    delivery.last_error = Some(format!("{url}: {message}"));
-                    break;
-                }
-            }
-            remaining -= batch.len();
-        }
-        delivery.queued += remaining;
+        deliver_to(&agent, &outbox, &url, &events, &mut delivery);
     }
     delivery
+}
+
+/// Sends the queued `events` of one collector URL, in order, and adds the
+/// outcome to `delivery`.
+fn deliver_to(agent: &ureq::Agent, outbox: &Path, url: &str, events: &[(PathBuf, Value)], delivery: &mut Delivery) {
+    let mut batch_size = BATCH_SIZE;
+    let mut start = 0;
+    while start < events.len() {
+        let batch = &events[start..events.len().min(start + batch_size)];
+        let body = Value::Array(batch.iter().map(|(_, event)| event.clone()).collect());
+        match send_batch(agent, url, &body) {
+            Sent::Stored => {
+                delivery.sent += batch.len();
+                remove_files(batch.iter().map(|(path, _)| path.as_path()));
+            }
+            Sent::Rejected(message) => {
+                delivery.rejected += batch.len();
+                errln!("warning: the collector {url} rejected {} access events: {message}", batch.len());
+                move_to_rejected(outbox, batch.iter().map(|(path, _)| path.as_path()));
+                delivery.last_error = Some(message);
+            }
+            Sent::TooLarge { max_events, .. } if batch.len() > 1 => {
+                // The smaller size also holds for the batches after this one.
+                batch_size = max_events.filter(|max| (1..batch.len()).contains(max)).unwrap_or(batch.len() / 2);
+                continue;
+            }
+            Sent::TooLarge { message, .. } => {
+                let path = batch[0].0.display();
+                errln!(
+                    "warning: the collector {url} rejects the access event {path} as too large even on its own: {message}; \
+                     it stays queued until the collector accepts larger requests (--max-body-bytes)"
+                );
+                delivery.queued += 1;
+                delivery.last_error = Some(format!("{url}: {message}"));
+            }
+            Sent::Retry(message) => {
+                delivery.last_error = Some(format!("{url}: {message}"));
+                delivery.queued += events.len() - start;
+                return;
+            }
+        }
+        start += batch.len();
+    }
 }
 
 enum Sent {
     Stored,
     Rejected(String),
+    /// 413: the batch has more events or bytes than the collector takes.
+    /// `max_events` is the collector's `maxEvents`, when it names one.
+    TooLarge {
+        max_events: Option<usize>,
+        message: String,
+    },
     Retry(String),
 }
 
 fn send_batch(agent: &ureq::Agent, url: &str, body: &Value) -> Sent {
-    let response = agent
-        .post(url)
-        .header("Content-Type", BATCH_MEDIA_TYPE)
-        .send(body.to_string().as_str());
+    let response = agent.post(url).header("Content-Type", BATCH_MEDIA_TYPE).send(body.to_string().as_str());
     match response {
         Ok(mut response) => {
             let status = response.status().as_u16();
-            let text = response
-                .body_mut()
-                .with_config()
-                .limit(64 * 1024)
-                .read_to_string()
-                .unwrap_or_default();
+            let text = response.body_mut().with_config().limit(64 * 1024).read_to_string().unwrap_or_default();
+            let answer = serde_json::from_str::<Value>(&text).unwrap_or_default();
+            let message = answer["message"].as_str().map_or_else(|| format!("HTTP {status}"), str::to_owned);
             match status {
                 200..=299 => Sent::Stored,
-                400..=499 => {
-                    let message = serde_json::from_str::<Value>(&text)
-                        .ok()
-                        .and_then(|v| v["message"].as_str().map(str::to_owned))
-                        .unwrap_or_else(|| format!("HTTP {status}"));
-                    // 429: the reader is over the collector's hourly quota,
-                    // so the batch waits for a later delivery.
-                    if status == 429 {
-                        Sent::Retry(message)
-                    } else {
-                        Sent::Rejected(message)
-                    }
-                }
+                413 => Sent::TooLarge { max_events: answer["maxEvents"].as_u64().and_then(|max| usize::try_from(max).ok()), message },
+                // 429: the reader is over the collector's hourly quota,
+                // so the batch waits for a later delivery.
+                429 => Sent::Retry(message),
+                400..=499 => Sent::Rejected(message),
                 _ => Sent::Retry(format!("HTTP {status}")),
             }
         }
@@ -409,22 +373,12 @@ fn queued_files(outbox: &Path) -> Result<Vec<PathBuf>, CliError> {
     let entries = match fs::read_dir(outbox) {
         Ok(entries) => entries,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => {
-            return Err(CliError::usage(format!(
-                "cannot read {}: {error}",
-                outbox.display()
-            )))
-        }
+        Err(error) => return Err(CliError::usage(format!("cannot read {}: {error}", outbox.display()))),
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|path| {
-            path.extension().is_some_and(|ext| ext == "json")
-                && path
-                    .file_name()
-                    .is_some_and(|name| !name.to_string_lossy().starts_with('.'))
-        })
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json") && path.file_name().is_some_and(|name| !name.to_string_lossy().starts_with('.')))
         .collect();
     files.sort();
     Ok(files)
@@ -436,14 +390,9 @@ fn read_queued(path: &Path) -> Result<QueuedEvent, String> {
 }
 
 fn read_bounded(path: &Path) -> Result<String, String> {
-    let size = fs::metadata(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        .len();
+    let size = fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
     if size > MAX_FILE_BYTES {
-        return Err(format!(
-            "{} is {size} bytes, more than the maximum of {MAX_FILE_BYTES}",
-            path.display()
-        ));
+        return Err(format!("{} is {size} bytes, more than the maximum of {MAX_FILE_BYTES}", path.display()));
     }
     fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
@@ -494,17 +443,13 @@ fn load_chain(home: &Path) -> Result<ChainFile, CliError> {
 
 fn new_chain_file(home: &Path) -> Result<ChainFile, CliError> {
     let random = uuid::Uuid::new_v4().simple().to_string();
-    let chain = ChainFile {
-        agent: format!("cli-{}", &random[..12]),
-        readers: BTreeMap::new(),
-    };
+    let chain = ChainFile { agent: format!("cli-{}", &random[..12]), readers: BTreeMap::new() };
     save_chain(home, &chain)?;
     Ok(chain)
 }
 
 fn save_chain(home: &Path, chain: &ChainFile) -> Result<(), CliError> {
-    let bytes = serde_json::to_vec_pretty(chain)
-        .map_err(|e| CliError::usage(format!("cannot write the chain file: {e}")))?;
+    let bytes = serde_json::to_vec_pretty(chain).map_err(|e| CliError::usage(format!("cannot write the chain file: {e}")))?;
     write_atomically(&home.join("events-chain.json"), &bytes)
 }
 
@@ -532,20 +477,12 @@ impl Lock {
                         continue;
                     }
                     if std::time::Instant::now() > deadline {
-                        return Err(CliError::refused(format!(
-                            "{} is held by another valise process",
-                            path.display()
-                        ))
-                        .hint("wait for it to finish, or delete the file if no valise process runs"));
+                        return Err(CliError::refused(format!("{} is held by another valise process", path.display()))
+                            .hint("wait for it to finish, or delete the file if no valise process runs"));
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }
-                Err(error) => {
-                    return Err(CliError::usage(format!(
-                        "cannot create {}: {error}",
-                        path.display()
-                    )))
-                }
+                Err(error) => return Err(CliError::usage(format!("cannot create {}: {error}", path.display()))),
             }
         }
     }
@@ -585,11 +522,7 @@ mod tests {
     }
 
     fn queued_events(home: &Path) -> Vec<Value> {
-        queued_files(&home.join("outbox"))
-            .expect("listed")
-            .iter()
-            .map(|path| read_queued(path).expect("readable").event)
-            .collect()
+        queued_files(&home.join("outbox")).expect("listed").iter().map(|path| read_queued(path).expect("readable").event).collect()
     }
 
     #[test]
@@ -603,21 +536,14 @@ mod tests {
 
         let events = queued_events(home.path());
         let seqs = |person: &str| -> Vec<u64> {
-            events
-                .iter()
-                .filter(|e| e["data"]["reader"]["person"] == person)
-                .filter_map(|e| e["data"]["seq"].as_u64())
-                .collect()
+            events.iter().filter(|e| e["data"]["reader"]["person"] == person).filter_map(|e| e["data"]["seq"].as_u64()).collect()
         };
         assert_eq!(seqs("alice"), vec![1, 2, 3]);
         assert_eq!(seqs("bob"), vec![1]);
         let bob = events.iter().find(|e| e["data"]["reader"]["person"] == "bob").expect("bob's event");
         assert_eq!(bob["data"]["prevHash"], "0".repeat(64), "bob starts his own chain");
-        let agents: std::collections::BTreeSet<String> = events
-            .iter()
-            .filter_map(|e| e["source"].as_str())
-            .map(|source| source.rsplit('/').next().unwrap_or_default().to_owned())
-            .collect();
+        let agents: std::collections::BTreeSet<String> =
+            events.iter().filter_map(|e| e["source"].as_str()).map(|source| source.rsplit('/').next().unwrap_or_default().to_owned()).collect();
         assert_eq!(agents.len(), 1, "one agent per home: {agents:?}");
     }
 
@@ -669,11 +595,7 @@ mod tests {
                 let _ = reader.read_exact(&mut body);
                 let _ = sender.send(String::from_utf8_lossy(&body).into_owned());
                 let answer = "{\"message\":\"refused for the test\"}";
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
+                let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}", answer.len());
             }
         });
         (url, receiver)
@@ -707,12 +629,7 @@ mod tests {
         assert_eq!((delivery.sent, delivery.queued, delivery.rejected), (3, 0, 0));
         let _ = bodies.recv().expect("the first attempt");
         let sent: Value = serde_json::from_str(&bodies.recv().expect("the second")).expect("JSON");
-        let seqs: Vec<u64> = sent
-            .as_array()
-            .expect("a batch")
-            .iter()
-            .filter_map(|e| e["data"]["seq"].as_u64())
-            .collect();
+        let seqs: Vec<u64> = sent.as_array().expect("a batch").iter().filter_map(|e| e["data"]["seq"].as_u64()).collect();
         assert_eq!(seqs, vec![1, 2, 3], "sent in chain order");
     }
 
@@ -728,11 +645,7 @@ mod tests {
         let next = read_queued(&files[1]).expect("readable").event;
         assert_eq!(next["data"]["seq"], 2);
         assert_eq!(first["source"], next["source"], "one agent per home");
-        let hash = hex::encode(
-            <sha2::Sha256 as sha2::Digest>::digest(
-                valise_core::events::canonical_bytes(&first).expect("canonical"),
-            ),
-        );
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(valise_core::events::canonical_bytes(&first).expect("canonical")));
         assert_eq!(next["data"]["prevHash"], hash.as_str());
     }
 
@@ -763,19 +676,10 @@ mod tests {
     #[test]
     fn required_events_need_a_collector() {
         let home = tempfile::tempdir().expect("a temporary folder");
-        let policy = EventsPolicy {
-            url: None,
-            required: true,
-        };
+        let policy = EventsPolicy { url: None, required: true };
         assert!(report_access(&reporter(home.path()), &policy, &draft()).is_err());
-        let optional = EventsPolicy {
-            url: None,
-            required: false,
-        };
-        assert_eq!(
-            report_access(&reporter(home.path()), &optional, &draft()).expect("fine"),
-            Delivery::default()
-        );
+        let optional = EventsPolicy { url: None, required: false };
+        assert_eq!(report_access(&reporter(home.path()), &optional, &draft()).expect("fine"), Delivery::default());
     }
 
     #[test]
@@ -786,10 +690,7 @@ mod tests {
         for n in 0..MAX_QUEUED {
             fs::write(outbox.join(format!("{n:016}-x.json")), b"{}").expect("written");
         }
-        let policy = EventsPolicy {
-            url: Some("http://127.0.0.1:9/events".into()),
-            required: true,
-        };
+        let policy = EventsPolicy { url: Some("http://127.0.0.1:9/events".into()), required: true };
         assert!(reporter.record("http://127.0.0.1:9/events", &draft()).is_err());
         assert!(report_access(&reporter, &policy, &draft()).is_err());
     }

@@ -18,8 +18,8 @@ use p256::ecdsa::SigningKey;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use valise_core::events::{
-    event_id_from_random, sign_event, ChainState, EventDraft, EventKind, EventLabel,
-    OriginatorRef, Outcome, ReaderIdentity, RightsInForce, SignedEvent, BATCH_MEDIA_TYPE,
+    event_id_from_random, sign_event, ChainState, EventDraft, EventKind, EventLabel, OriginatorRef, Outcome, ReaderIdentity, RightsInForce, SignedEvent,
+    BATCH_MEDIA_TYPE,
 };
 
 const PACKAGE: &str = "5b0c1f2e-9a53-4c1e-8d7f-2a4b6c8d0e1f";
@@ -51,8 +51,7 @@ impl Reader {
     }
 
     fn sign(&mut self, kind: EventKind, package: &str) -> SignedEvent {
-        sign_event(&draft(kind, package), &self.identity, &mut self.chain, &new_id(), now())
-            .expect("a valid draft signs")
+        sign_event(&draft(kind, package), &self.identity, &mut self.chain, &new_id(), now()).expect("a valid draft signs")
     }
 
     fn readers_entry(&self) -> Value {
@@ -87,27 +86,14 @@ fn draft(kind: EventKind, package: &str) -> EventDraft {
         package_id: package.into(),
         decision: if denied { Outcome::Deny } else { Outcome::Permit },
         reasons,
-        rights: Some(RightsInForce {
-            view: true,
-            watermark: true,
-            ..RightsInForce::default()
-        }),
-        label: Some(EventLabel {
-            tlp: "AMBER".into(),
-            marking: None,
-        }),
-        originator: Some(OriginatorRef {
-            org: "globex".into(),
-            kid: None,
-        }),
+        rights: Some(RightsInForce { view: true, watermark: true, ..RightsInForce::default() }),
+        label: Some(EventLabel { tlp: "AMBER".into(), marking: None }),
+        originator: Some(OriginatorRef { org: "globex".into(), kid: None }),
     }
 }
 
 fn batch(events: &[&SignedEvent]) -> String {
-    let values: Vec<Value> = events
-        .iter()
-        .map(|e| serde_json::from_str(&e.json).expect("signed events are JSON"))
-        .collect();
+    let values: Vec<Value> = events.iter().map(|e| serde_json::from_str(&e.json).expect("signed events are JSON")).collect();
     serde_json::to_string(&values).expect("serialises")
 }
 
@@ -147,23 +133,12 @@ fn databases(dir: &Path, name: &str) -> Vec<String> {
 /// returns its URL.
 fn fresh_postgres_database(url: &str, name: &str) -> String {
     let database = format!("valise_{name}_{}", std::process::id());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime starts");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime starts");
     runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .expect("VALISE_TEST_POSTGRES_URL names a reachable server");
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("VALISE_TEST_POSTGRES_URL names a reachable server");
         tokio::spawn(connection);
-        client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {database}"))
-            .await
-            .expect("drop database");
-        client
-            .batch_execute(&format!("CREATE DATABASE {database}"))
-            .await
-            .expect("create database");
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {database}")).await.expect("drop database");
+        client.batch_execute(&format!("CREATE DATABASE {database}")).await.expect("create database");
     });
     let base = url.split('?').next().unwrap_or(url);
     let (server, _) = base.rsplit_once('/').expect("the URL names a database");
@@ -179,6 +154,15 @@ struct Collector {
     log: PathBuf,
 }
 
+/// Returns the limits every test collector gets, less those `extra` sets.
+fn default_limits(extra: &[&str]) -> Vec<&'static str> {
+    [("--max-body-bytes", "2000000"), ("--max-batch", "500")]
+        .into_iter()
+        .filter(|(option, _)| !extra.contains(option))
+        .flat_map(|(option, value)| [option, value])
+        .collect()
+}
+
 impl Collector {
     fn start(db: &str, readers: &Path, log: &Path, listen: &str) -> Collector {
         Collector::start_with(db, readers, log, listen, &[])
@@ -186,16 +170,12 @@ impl Collector {
 
     /// Starts the collector with `extra` options after the usual ones.
     fn start_with(db: &str, readers: &Path, log: &Path, listen: &str, extra: &[&str]) -> Collector {
-        let stderr = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .expect("the log file opens");
+        let stderr = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("the log file opens");
         let mut child = Command::new(env!("CARGO_BIN_EXE_valise"))
             .args(["collector", "serve", "--readers"])
             .arg(readers)
             .args(["--db", db, "--listen", listen, "--allow-origin", PORTAL])
-            .args(["--max-body-bytes", "2000000", "--max-batch", "500"])
+            .args(default_limits(extra))
             .args(extra)
             .env("VALISE_LOG", "info")
             .stdout(Stdio::piped())
@@ -219,11 +199,7 @@ impl Collector {
                 panic!("the collector did not start within {STARTUP_TIMEOUT:?}; its log:\n{log}");
             }
         };
-        Collector {
-            child,
-            address,
-            log: log.to_owned(),
-        }
+        Collector { child, address, log: log.to_owned() }
     }
 
     fn url(&self, path: &str) -> String {
@@ -238,10 +214,7 @@ impl Collector {
 
     /// Stops the process with SIGTERM and waits for a clean exit.
     fn terminate(&mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill runs");
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -270,20 +243,12 @@ impl Drop for Collector {
 // HTTP
 
 fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .build()
-        .into()
+    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(timeout)).build().into()
 }
 
 /// Sends a body and returns the status and the JSON response.
 fn post(url: &str, content_type: &str, body: &str) -> (u16, Value) {
-    let mut response = agent(Duration::from_secs(30))
-        .post(url)
-        .header("Content-Type", content_type)
-        .send(body)
-        .expect("the collector answers");
+    let mut response = agent(Duration::from_secs(30)).post(url).header("Content-Type", content_type).send(body).expect("the collector answers");
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().expect("a body");
     let value = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "raw": text }));
@@ -294,9 +259,7 @@ fn post(url: &str, content_type: &str, body: &str) -> (u16, Value) {
 /// it closes the connection or stops sending for a second.
 fn raw_request(address: SocketAddr, request: &str) -> String {
     let mut stream = TcpStream::connect(address).expect("the collector accepts connections");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(1)))
-        .expect("a timeout can be set");
+    stream.set_read_timeout(Some(Duration::from_secs(1))).expect("a timeout can be set");
     // The server may respond and close before the whole request is written.
     let _ = stream.write_all(request.as_bytes());
     let mut answer = Vec::new();
@@ -311,17 +274,9 @@ fn raw_request(address: SocketAddr, request: &str) -> String {
 }
 
 fn get_json(url: &str) -> Value {
-    let mut response = agent(Duration::from_secs(30))
-        .get(url)
-        .call()
-        .expect("the collector answers");
+    let mut response = agent(Duration::from_secs(30)).get(url).call().expect("the collector answers");
     assert_eq!(response.status().as_u16(), 200, "GET {url}");
-    let text = response
-        .body_mut()
-        .with_config()
-        .limit(256 * 1024 * 1024)
-        .read_to_string()
-        .expect("a body");
+    let text = response.body_mut().with_config().limit(256 * 1024 * 1024).read_to_string().expect("a body");
     serde_json::from_str(&text).expect("JSON")
 }
 
@@ -331,9 +286,7 @@ fn stored_events(collector: &Collector, package: &str) -> Vec<Value> {
 }
 
 fn counter(collector: &Collector, name: &str) -> u64 {
-    get_json(&collector.url("/healthz"))["counters"][name]
-        .as_u64()
-        .expect("a counter")
+    get_json(&collector.url("/healthz"))["counters"][name].as_u64().expect("a counter")
 }
 
 // ---------------------------------------------------------------------------
@@ -362,11 +315,7 @@ fn store_and_query() {
         let blocked = alice.sign(EventKind::PrintBlocked, PACKAGE);
         let denied = bob.sign(EventKind::Denied, PACKAGE);
         let other = bob.sign(EventKind::Opened, "another-package");
-        let (status, answer) = post(
-            &collector.url("/events"),
-            BATCH_MEDIA_TYPE,
-            &batch(&[&opened, &blocked, &denied, &other]),
-        );
+        let (status, answer) = post(&collector.url("/events"), BATCH_MEDIA_TYPE, &batch(&[&opened, &blocked, &denied, &other]));
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["stored"], 4);
         assert_eq!(answer["duplicates"], 0);
@@ -394,10 +343,7 @@ fn store_and_query() {
         assert_eq!(stored_events(&collector, PACKAGE).len(), 4);
 
         // The report an originator reads.
-        let output = Command::new(env!("CARGO_BIN_EXE_valise"))
-            .args(["events", "report", "--db", db, "--package", PACKAGE])
-            .output()
-            .expect("the report runs");
+        let output = Command::new(env!("CARGO_BIN_EXE_valise")).args(["events", "report", "--db", db, "--package", PACKAGE]).output().expect("the report runs");
         let report = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{report}");
         assert!(report.contains(&format!("Access events for package {PACKAGE}: 4 events")), "{report}");
@@ -514,11 +460,7 @@ fn forged_altered_and_replayed_refused() {
         let mut altered: Value = serde_json::from_str(&denied.json).expect("JSON");
         altered["data"]["decision"] = json!("permit");
         altered["type"] = json!("org.valise.access.opened");
-        let body = serde_json::to_string(&json!([
-            serde_json::from_str::<Value>(&valid.json).expect("JSON"),
-            altered
-        ]))
-        .expect("serialises");
+        let body = serde_json::to_string(&json!([serde_json::from_str::<Value>(&valid.json).expect("JSON"), altered])).expect("serialises");
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &body);
         assert_eq!(status, 422, "{answer}");
         assert_eq!(answer["stored"], 1);
@@ -532,8 +474,7 @@ fn forged_altered_and_replayed_refused() {
         assert_eq!(answer["duplicates"], 1);
         // The same id signed again with other content is a conflict.
         let mut reused = ChainState::default();
-        let conflicting = sign_event(&draft(EventKind::Printed, PACKAGE), &alice.identity, &mut reused, &valid.id, now())
-            .expect("signs");
+        let conflicting = sign_event(&draft(EventKind::Printed, PACKAGE), &alice.identity, &mut reused, &valid.id, now()).expect("signs");
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&conflicting]));
         assert_eq!(status, 422, "{answer}");
         assert_eq!(answer["rejected"][0]["code"], "id_conflict");
@@ -568,11 +509,7 @@ fn chain_gaps_and_forks_flagged() {
         assert_eq!(answer["stored"], 2);
         assert_eq!(answer["flagged"], 1);
         let chain_of = |id: &str| -> String {
-            stored_events(&collector, PACKAGE)
-                .iter()
-                .find(|e| e["id"] == id)
-                .map(|e| e["chain"].as_str().unwrap_or_default().to_owned())
-                .unwrap_or_default()
+            stored_events(&collector, PACKAGE).iter().find(|e| e["id"] == id).map(|e| e["chain"].as_str().unwrap_or_default().to_owned()).unwrap_or_default()
         };
         assert_eq!(chain_of(&third.id), "gap");
         // It arrives late: both link.
@@ -583,20 +520,15 @@ fn chain_gaps_and_forks_flagged() {
 
         // A fork: another event signed with sequence number 2.
         let mut forked_chain = after_first;
-        let fork = sign_event(&draft(EventKind::Exported, PACKAGE), &alice.identity, &mut forked_chain, &new_id(), now())
-            .expect("signs");
+        let fork = sign_event(&draft(EventKind::Exported, PACKAGE), &alice.identity, &mut forked_chain, &new_id(), now()).expect("signs");
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&fork]));
         assert_eq!((status, answer["flagged"].as_u64()), (200, Some(1)), "{answer}");
         assert_eq!(chain_of(&fork.id), "fork");
         assert_eq!(chain_of(&second.id), "fork");
 
         // A broken link: the previous hash is not the stored event's.
-        let mut wrong = ChainState {
-            seq: 3,
-            prev_hash: "ab".repeat(32),
-        };
-        let broken = sign_event(&draft(EventKind::Opened, PACKAGE), &alice.identity, &mut wrong, &new_id(), now())
-            .expect("signs");
+        let mut wrong = ChainState { seq: 3, prev_hash: "ab".repeat(32) };
+        let broken = sign_event(&draft(EventKind::Opened, PACKAGE), &alice.identity, &mut wrong, &new_id(), now()).expect("signs");
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &batch(&[&broken]));
         assert_eq!((status, answer["flagged"].as_u64()), (200, Some(1)), "{answer}");
         assert_eq!(chain_of(&broken.id), "broken");
@@ -604,10 +536,7 @@ fn chain_gaps_and_forks_flagged() {
         assert_eq!(counter(&collector, "flagged"), 3);
         let log = collector.log_text();
         assert!(log.contains("event stored with a chain flag"), "{log}");
-        let output = Command::new(env!("CARGO_BIN_EXE_valise"))
-            .args(["events", "report", "--db", db])
-            .output()
-            .expect("the report runs");
+        let output = Command::new(env!("CARGO_BIN_EXE_valise")).args(["events", "report", "--db", db]).output().expect("the report runs");
         let report = String::from_utf8_lossy(&output.stdout);
         assert!(report.contains("events have a broken chain"), "{report}");
     });
@@ -628,8 +557,10 @@ fn malformed_requests_refused() {
         assert!(answer["message"].as_str().unwrap_or_default().contains("duplicate"), "{answer}");
         let (status, answer) = post(&events_url, "application/xml", "<events/>");
         assert_eq!((status, answer["error"].as_str()), (415, Some("unsupported_media_type")), "{answer}");
+        // A batch that is only too long gets 413 with the maximum, so the client splits it.
         let (status, answer) = post(&events_url, BATCH_MEDIA_TYPE, &format!("[{}]", "{},".repeat(500) + "{}"));
-        assert_eq!(status, 400, "{answer}");
+        assert_eq!((status, answer["error"].as_str()), (413, Some("batch_too_large")), "{answer}");
+        assert_eq!(answer["maxEvents"], 500, "{answer}");
         assert!(answer["message"].as_str().unwrap_or_default().contains("maximum of 500"), "{answer}");
         // A declared length over the limit is refused before the body is read.
         let answer = raw_request(
@@ -638,12 +569,16 @@ fn malformed_requests_refused() {
         );
         assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
         assert!(answer.contains("\"too_large\""), "{answer}");
+        assert!(answer.contains("\"maxBytes\":2000000"), "{answer}");
         // A chunked body that grows over the limit is cut off too.
         let chunk = "a".repeat(1_000_000);
         let chunked = format!("{:x}\r\n{chunk}\r\n", chunk.len()).repeat(3);
         let answer = raw_request(
             collector.address,
-            &format!("POST /events HTTP/1.1\r\nHost: {}\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}0\r\n\r\n", collector.address),
+            &format!(
+                "POST /events HTTP/1.1\r\nHost: {}\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}0\r\n\r\n",
+                collector.address
+            ),
         );
         assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
         assert!(answer.contains("exceeds the maximum of 2,000,000 bytes; send smaller batches"), "{answer}");
@@ -675,10 +610,7 @@ fn stalled_body_times_out() {
 
         let mut stream = TcpStream::connect(collector.address).expect("the collector accepts connections");
         stream.set_read_timeout(Some(Duration::from_secs(10))).expect("a timeout can be set");
-        let head = format!(
-            "POST /events HTTP/1.1\r\nHost: {}\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\nContent-Length: 100\r\n\r\n[",
-            collector.address
-        );
+        let head = format!("POST /events HTTP/1.1\r\nHost: {}\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\nContent-Length: 100\r\n\r\n[", collector.address);
         stream.write_all(head.as_bytes()).expect("the request head is sent");
         let started = Instant::now();
         let mut answer = Vec::new();
@@ -742,16 +674,8 @@ fn cors_allows_listed_origins_only() {
             .expect("the collector answers")
     };
     let allowed = preflight(PORTAL);
-    assert_eq!(
-        allowed.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
-        Some(PORTAL)
-    );
-    let methods = allowed
-        .headers()
-        .get("access-control-allow-methods")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    assert_eq!(allowed.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(PORTAL));
+    let methods = allowed.headers().get("access-control-allow-methods").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert!(methods.contains("POST"), "{methods}");
     let refused = preflight("http://elsewhere.test");
     assert!(refused.headers().get("access-control-allow-origin").is_none());
@@ -765,12 +689,7 @@ fn unexpected_host_refused() {
     let db = format!("sqlite:{}", dir.path().join("host.db").display());
     let mut collector = Collector::start(&db, &readers, &dir.path().join("log"), "127.0.0.1:0");
     let port = collector.address.port();
-    let get = |host: &str| {
-        raw_request(
-            collector.address,
-            &format!("GET /events?limit=1 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
-        )
-    };
+    let get = |host: &str| raw_request(collector.address, &format!("GET /events?limit=1 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"));
 
     // A DNS-rebinding page sends its own name in Host.
     let answer = get(&format!("evil.example:{port}"));
@@ -780,16 +699,9 @@ fn unexpected_host_refused() {
     let answer = get("localhost:1");
     assert!(answer.starts_with("HTTP/1.1 421"), "{answer}");
     let answer = raw_request(collector.address, "GET /healthz HTTP/1.0\r\n\r\n");
-    assert!(
-        answer.starts_with("HTTP/1.1 421") || answer.starts_with("HTTP/1.0 421"),
-        "{answer}"
-    );
+    assert!(answer.starts_with("HTTP/1.1 421") || answer.starts_with("HTTP/1.0 421"), "{answer}");
 
-    for host in [
-        format!("127.0.0.1:{port}"),
-        format!("localhost:{port}"),
-        format!("[::1]:{port}"),
-    ] {
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")] {
         let answer = get(&host);
         assert!(answer.starts_with("HTTP/1.1 200"), "{host}: {answer}");
     }
@@ -809,33 +721,16 @@ fn allow_host_adds_proxy_name() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_valise"))
         .args(["collector", "serve", "--readers"])
         .arg(&readers)
-        .args([
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--allow-host",
-            "events.example",
-        ])
+        .args(["--db", &db, "--listen", "127.0.0.1:0", "--allow-host", "events.example"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("the valise binary starts");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout is piped"))
-        .read_line(&mut line)
-        .expect("the collector prints its address");
-    let address: SocketAddr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    let get = |host: &str| {
-        raw_request(
-            address,
-            &format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
-        )
-    };
+    BufReader::new(child.stdout.take().expect("stdout is piped")).read_line(&mut line).expect("the collector prints its address");
+    let address: SocketAddr =
+        line.trim().strip_prefix("listening on http://").and_then(|a| a.parse().ok()).unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let get = |host: &str| raw_request(address, &format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"));
     let allowed = get("events.example");
     let other = get("other.example");
     let _ = child.kill();
@@ -846,22 +741,12 @@ fn allow_host_adds_proxy_name() {
     let output = Command::new(env!("CARGO_BIN_EXE_valise"))
         .args(["collector", "serve", "--readers"])
         .arg(&readers)
-        .args([
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--allow-host",
-            "https://events.example",
-        ])
+        .args(["--db", &db, "--listen", "127.0.0.1:0", "--allow-host", "https://events.example"])
         .output()
         .expect("the valise binary runs");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("--allow-host \"https://events.example\" is not a host name"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("--allow-host \"https://events.example\" is not a host name"), "{stderr}");
 }
 
 // ---------------------------------------------------------------------------
@@ -953,11 +838,7 @@ fn proxy_one(mut stream: TcpStream, upstream: &str, fault: Fault) -> std::io::Re
     reader.read_exact(&mut body)?;
 
     let respond = |stream: &mut TcpStream, status: u16, text: &str| -> std::io::Result<()> {
-        write!(
-            stream,
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-            text.len()
-        )?;
+        write!(stream, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}", text.len())?;
         stream.flush()
     };
     if matches!(fault, Fault::FailBeforeStoring) {
@@ -966,10 +847,7 @@ fn proxy_one(mut stream: TcpStream, upstream: &str, fault: Fault) -> std::io::Re
     if matches!(fault, Fault::Slow) {
         thread::sleep(Duration::from_millis(300));
     }
-    let forwarded = agent(Duration::from_secs(30))
-        .post(&format!("{upstream}/events"))
-        .header("Content-Type", &content_type)
-        .send(&body[..]);
+    let forwarded = agent(Duration::from_secs(30)).post(&format!("{upstream}/events")).header("Content-Type", &content_type).send(&body[..]);
     match forwarded {
         Ok(mut response) => {
             let status = response.status().as_u16();
@@ -1019,24 +897,15 @@ fn faults_lose_and_double_nothing() {
     for_each_database("faults", |db, dir| {
         let started = Instant::now();
         let deadline = started + Duration::from_secs(240);
-        let mut readers: Vec<Reader> = (0..READERS)
-            .map(|n| Reader::new("acme", &format!("reader{n}")))
-            .collect();
+        let mut readers: Vec<Reader> = (0..READERS).map(|n| Reader::new("acme", &format!("reader{n}"))).collect();
         let readers_path = write_readers(dir, &readers.iter().collect::<Vec<_>>());
         let mut expected = HashSet::new();
         let mut per_reader: Vec<Vec<String>> = Vec::new();
         for reader in &mut readers {
             let kinds = [EventKind::Opened, EventKind::PrintBlocked, EventKind::CopyBlocked, EventKind::Printed];
-            let events: Vec<SignedEvent> = (0..EVENTS_PER_READER)
-                .map(|n| reader.sign(kinds[n % kinds.len()], PACKAGE))
-                .collect();
+            let events: Vec<SignedEvent> = (0..EVENTS_PER_READER).map(|n| reader.sign(kinds[n % kinds.len()], PACKAGE)).collect();
             expected.extend(events.iter().map(|e| e.id.clone()));
-            per_reader.push(
-                events
-                    .chunks(BATCH)
-                    .map(|chunk| batch(&chunk.iter().collect::<Vec<_>>()))
-                    .collect(),
-            );
+            per_reader.push(events.chunks(BATCH).map(|chunk| batch(&chunk.iter().collect::<Vec<_>>())).collect());
         }
         assert_eq!(expected.len(), READERS * EVENTS_PER_READER);
 
@@ -1076,10 +945,7 @@ fn faults_lose_and_double_nothing() {
         collector = Collector::start(db, &readers_path, &log, &listen);
         *upstream.lock().expect("not poisoned") = collector.url("");
 
-        let retries: usize = senders
-            .into_iter()
-            .map(|s| s.join().expect("a sender thread finished"))
-            .sum();
+        let retries: usize = senders.into_iter().map(|s| s.join().expect("a sender thread finished")).sum();
         drop(proxy);
 
         let answer = get_json(&collector.url(&format!("/events?package={PACKAGE}&limit=20000")));
@@ -1095,11 +961,7 @@ fn faults_lose_and_double_nothing() {
         assert_eq!(chains.get("first"), Some(&READERS), "{chains:?}");
         assert_eq!(chains.get("linked"), Some(&(READERS * (EVENTS_PER_READER - 1))), "{chains:?}");
         assert!(retries > 0, "the proxy injected no fault");
-        eprintln!(
-            "faults: {} events stored once each after {retries} retries and one crash, in {:?}",
-            ids.len(),
-            started.elapsed()
-        );
+        eprintln!("faults: {} events stored once each after {retries} retries and one crash, in {:?}", ids.len(), started.elapsed());
     });
 }
 
@@ -1117,20 +979,13 @@ fn valise(dir: &Path, args: &[&str]) -> String {
         .current_dir(dir)
         .output()
         .expect("the valise binary runs");
-    assert!(
-        output.status.success(),
-        "valise {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "valise {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Loads a person's identity that `valise credential issue --out PREFIX` wrote.
 fn reader_from_files(dir: &Path, prefix: &str) -> Reader {
-    let credential = std::fs::read_to_string(dir.join(format!("{prefix}.credential.jws")))
-        .expect("the credential exists")
-        .trim()
-        .to_owned();
+    let credential = std::fs::read_to_string(dir.join(format!("{prefix}.credential.jws"))).expect("the credential exists").trim().to_owned();
     let (_, payload) = valise_core::jws::decode_unverified(&credential).expect("a JWS");
     let claims: Value = serde_json::from_slice(&payload).expect("JSON claims");
     let pem = std::fs::read_to_string(dir.join(format!("{prefix}.sign.key.pem"))).expect("the key exists");
@@ -1158,13 +1013,49 @@ fn trust_list_vouches_for_readers() {
     let dir = dir.path();
     valise(dir, &["community", "init", "--name", "FinCERT", "--out", "c"]);
     for org in ["acme", "evil"] {
-        valise(dir, &["member", "add", "--trust", "c/trust.json", "--root-key", "c/root.key.pem",
-            "--org", org, "--name", org, "--sector", "energy", "--country", "FR"]);
+        valise(
+            dir,
+            &["member", "add", "--trust", "c/trust.json", "--root-key", "c/root.key.pem", "--org", org, "--name", org, "--sector", "energy", "--country", "FR"],
+        );
     }
-    valise(dir, &["credential", "issue", "--trust", "c/trust.json", "--org-key", "c/acme.sign.key.pem",
-        "--person", "alice@acme.example", "--name", "Alice", "--valid-for", "30", "--out", "c/alice"]);
-    valise(dir, &["credential", "issue", "--trust", "c/trust.json", "--org-key", "c/evil.sign.key.pem",
-        "--person", "mallory@evil.example", "--name", "Mallory", "--valid-for", "30", "--out", "c/mallory"]);
+    valise(
+        dir,
+        &[
+            "credential",
+            "issue",
+            "--trust",
+            "c/trust.json",
+            "--org-key",
+            "c/acme.sign.key.pem",
+            "--person",
+            "alice@acme.example",
+            "--name",
+            "Alice",
+            "--valid-for",
+            "30",
+            "--out",
+            "c/alice",
+        ],
+    );
+    valise(
+        dir,
+        &[
+            "credential",
+            "issue",
+            "--trust",
+            "c/trust.json",
+            "--org-key",
+            "c/evil.sign.key.pem",
+            "--person",
+            "mallory@evil.example",
+            "--name",
+            "Mallory",
+            "--valid-for",
+            "30",
+            "--out",
+            "c/mallory",
+        ],
+    );
     let mut alice = reader_from_files(&dir.join("c"), "alice");
     let mallory = reader_from_files(&dir.join("c"), "mallory");
     assert!(alice.identity.source().starts_with("valise://https%3A%2F%2Ffincert.invalid/acme/alice%40acme.example/"));
@@ -1182,9 +1073,7 @@ fn trust_list_vouches_for_readers() {
             .spawn()
             .expect("the collector starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("the collector prints its address");
+        BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("the collector prints its address");
         let address = line.trim().strip_prefix("listening on http://").map(str::to_owned);
         let Some(address) = address else {
             let _ = child.kill();
@@ -1226,18 +1115,30 @@ fn trust_list_vouches_for_readers() {
 
     // `valise open` reports to the collector the package names.
     std::fs::write(dir.join("note.txt"), "hello").expect("the input is written");
-    valise(dir, &["seal", "note.txt", "--trust", "c/trust.json", "--sign-key", "c/acme.sign.key.pem",
-        "--label", "TLP:CLEAR", "--to-org", "acme", "--events-url", &events_url, "--events-required", "-o", "note.tdf"]);
-    let opened = valise(dir, &["open", "note.tdf", "--trust", "c/trust.json", "--identity", "c/alice",
-        "--key", "c/acme.key.pem", "-o", "note.out"]);
+    valise(
+        dir,
+        &[
+            "seal",
+            "note.txt",
+            "--trust",
+            "c/trust.json",
+            "--sign-key",
+            "c/acme.sign.key.pem",
+            "--label",
+            "TLP:CLEAR",
+            "--to-org",
+            "acme",
+            "--events-url",
+            &events_url,
+            "--events-required",
+            "-o",
+            "note.tdf",
+        ],
+    );
+    let opened = valise(dir, &["open", "note.tdf", "--trust", "c/trust.json", "--identity", "c/alice", "--key", "c/acme.key.pem", "-o", "note.out"]);
     assert!(opened.contains("wrote note.out"), "{opened}");
     let all = get_json(&collector.url("/events"));
-    let reported: Vec<&Value> = all["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter(|e| e["subject"] != PACKAGE)
-        .collect();
+    let reported: Vec<&Value> = all["events"].as_array().expect("events").iter().filter(|e| e["subject"] != PACKAGE).collect();
     assert_eq!(reported.len(), 1, "{all}");
     assert_eq!(reported[0]["kind"], "opened");
     assert_eq!(reported[0]["readerPerson"], "alice@acme.example");
@@ -1258,4 +1159,111 @@ fn trust_list_vouches_for_readers() {
     let outbox = dir.join("home").join("outbox");
     let queued = std::fs::read_dir(&outbox).map(|entries| entries.filter_map(Result::ok).filter(|e| e.path().is_file()).count());
     assert_eq!(queued.unwrap_or(0), 0, "the CLI's event was delivered, not left queued");
+}
+
+// ---------------------------------------------------------------------------
+// The CLI's outbox against a collector with small limits
+
+/// Queues signed events in the outbox of the Valise home `home`, as
+/// `valise open` does, for the collector at `url`.
+fn queue_in_outbox(home: &Path, url: &str, events: &[SignedEvent]) {
+    let outbox = home.join("outbox");
+    std::fs::create_dir_all(&outbox).expect("the outbox folder is created");
+    for event in events {
+        let value: Value = serde_json::from_str(&event.json).expect("signed events are JSON");
+        let entry = json!({ "url": url, "event": value }).to_string();
+        let id = value["id"].as_str().expect("an id");
+        std::fs::write(outbox.join(format!("{:016}-{id}.json", event.seq)), entry).expect("the event is queued");
+    }
+}
+
+/// Returns the files left in `folder`, or none when it does not exist.
+fn files_in(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else { return Vec::new() };
+    entries.filter_map(Result::ok).map(|entry| entry.path()).filter(|path| path.is_file()).collect()
+}
+
+/// `valise events send` splits a batch the collector finds too long or too
+/// large and stores every event, none set aside as rejected.
+#[test]
+fn cli_outbox_splits_batches() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    // Each event is about 1 KB, so 4,000 bytes hold three but not seven.
+    let limits: [&[&str]; 2] = [&["--max-batch", "3"], &["--max-body-bytes", "4000"]];
+    for (index, extra) in limits.into_iter().enumerate() {
+        let sub = dir.path().join(index.to_string());
+        std::fs::create_dir_all(&sub).expect("a sub-folder");
+        let mut alice = Reader::new("acme", "alice");
+        let readers = write_readers(&sub, &[&alice]);
+        let db = format!("sqlite:{}", sub.join("events.db").display());
+        let collector = Collector::start_with(&db, &readers, &sub.join("log"), "127.0.0.1:0", extra);
+        let events: Vec<SignedEvent> = (0..7).map(|_| alice.sign(EventKind::Opened, PACKAGE)).collect();
+        let home = sub.join("home");
+        queue_in_outbox(&home, &collector.url("/events"), &events);
+
+        let output = Command::new(env!("CARGO_BIN_EXE_valise")).args(["events", "send"]).env("VALISE_HOME", &home).output().expect("the valise binary runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{extra:?}: {stdout}{stderr}");
+        assert!(stdout.contains("sent 7 access events"), "{extra:?}: {stdout}");
+
+        let stored = stored_events(&collector, PACKAGE);
+        let seqs: Vec<u64> = stored.iter().filter_map(|event| event["seq"].as_u64()).collect();
+        assert_eq!(seqs, (1..=7).collect::<Vec<u64>>(), "{extra:?}: every event is stored");
+        assert!(stored.iter().all(|event| event["chain"] != "gap"), "{extra:?}: sent in chain order");
+        assert_eq!(files_in(&home.join("outbox")), Vec::<PathBuf>::new(), "{extra:?}: nothing stays queued");
+        assert_eq!(files_in(&home.join("outbox/rejected")), Vec::<PathBuf>::new(), "{extra:?}: nothing is set aside");
+    }
+}
+
+/// An event larger than the collector's body limit even on its own stays
+/// queued, and `valise events send` says so.
+#[test]
+fn cli_outbox_keeps_oversized_event() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut alice = Reader::new("acme", "alice");
+    let readers = write_readers(dir.path(), &[&alice]);
+    let db = format!("sqlite:{}", dir.path().join("events.db").display());
+    let collector = Collector::start_with(&db, &readers, &dir.path().join("log"), "127.0.0.1:0", &["--max-body-bytes", "200"]);
+    let home = dir.path().join("home");
+    queue_in_outbox(&home, &collector.url("/events"), &[alice.sign(EventKind::Opened, PACKAGE)]);
+
+    let output = Command::new(env!("CARGO_BIN_EXE_valise")).args(["events", "send"]).env("VALISE_HOME", &home).output().expect("the valise binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("as too large even on its own"), "{stderr}");
+    assert_eq!(files_in(&home.join("outbox")).len(), 1, "the event stays queued");
+    assert_eq!(files_in(&home.join("outbox/rejected")), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn zero_max_batch_refused() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let readers = write_readers(dir.path(), &[&Reader::new("acme", "alice")]);
+    let log = dir.path().join("log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_valise"))
+        .args(["collector", "serve", "--readers"])
+        .arg(&readers)
+        .arg("--db")
+        .arg(format!("sqlite:{}", dir.path().join("events.db").display()))
+        .args(["--listen", "127.0.0.1:0", "--max-batch", "0"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("a log file"))
+        .spawn()
+        .expect("the valise binary runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait works") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(status.and_then(|status| status.code()), Some(2), "the collector must not start: {stderr}");
+    assert!(stderr.contains("--max-batch 0 would reject every batch; it must be at least 1"), "{stderr}");
 }

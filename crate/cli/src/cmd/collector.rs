@@ -18,13 +18,13 @@ use tower::Layer;
 use valise_core::events::ReaderDirectory;
 
 use crate::cmd::trust::load_trust;
+use crate::cmd::CliError;
 use crate::collector::bench::BenchPlan;
 use crate::collector::directory::{StaticDirectory, TrustDirectory};
 use crate::collector::host::AllowedHosts;
 use crate::collector::quota::ReaderQuota;
 use crate::collector::server::{router, Collector, Counters, Limits};
 use crate::collector::store::{Database, Store};
-use crate::cmd::CliError;
 use crate::state::State;
 use crate::terminal::outln;
 
@@ -107,9 +107,10 @@ struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
 
-    /// Maximum number of events in one batch. Each event carries the
-    /// reader's credential, about 2 KB, so a full batch of the default
-    /// size fits in the default --max-body-bytes.
+    /// Maximum number of events in one batch, at least 1; a longer batch
+    /// gets 413 and the client splits it. Each event carries the reader's
+    /// credential, about 2 KB, so a full batch of the default size fits in
+    /// the default --max-body-bytes.
     #[arg(long, value_name = "COUNT", default_value_t = 250)]
     max_batch: usize,
 
@@ -151,13 +152,15 @@ pub(crate) fn run(args: CollectorArgs) -> Result<(), CliError> {
 
 fn serve(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
+    if args.max_batch == 0 {
+        return Err(CliError::usage("--max-batch 0 would reject every batch; it must be at least 1")
+            .hint("leave it out for the default of 250; the portal and the CLI send at most 100 events per request"));
+    }
     let database = Database::parse(&args.db)?;
     let origins = parse_origins(&args.allow_origin)?;
     // Checked before anything starts, and built again once the port is known.
-    AllowedHosts::new(args.listen, &args.allow_host).map_err(|e| {
-        CliError::usage(e.to_string())
-            .hint("write a DNS name or IP literal with an optional port, e.g. events.example:8443")
-    })?;
+    AllowedHosts::new(args.listen, &args.allow_host)
+        .map_err(|e| CliError::usage(e.to_string()).hint("write a DNS name or IP literal with an optional port, e.g. events.example:8443"))?;
     let directory = load_directory(&args)?;
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
@@ -166,10 +169,8 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         max_concurrent_requests: usize::try_from(args.max_concurrent_requests).unwrap_or(usize::MAX),
         max_events_per_reader_hour: args.max_events_per_reader_hour,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::refused(format!("cannot start the async runtime: {e}")))?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| CliError::refused(format!("cannot start the async runtime: {e}")))?;
     let options = ServeOptions {
         listen: args.listen,
         database,
@@ -194,33 +195,15 @@ struct ServeOptions {
 }
 
 async fn serve_async(options: ServeOptions) -> Result<(), CliError> {
-    let ServeOptions {
-        listen,
-        database,
-        directory,
-        origins,
-        allow_host,
-        limits,
-        header_timeout,
-    } = options;
+    let ServeOptions { listen, database, directory, origins, allow_host, limits, header_timeout } = options;
     let store = Store::open(&database).await.map_err(|e| {
-        CliError::refused(format!("cannot open the database {database}: {e}"))
-            .hint("check the --db value and that the database server is running")
+        CliError::refused(format!("cannot open the database {database}: {e}")).hint("check the --db value and that the database server is running")
     })?;
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-        CliError::refused(format!("cannot listen on {listen}: {e}"))
-            .hint("choose another --listen port, or 0 for any free port")
-    })?;
-    let address = listener
-        .local_addr()
-        .map_err(|e| CliError::refused(format!("cannot read the listening address: {e}")))?;
-    let collector = Arc::new(Collector {
-        store,
-        directory,
-        limits,
-        counters: Counters::default(),
-        quota: ReaderQuota::new(limits.max_events_per_reader_hour),
-    });
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| CliError::refused(format!("cannot listen on {listen}: {e}")).hint("choose another --listen port, or 0 for any free port"))?;
+    let address = listener.local_addr().map_err(|e| CliError::refused(format!("cannot read the listening address: {e}")))?;
+    let collector = Arc::new(Collector { store, directory, limits, counters: Counters::default(), quota: ReaderQuota::new(limits.max_events_per_reader_hour) });
     let hosts = AllowedHosts::new(address, &allow_host).map_err(|e| CliError::usage(e.to_string()))?;
     let app = router(collector, origins.clone(), hosts);
 
@@ -308,12 +291,7 @@ fn load_directory(args: &ServeArgs) -> Result<Arc<dyn ReaderDirectory + Send + S
             "the trust list is past its next update; events are still verified against it"
         );
     }
-    tracing::info!(
-        community = trust.community(),
-        version = trust.version(),
-        root = trust.root_fingerprint(),
-        "trust list loaded"
-    );
+    tracing::info!(community = trust.community(), version = trust.version(), root = trust.root_fingerprint(), "trust list loaded");
     Ok(Arc::new(TrustDirectory::new(trust)))
 }
 
@@ -322,9 +300,7 @@ fn parse_origins(origins: &[String]) -> Result<Vec<HeaderValue>, CliError> {
     origins
         .iter()
         .map(|origin| {
-            let rest = origin
-                .strip_prefix("https://")
-                .or_else(|| origin.strip_prefix("http://"));
+            let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
             let valid = rest.is_some_and(|host| !host.is_empty() && !host.contains(['/', '?', '#', '*']));
             let value = HeaderValue::from_str(origin).ok().filter(|_| valid);
             value.ok_or_else(|| {
@@ -336,13 +312,9 @@ fn parse_origins(origins: &[String]) -> Result<Vec<HeaderValue>, CliError> {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("VALISE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VALISE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Another command may have installed a subscriber already; keep it.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 async fn shutdown_signal() {

@@ -17,10 +17,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use valise_core::events::{
-    parse_batch, verify_event_value, EventError, ReaderDirectory, VerifiedEvent, BATCH_MEDIA_TYPE,
-    EVENT_MEDIA_TYPE,
-};
+use valise_core::events::{parse_batch, verify_event_value, EventError, ReaderDirectory, VerifiedEvent, BATCH_MEDIA_TYPE, EVENT_MEDIA_TYPE};
 
 use super::host::{check_host, AllowedHosts};
 use super::quota::ReaderQuota;
@@ -29,12 +26,7 @@ use super::store::{EventFilter, EventRow, InsertOutcome, Store};
 /// Media types `POST /events` accepts. `text/plain` is there because a
 /// browser's `navigator.sendBeacon` can send only CORS-safelisted types
 /// without a preflight; the body is the same JSON.
-const ACCEPTED_MEDIA_TYPES: [&str; 4] = [
-    BATCH_MEDIA_TYPE,
-    EVENT_MEDIA_TYPE,
-    "application/json",
-    "text/plain",
-];
+const ACCEPTED_MEDIA_TYPES: [&str; 4] = [BATCH_MEDIA_TYPE, EVENT_MEDIA_TYPE, "application/json", "text/plain"];
 
 /// How long browsers may cache a CORS preflight response.
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
@@ -93,11 +85,8 @@ pub(crate) struct Collector {
 /// at once, and the others wait for a slot.
 pub(crate) fn router(collector: Arc<Collector>, origins: Vec<HeaderValue>, hosts: AllowedHosts) -> Router {
     let concurrency = GlobalConcurrencyLimitLayer::new(collector.limits.max_concurrent_requests);
-    let mut router = Router::new()
-        .route("/events", get(query_events).post(post_events))
-        .route("/healthz", get(health))
-        .with_state(collector)
-        .layer(concurrency);
+    let mut router =
+        Router::new().route("/events", get(query_events).post(post_events)).route("/healthz", get(health)).with_state(collector).layer(concurrency);
     if !origins.is_empty() {
         let cors = CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
@@ -123,49 +112,63 @@ fn error_response(status: StatusCode, code: &str, message: impl Into<String>) ->
     (status, Json(body)).into_response()
 }
 
+/// A request `POST /events` does not store, with the response it gets.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    /// The limit the request exceeded, as a JSON member such as
+    /// `("maxEvents", 250)`, so a client can size its next request.
+    maximum: Option<(&'static str, usize)>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, code: &'static str, message: String) -> Refusal {
+        Refusal { status, code, message, maximum: None }
+    }
+
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.code, "message": self.message });
+        if let Some((name, value)) = self.maximum {
+            body[name] = json!(value);
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
 /// Accepts one event or a batch: verifies each event, stores the valid ones,
 /// and answers 200 when all were valid, 422 listing the rejected ones
 /// otherwise. Storage failures answer 503 so the client retries.
-async fn post_events(
-    State(collector): State<Arc<Collector>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+async fn post_events(State(collector): State<Arc<Collector>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Body) -> Response {
     match receive_batch(&collector, &headers, body).await {
         Ok(response) => response,
-        Err((status, code, message)) => {
+        Err(refusal) => {
             collector.counters.refused_batches.fetch_add(1, Ordering::Relaxed);
-            if status.is_server_error() {
+            let Refusal { code, message, .. } = &refusal;
+            if refusal.status.is_server_error() {
                 tracing::error!(%peer, %code, %message, "batch not stored");
             } else {
                 tracing::warn!(%peer, %code, %message, "batch refused");
             }
-            error_response(status, code, message)
+            refusal.into_response()
         }
     }
 }
 
-type Refusal = (StatusCode, &'static str, String);
-
-async fn receive_batch(
-    collector: &Arc<Collector>,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Response, Refusal> {
+async fn receive_batch(collector: &Arc<Collector>, headers: &HeaderMap, body: Body) -> Result<Response, Refusal> {
     check_media_type(headers)?;
     let limit = collector.limits.max_body_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let too_large = |declared: Option<u64>| {
         let size = declared.map(|size| format!(" of {size} bytes")).unwrap_or_default();
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the request body{size} exceeds the maximum of {}; send smaller batches", byte_size(limit)),
-        )
+        Refusal {
+            maximum: Some(("maxBytes", limit)),
+            ..Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the request body{size} exceeds the maximum of {}; send smaller batches", byte_size(limit)),
+            )
+        }
     };
     if let Some(size) = declared.filter(|size| *size > limit as u64) {
         return Err(too_large(Some(size)));
@@ -174,7 +177,7 @@ async fn receive_batch(
     let bytes = tokio::time::timeout(timeout, to_bytes(body, limit))
         .await
         .map_err(|_| {
-            (
+            Refusal::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "timeout",
                 format!("reading the request body timed out after {} seconds; send the batch again", timeout.as_secs()),
@@ -184,9 +187,21 @@ async fn receive_batch(
     // A batch counts once its whole body arrived, so stalled or cut-off
     // requests never show in `batches`.
     collector.counters.batches.fetch_add(1, Ordering::Relaxed);
-    let events = parse_batch(&bytes, collector.limits.max_batch)
-        .map_err(|e| (StatusCode::BAD_REQUEST, e.code(), e.to_string()))?;
+    // The count is checked here rather than by `parse_batch`, so a batch
+    // that is only too long gets 413 and the client splits it.
+    let events = parse_batch(&bytes, usize::MAX).map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))?;
     let count = events.len();
+    let max_batch = collector.limits.max_batch;
+    if count > max_batch {
+        return Err(Refusal {
+            maximum: Some(("maxEvents", max_batch)),
+            ..Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "batch_too_large",
+                format!("the batch contains {count} events, more than the maximum of {max_batch}; send at most {max_batch} events per request"),
+            )
+        });
+    }
 
     let directory = Arc::clone(&collector.directory);
     let results = tokio::task::spawn_blocking(move || {
@@ -199,7 +214,7 @@ async fn receive_batch(
             .collect::<Vec<Result<VerifiedEvent, (Option<String>, EventError)>>>()
     })
     .await
-    .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
 
     let received = OffsetDateTime::now_utc();
     let mut rows = Vec::with_capacity(count);
@@ -213,12 +228,7 @@ async fn receive_batch(
                 rows.push(EventRow::new(&event, received));
                 row_index.push((index, event.id));
             }
-            Err((id, error)) => rejected.push(Rejection {
-                index,
-                id,
-                code: error.code(),
-                message: error.to_string(),
-            }),
+            Err((id, error)) => rejected.push(Rejection { index, id, code: error.code(), message: error.to_string() }),
         }
     }
 
@@ -239,11 +249,7 @@ async fn receive_batch(
     let outcomes = if rows.is_empty() {
         Vec::new()
     } else {
-        collector
-            .store
-            .insert(rows)
-            .await
-            .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", e.to_string()))?
+        collector.store.insert(rows).await.map_err(|e| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", e.to_string()))?
     };
     let (mut stored, mut duplicates, mut flagged) = (0u64, 0u64, 0u64);
     for (outcome, (index, id)) in outcomes.into_iter().zip(row_index) {
@@ -256,12 +262,9 @@ async fn receive_batch(
                 }
             }
             InsertOutcome::Duplicate => duplicates += 1,
-            InsertOutcome::Conflict => rejected.push(Rejection {
-                index,
-                id: Some(id),
-                code: "id_conflict",
-                message: "another event with this source and id is already stored".into(),
-            }),
+            InsertOutcome::Conflict => {
+                rejected.push(Rejection { index, id: Some(id), code: "id_conflict", message: "another event with this source and id is already stored".into() })
+            }
         }
     }
     let counters = &collector.counters;
@@ -316,15 +319,12 @@ fn byte_size(bytes: usize) -> String {
 }
 
 fn check_media_type(headers: &HeaderMap) -> Result<(), Refusal> {
-    let value = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let value = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if ACCEPTED_MEDIA_TYPES.contains(&essence.as_str()) {
         return Ok(());
     }
-    Err((
+    Err(Refusal::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported_media_type",
         format!("content type {value:?} is not one of {}", ACCEPTED_MEDIA_TYPES.join(", ")),
@@ -341,15 +341,8 @@ struct QueryParams {
 }
 
 /// Lists stored events, optionally for one package or one source.
-async fn query_events(
-    State(collector): State<Arc<Collector>>,
-    Query(params): Query<QueryParams>,
-) -> Response {
-    let filter = EventFilter {
-        package: params.package,
-        source: params.source,
-        limit: params.limit,
-    };
+async fn query_events(State(collector): State<Arc<Collector>>, Query(params): Query<QueryParams>) -> Response {
+    let filter = EventFilter { package: params.package, source: params.source, limit: params.limit };
     match collector.store.query(&filter).await {
         Ok(events) => Json(json!({ "events": events })).into_response(),
         Err(error) => {
