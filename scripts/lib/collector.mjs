@@ -21,14 +21,16 @@ export function freePort() {
 
 /**
  * Starts the collector. `port` 0 lets it choose. `home` is its
- * VALISE_HOME. Resolves to `{ url, eventsUrl, stderr(), close() }` once
+ * VALISE_HOME. `extraArgs` go after the usual options, e.g.
+ * `['--max-batch', '3']`. Resolves to `{ url, eventsUrl, stderr(), close() }` once
  * it prints `listening on http://ADDRESS`; `url` has no trailing slash.
  */
-export function startCollector({ cli, trust, rootFingerprint, db, port = 0, allowOrigins = [], home }) {
+export function startCollector({ cli, trust, rootFingerprint, db, port = 0, allowOrigins = [], home, extraArgs = [] }) {
   const args = ['collector', 'serve', '--trust', trust, `--root-fingerprint=${rootFingerprint}`, '--db', `sqlite:${db}`, '--listen', `127.0.0.1:${port}`];
   for (const origin of allowOrigins) {
     args.push('--allow-origin', origin);
   }
+  args.push(...extraArgs);
   const child = spawn(cli, args, { env: { ...process.env, VALISE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -16,35 +16,45 @@ import { startPortal } from '../lib/server.mjs';
 /**
  * Builds a demo community whose packages name a collector on a free port,
  * serves the portal for it and starts the collector, which accepts the
- * portal's origin. Resolves to `{ dir, manifest, portal, collector, db, close() }`.
+ * portal's origin. `collectorArgs` go to `valise collector serve` after the
+ * usual options. Resolves to `{ dir, manifest, portal, collector, db,
+ * restartCollector(), close() }`; `restartCollector()` starts the collector
+ * again on the same port and database once `collector.close()` stopped it.
  */
-export async function startEventsDemo() {
+export async function startEventsDemo({ collectorArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'valise-events-demo-'));
   const cli = cliPath('debug');
   const port = await freePort();
   const manifest = buildDemo(dir, { cli, eventsUrl: `http://127.0.0.1:${port}/events` });
   const portal = await startPortal({ demoDir: dir });
   const db = join(dir, 'events.db');
-  const collector = await startCollector({
-    cli,
-    trust: join(dir, 'community', 'trust.json'),
-    rootFingerprint: manifest.rootFingerprint,
-    db,
-    port,
-    allowOrigins: [new URL(portal.url).origin],
-    home: join(dir, 'collector-home'),
-  });
-  return {
+  const start = () =>
+    startCollector({
+      cli,
+      trust: join(dir, 'community', 'trust.json'),
+      rootFingerprint: manifest.rootFingerprint,
+      db,
+      port,
+      allowOrigins: [new URL(portal.url).origin],
+      home: join(dir, 'collector-home'),
+      extraArgs: collectorArgs,
+    });
+  const demo = {
     dir,
     manifest,
     portal,
-    collector,
+    collector: await start(),
     db,
+    restartCollector: async () => {
+      demo.collector = await start();
+      return demo.collector;
+    },
     close: async () => {
-      await collector.close();
+      await demo.collector.close();
       await portal.close();
     },
   };
+  return demo;
 }
 
 /**
@@ -123,13 +133,14 @@ export async function outcomeOf(page) {
 
 /**
  * Registers `before` and `after` hooks that start the events demo
- * (`startEventsDemo`) and Chromium for a test file, and stop both. Returns
- * an object whose `demo` and `browser` are set once the hooks ran.
+ * (`startEventsDemo`, given `options`) and Chromium for a test file, and
+ * stop both. Returns an object whose `demo` and `browser` are set once the
+ * hooks ran.
  */
-export function useEventsDemo() {
+export function useEventsDemo(options = {}) {
   const session = { demo: null, browser: null };
   before(async () => {
-    session.demo = await startEventsDemo();
+    session.demo = await startEventsDemo(options);
     session.browser = await launchBrowser();
   });
   after(async () => {

@@ -11,7 +11,9 @@
 //   require events.
 // - Delivery POSTs `application/cloudevents-batch+json`. A 2xx response
 //   removes the batch and a 4xx response removes it and records the
-//   collector's message. A 429 (the reader is over the collector's quota),
+//   collector's message. A 413 (too many events or bytes) splits the batch
+//   and sends the parts, and a single event that still gets 413 stays
+//   queued. A 429 (the reader is over the collector's quota),
 //   a 5xx response or a network failure keeps it and retries with
 //   exponential backoff and jitter. Delivery resumes when the
 //   browser comes back online, and a `sendBeacon` flush runs when the page is
@@ -113,6 +115,9 @@ export class Outbox {
   #flushing = null;
   #flushAgain = null;
   #listeners = [];
+  // The batch size each collector URL accepted after a 413, so later
+  // flushes and beacons start at that size.
+  #batchSizes = new Map();
   // The queued events in memory, so the pagehide handler can hand them to
   // sendBeacon synchronously, because the page may be gone before an
   // IndexedDB read completes.
@@ -210,8 +215,9 @@ export class Outbox {
   }
 
   /**
-   * Sends the queue in batches, oldest first, per collector URL. Resolves to
-   * `{ sent, rejected, queued }`. Only one flush runs at a time. A call
+   * Sends the queue in batches, oldest first, per collector URL. A batch
+   * that gets 413 is split and sent again, so no event is dropped for its
+   * size. Resolves to `{ sent, rejected, queued }`. Only one flush runs at a time. A call
    * during a running flush resolves with one more flush after it, because
    * the running one may have read the queue before the caller's event.
    */
@@ -241,9 +247,17 @@ export class Outbox {
     }
     let lastError = null;
     for (const [url, list] of byUrl) {
-      for (let start = 0; start < list.length; start += BATCH_SIZE) {
-        const batch = list.slice(start, start + BATCH_SIZE);
+      let start = 0;
+      while (start < list.length) {
+        const batch = list.slice(start, start + this.#batchSize(url));
         const outcome = await this.#send(url, batch);
+        if (outcome.kind === 'too_large' && batch.length > 1) {
+          // Fewer events per request from now on: the collector's maximum
+          // when it names one below this batch's length, else half.
+          const named = outcome.maxEvents >= 1 && outcome.maxEvents < batch.length;
+          this.#batchSizes.set(url, named ? outcome.maxEvents : Math.floor(batch.length / 2));
+          continue;
+        }
         if (outcome.kind === 'stored') {
           await this.#remove(batch.map((entry) => entry.key));
           result.sent += batch.length;
@@ -251,11 +265,17 @@ export class Outbox {
           await this.#remove(batch.map((entry) => entry.key));
           result.rejected += batch.length;
           lastError = `${url}: ${outcome.message}`;
+        } else if (outcome.kind === 'too_large') {
+          // One event larger than the collector takes: it stays queued, and
+          // the next events go on.
+          result.queued += 1;
+          lastError = `${url}: an access event is too large for the collector even on its own and stays queued (${outcome.message})`;
         } else {
           lastError = `${url}: ${outcome.message}`;
           result.queued += list.length - start;
           break;
         }
+        start += batch.length;
       }
     }
     await this.#recordStatus(lastError);
@@ -263,6 +283,10 @@ export class Outbox {
     if (result.queued > 0) this.#scheduleRetry();
     else this.#failures = 0;
     return result;
+  }
+
+  #batchSize(url) {
+    return this.#batchSizes.get(url) ?? BATCH_SIZE;
   }
 
   async #send(url, batch) {
@@ -281,11 +305,16 @@ export class Outbox {
     }
     if (response.ok) return { kind: 'stored' };
     let message = `HTTP ${response.status}`;
+    let answer = null;
     try {
-      const answer = await response.json();
+      answer = await response.json();
       if (typeof answer?.message === 'string') message = `${message}: ${answer.message}`;
     } catch {
       // The status alone is the message.
+    }
+    // 413: more events or bytes than the collector takes, so the caller splits the batch.
+    if (response.status === 413) {
+      return { kind: 'too_large', message, maxEvents: Number.isInteger(answer?.maxEvents) ? answer.maxEvents : null };
     }
     // 429: the reader is over the collector's hourly quota, so the batch waits.
     if (response.status >= 400 && response.status < 500 && response.status !== 429) return { kind: 'rejected', message };
@@ -349,7 +378,7 @@ export class Outbox {
     for (const [url, events] of byUrl) {
       const chosen = [];
       let size = 2;
-      for (const event of events.slice(0, BATCH_SIZE)) {
+      for (const event of events.slice(0, this.#batchSize(url))) {
         if (size + event.length + 1 > BEACON_MAX_BYTES) break;
         chosen.push(event);
         size += event.length + 1;
