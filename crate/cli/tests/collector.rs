@@ -1267,3 +1267,39 @@ fn zero_max_batch_refused() {
     assert_eq!(status.and_then(|status| status.code()), Some(2), "the collector must not start: {stderr}");
     assert!(stderr.contains("--max-batch 0 would reject every batch; it must be at least 1"), "{stderr}");
 }
+
+/// Uploads that stall mid-body hold every request slot; `GET /healthz`
+/// still answers at once and shows the slots taken and the request waiting.
+#[test]
+fn healthz_answers_when_slots_full() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let readers = write_readers(dir.path(), &[&Reader::new("acme", "alice")]);
+    let db = format!("sqlite:{}", dir.path().join("events.db").display());
+    let collector = Collector::start_with(&db, &readers, &dir.path().join("log"), "127.0.0.1:0", &["--max-concurrent-requests", "2"]);
+
+    let head = format!("POST /events HTTP/1.1\r\nHost: {}\r\nContent-Type: {BATCH_MEDIA_TYPE}\r\nContent-Length: 100000\r\n\r\n[", collector.address);
+    let stalled: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let mut stream = TcpStream::connect(collector.address).expect("the collector accepts connections");
+            stream.write_all(head.as_bytes()).expect("the request head is sent");
+            stream
+        })
+        .collect();
+
+    let client = agent(Duration::from_secs(3));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let started = Instant::now();
+        let mut response = client.get(&collector.url("/healthz")).call().expect("/healthz answers while the slots are taken");
+        assert!(started.elapsed() < Duration::from_secs(2), "/healthz took {:?}", started.elapsed());
+        let health: Value = serde_json::from_str(&response.body_mut().read_to_string().expect("a body")).expect("JSON");
+        let requests = &health["requests"];
+        if requests["active"] == 2 && requests["waiting"] == 1 {
+            assert_eq!(requests["maxConcurrent"], 2, "{health}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the stalled uploads never showed: {health}");
+        thread::sleep(Duration::from_millis(100));
+    }
+    drop(stalled);
+}

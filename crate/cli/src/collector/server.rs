@@ -2,19 +2,21 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use valise_core::events::{parse_batch, verify_event_value, EventError, ReaderDirectory, VerifiedEvent, BATCH_MEDIA_TYPE, EVENT_MEDIA_TYPE};
@@ -79,14 +81,50 @@ pub(crate) struct Collector {
     pub(crate) quota: ReaderQuota,
 }
 
+/// The request slots of `--max-concurrent-requests`, which `GET /healthz`
+/// reports without taking one.
+struct RequestSlots {
+    semaphore: Arc<Semaphore>,
+    max: usize,
+    /// Requests to the limited routes that hold a slot or wait for one.
+    entered: AtomicUsize,
+}
+
+impl RequestSlots {
+    fn snapshot(&self) -> Value {
+        let active = self.max.saturating_sub(self.semaphore.available_permits());
+        let waiting = self.entered.load(Ordering::Relaxed).saturating_sub(active);
+        json!({ "active": active, "waiting": waiting, "maxConcurrent": self.max })
+    }
+}
+
+/// Counts a request in [`RequestSlots::entered`] from when it arrives until
+/// its response is ready or the client leaves.
+async fn count_entered(State(slots): State<Arc<RequestSlots>>, request: Request, next: Next) -> Response {
+    struct Entered(Arc<RequestSlots>);
+    impl Drop for Entered {
+        fn drop(&mut self) {
+            self.0.entered.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    slots.entered.fetch_add(1, Ordering::Relaxed);
+    let _entered = Entered(Arc::clone(&slots));
+    next.run(request).await
+}
+
 /// Builds the routes, with CORS for `origins` when any are given, behind
 /// the `Host` check, which runs first so a rejected request reaches no
-/// handler. At most `max_concurrent_requests` requests run in the handlers
-/// at once, and the others wait for a slot.
+/// handler. At most `max_concurrent_requests` requests run in the `/events`
+/// handlers at once, and the others wait for a slot. `GET /healthz` takes
+/// no slot, so monitoring gets an answer while slow uploads hold them all.
 pub(crate) fn router(collector: Arc<Collector>, origins: Vec<HeaderValue>, hosts: AllowedHosts) -> Router {
-    let concurrency = GlobalConcurrencyLimitLayer::new(collector.limits.max_concurrent_requests);
-    let mut router =
-        Router::new().route("/events", get(query_events).post(post_events)).route("/healthz", get(health)).with_state(collector).layer(concurrency);
+    let max = collector.limits.max_concurrent_requests;
+    let slots = Arc::new(RequestSlots { semaphore: Arc::new(Semaphore::new(max)), max, entered: AtomicUsize::new(0) });
+    let limited = Router::new()
+        .route("/events", get(query_events).post(post_events))
+        .layer(GlobalConcurrencyLimitLayer::with_semaphore(Arc::clone(&slots.semaphore)))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&slots), count_entered));
+    let mut router = Router::new().route("/healthz", get(health)).layer(Extension(slots)).merge(limited).with_state(collector);
     if !origins.is_empty() {
         let cors = CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
@@ -352,8 +390,9 @@ async fn query_events(State(collector): State<Arc<Collector>>, Query(params): Qu
     }
 }
 
-async fn health(State(collector): State<Arc<Collector>>) -> Response {
-    Json(json!({ "status": "ok", "counters": collector.counters.snapshot() })).into_response()
+async fn health(State(collector): State<Arc<Collector>>, Extension(slots): Extension<Arc<RequestSlots>>) -> Response {
+    let body = json!({ "status": "ok", "requests": slots.snapshot(), "counters": collector.counters.snapshot() });
+    Json(body).into_response()
 }
 
 #[cfg(test)]
