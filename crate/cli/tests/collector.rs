@@ -1303,3 +1303,30 @@ fn healthz_answers_when_slots_full() {
     }
     drop(stalled);
 }
+
+/// An invalid query string gets a JSON error that names the parameter and
+/// its allowed values, like every other error of the collector.
+#[test]
+fn invalid_query_answers_json() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let readers = write_readers(dir.path(), &[&Reader::new("acme", "alice")]);
+    let db = format!("sqlite:{}", dir.path().join("events.db").display());
+    let collector = Collector::start(&db, &readers, &dir.path().join("log"), "127.0.0.1:0");
+
+    let cases = [
+        ("limit=-1", "the parameter limit must be a whole number from 1 to 100,000, not \"-1\""),
+        ("limit=0", "the parameter limit must be a whole number from 1 to 100,000, not \"0\""),
+        ("limit=100001", "the parameter limit must be a whole number from 1 to 100,000, not \"100001\""),
+        ("colour=red", "unknown field `colour`"),
+    ];
+    for (query, expected) in cases {
+        let mut response = agent(Duration::from_secs(10)).get(&collector.url(&format!("/events?{query}"))).call().expect("the collector answers");
+        assert_eq!(response.status().as_u16(), 400, "{query}");
+        let text = response.body_mut().read_to_string().expect("a body");
+        let answer: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{query}: the answer is not JSON: {text}"));
+        assert_eq!(answer["error"], "invalid_query", "{query}: {answer}");
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{query}: {message}");
+    }
+    assert_eq!(get_json(&collector.url("/events?limit=5"))["events"], json!([]));
+}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{to_bytes, Body};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -23,7 +24,7 @@ use valise_core::events::{parse_batch, verify_event_value, EventError, ReaderDir
 
 use super::host::{check_host, AllowedHosts};
 use super::quota::ReaderQuota;
-use super::store::{EventFilter, EventRow, InsertOutcome, Store};
+use super::store::{EventFilter, EventRow, InsertOutcome, Store, MAX_QUERY_ROWS};
 
 /// Media types `POST /events` accepts. `text/plain` is there because a
 /// browser's `navigator.sendBeacon` can send only CORS-safelisted types
@@ -369,18 +370,27 @@ fn check_media_type(headers: &HeaderMap) -> Result<(), Refusal> {
     ))
 }
 
-/// Query string of `GET /events`.
+/// Query string of `GET /events`. `limit` is text so that an invalid
+/// value gets a message that names the allowed range.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct QueryParams {
     package: Option<String>,
     source: Option<String>,
-    limit: Option<usize>,
+    limit: Option<String>,
 }
 
+/// Names the parameters of `GET /events` and their values, for errors.
+const QUERY_PARAMETERS: &str = "package (a package id), source (an event source) and limit (1 to 100,000)";
+// The messages spell out MAX_QUERY_ROWS; this stops the build when it changes.
+const _: () = assert!(MAX_QUERY_ROWS == 100_000);
+
 /// Lists stored events, optionally for one package or one source.
-async fn query_events(State(collector): State<Arc<Collector>>, Query(params): Query<QueryParams>) -> Response {
-    let filter = EventFilter { package: params.package, source: params.source, limit: params.limit };
+async fn query_events(State(collector): State<Arc<Collector>>, params: Result<Query<QueryParams>, QueryRejection>) -> Response {
+    let filter = match query_filter(params) {
+        Ok(filter) => filter,
+        Err(message) => return error_response(StatusCode::BAD_REQUEST, "invalid_query", message),
+    };
     match collector.store.query(&filter).await {
         Ok(events) => Json(json!({ "events": events })).into_response(),
         Err(error) => {
@@ -388,6 +398,19 @@ async fn query_events(State(collector): State<Arc<Collector>>, Query(params): Qu
             error_response(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", error.to_string())
         }
     }
+}
+
+/// Checks the query string of `GET /events`.
+fn query_filter(params: Result<Query<QueryParams>, QueryRejection>) -> Result<EventFilter, String> {
+    let Query(params) = params.map_err(|rejection| format!("{}; the parameters are {QUERY_PARAMETERS}", rejection.body_text()))?;
+    let limit = match params.limit {
+        None => None,
+        Some(text) => match text.parse::<usize>() {
+            Ok(limit) if (1..=MAX_QUERY_ROWS).contains(&limit) => Some(limit),
+            _ => return Err(format!("the parameter limit must be a whole number from 1 to 100,000, not {text:?}")),
+        },
+    };
+    Ok(EventFilter { package: params.package, source: params.source, limit })
 }
 
 async fn health(State(collector): State<Arc<Collector>>, Extension(slots): Extension<Arc<RequestSlots>>) -> Response {
