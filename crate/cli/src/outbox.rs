@@ -306,7 +306,11 @@ fn deliver_to(agent: &ureq::Agent, outbox: &Path, url: &str, events: &[(PathBuf,
             }
             Sent::Rejected(message) => {
                 delivery.rejected += batch.len();
-                errln!("warning: the collector {url} rejected {} access events: {message}", batch.len());
+                errln!(
+                    "warning: the collector {url} rejected {} access events: {message}; they were moved to {}",
+                    batch.len(),
+                    outbox.join("rejected").display()
+                );
                 move_to_rejected(outbox, batch.iter().map(|(path, _)| path.as_path()));
                 delivery.last_error = Some(message);
             }

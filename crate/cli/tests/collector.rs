@@ -1330,3 +1330,26 @@ fn invalid_query_answers_json() {
     }
     assert_eq!(get_json(&collector.url("/events?limit=5"))["events"], json!([]));
 }
+
+/// Events a collector rejects are moved to `outbox/rejected/`, and
+/// `valise events send` says where they are and fails.
+#[test]
+fn cli_send_reports_rejected() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut stranger = Reader::new("acme", "mallory");
+    let readers = write_readers(dir.path(), &[&Reader::new("acme", "alice")]);
+    let db = format!("sqlite:{}", dir.path().join("events.db").display());
+    let collector = Collector::start(&db, &readers, &dir.path().join("log"), "127.0.0.1:0");
+    let home = dir.path().join("home");
+    queue_in_outbox(&home, &collector.url("/events"), &[stranger.sign(EventKind::Opened, PACKAGE)]);
+
+    let output = Command::new(env!("CARGO_BIN_EXE_valise")).args(["events", "send"]).env("VALISE_HOME", &home).output().expect("the valise binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("sent 0 access events, 1 rejected by the collector, 0 still queued"), "{stdout}");
+    let rejected = home.join("outbox").join("rejected");
+    assert!(stderr.contains(&format!("moved to {}", rejected.display())), "{stderr}");
+    assert!(stderr.contains("move the files back to"), "{stderr}");
+    assert_eq!(files_in(&rejected).len(), 1, "the event is kept for the person");
+}

@@ -57,10 +57,33 @@ pub(crate) fn run(args: EventsArgs) -> Result<(), CliError> {
 }
 
 /// Sends the outbox of `$VALISE_HOME` and prints how many events remain queued.
+///
+/// # Errors
+///
+/// When a collector rejected events (they are in `outbox/rejected/`), or
+/// events remain queued after a failure; the exit status is then 1.
 fn send() -> Result<(), CliError> {
     let home = crate::outbox::valise_home()?;
     let delivery = crate::outbox::deliver(&home);
-    outln!("sent {} access events, {} refused by the collector, {} still queued", delivery.sent, delivery.rejected, delivery.queued);
+    outln!("sent {} access events, {} rejected by the collector, {} still queued", delivery.sent, delivery.rejected, delivery.queued);
+    let outbox = home.join("outbox");
+    if delivery.rejected > 0 {
+        let rejected = outbox.join("rejected");
+        let mut error = CliError::refused(format!(
+            "the collector rejected {} access events, which were moved to {} and are not sent again",
+            delivery.rejected,
+            rejected.display()
+        ))
+        .hint("the warnings above give the collector's reason for each batch")
+        .hint(format!(
+            "once the cause is fixed (for example the collector's trust list), move the files back to {} and run `valise events send` again",
+            outbox.display()
+        ));
+        if delivery.queued > 0 {
+            error = error.hint(format!("{} other access events are still queued in {}", delivery.queued, outbox.display()));
+        }
+        return Err(error);
+    }
     match delivery.last_error {
         Some(error) if delivery.queued > 0 => Err(CliError::refused(format!("{} access events could not be sent: {error}", delivery.queued))
             .hint("run `valise events send` again when the collector is reachable")),
