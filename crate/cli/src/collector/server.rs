@@ -117,7 +117,7 @@ async fn count_entered(State(slots): State<Arc<RequestSlots>>, request: Request,
 /// the `Host` check, which runs first so a rejected request reaches no
 /// handler. At most `max_concurrent_requests` requests run in the `/events`
 /// handlers at once, and the others wait for a slot. `GET /healthz` takes
-/// no slot, so monitoring gets an answer while slow uploads hold them all.
+/// no slot, so monitoring gets a response while slow uploads hold every slot.
 pub(crate) fn router(collector: Arc<Collector>, origins: Vec<HeaderValue>, hosts: AllowedHosts) -> Router {
     let max = collector.limits.max_concurrent_requests;
     let slots = Arc::new(RequestSlots { semaphore: Arc::new(Semaphore::new(max)), max, entered: AtomicUsize::new(0) });
@@ -389,7 +389,10 @@ const _: () = assert!(MAX_QUERY_ROWS == 100_000);
 async fn query_events(State(collector): State<Arc<Collector>>, params: Result<Query<QueryParams>, QueryRejection>) -> Response {
     let filter = match query_filter(params) {
         Ok(filter) => filter,
-        Err(message) => return error_response(StatusCode::BAD_REQUEST, "invalid_query", message),
+        Err(message) => {
+            tracing::warn!(%message, "query rejected");
+            return error_response(StatusCode::BAD_REQUEST, "invalid_query", message);
+        }
     };
     match collector.store.query(&filter).await {
         Ok(events) => Json(json!({ "events": events })).into_response(),
