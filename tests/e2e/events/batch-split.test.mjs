@@ -1,7 +1,7 @@
 // A collector that takes fewer events per request than the portal sends
-// (`--max-batch 3`, the portal sends up to 100) answers a longer batch
-// with 413. The portal's outbox splits the batch and sends the parts, so
-// every queued event is stored and none is dropped.
+// (`--max-batch 3`, the portal sends up to 100) responds to a longer
+// batch with 413. The portal's outbox splits the batch and sends the
+// parts, so every queued event is stored and none is dropped.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newPage, waitForPortal } from '../lib/browser.mjs';
