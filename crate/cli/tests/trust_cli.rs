@@ -5,6 +5,17 @@ mod common;
 
 use common::{community, exits, ok};
 
+/// Seals `note.txt` in `dir` to `output` as member `org` of the community in
+/// `name/`, with `label` and the recipients and options in `extra`.
+fn seal_note(dir: &std::path::Path, name: &str, org: &str, label: &str, extra: &[&str], output: &str) {
+    let trust = format!("{name}/trust.json");
+    let sign_key = format!("{name}/{org}.sign.key.pem");
+    let mut args = vec!["seal", "note.txt", "--trust", &trust, "--sign-key", &sign_key, "--label", label];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-o", output]);
+    ok(dir, &args);
+}
+
 #[test]
 fn several_communities_stay_separate() {
     let work = tempfile::tempdir().expect("temporary folder");
@@ -13,24 +24,13 @@ fn several_communities_stay_separate() {
     community(dir, "south", "https://south.example", "grid-south");
     std::fs::write(dir.join("note.txt"), "north only").expect("write input");
 
-    ok(
+    seal_note(
         dir,
-        &[
-            "seal",
-            "note.txt",
-            "--trust",
-            "north/trust.json",
-            "--sign-key",
-            "north/grid-north.sign.key.pem",
-            "--label",
-            "TLP:GREEN",
-            "--to-person",
-            "north/alice.credential.jws",
-            "--attr",
-            "https://north.example/attr/sector/value/energy",
-            "-o",
-            "note.tdf",
-        ],
+        "north",
+        "grid-north",
+        "TLP:GREEN",
+        &["--to-person", "north/alice.credential.jws", "--attr", "https://north.example/attr/sector/value/energy"],
+        "note.tdf",
     );
 
     // With both lists and both identities the package's community selects
@@ -64,49 +64,14 @@ fn revoked_and_suspended_are_refused() {
     let dir = work.path();
     community(dir, "isac", "https://isac.example", "acme");
     std::fs::write(dir.join("note.txt"), "hello").expect("write input");
-    ok(
-        dir,
-        &[
-            "seal",
-            "note.txt",
-            "--trust",
-            "isac/trust.json",
-            "--sign-key",
-            "isac/acme.sign.key.pem",
-            "--label",
-            "TLP:CLEAR",
-            "--to-org",
-            "acme",
-            "-o",
-            "note.tdf",
-        ],
-    );
+    seal_note(dir, "isac", "acme", "TLP:CLEAR", &["--to-org", "acme"], "note.tdf");
     let opened = ok(dir, &["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem", "-o", "note.out"]);
     assert!(opened.contains("wrote note.out"), "{opened}");
     assert_eq!(std::fs::read_to_string(dir.join("note.out")).expect("exported"), "hello");
 
     // A package that requires access events is written out once its event
     // is queued; nothing listens on the collector port, so it stays queued.
-    ok(
-        dir,
-        &[
-            "seal",
-            "note.txt",
-            "--trust",
-            "isac/trust.json",
-            "--sign-key",
-            "isac/acme.sign.key.pem",
-            "--label",
-            "TLP:CLEAR",
-            "--to-org",
-            "acme",
-            "--events-url",
-            "http://127.0.0.1:9/v1",
-            "--events-required",
-            "-o",
-            "reported.tdf",
-        ],
-    );
+    seal_note(dir, "isac", "acme", "TLP:CLEAR", &["--to-org", "acme", "--events-url", "http://127.0.0.1:9/v1", "--events-required"], "reported.tdf");
     let reported =
         ok(dir, &["open", "reported.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem", "-o", "reported.out"]);
     assert!(reported.contains("access events required (http://127.0.0.1:9/v1)"), "{reported}");
@@ -171,26 +136,13 @@ fn rejected_credential_is_the_only_reader_reason() {
     let dir = work.path();
     community(dir, "isac", "https://isac.example", "acme");
     std::fs::write(dir.join("note.txt"), "hello").expect("write input");
-    ok(
+    seal_note(
         dir,
-        &[
-            "seal",
-            "note.txt",
-            "--trust",
-            "isac/trust.json",
-            "--sign-key",
-            "isac/acme.sign.key.pem",
-            "--label",
-            "TLP:GREEN",
-            "--to-org",
-            "acme",
-            "--attr",
-            "https://isac.example/attr/sector/value/energy",
-            "--dissem",
-            "acme",
-            "-o",
-            "note.tdf",
-        ],
+        "isac",
+        "acme",
+        "TLP:GREEN",
+        &["--to-org", "acme", "--attr", "https://isac.example/attr/sector/value/energy", "--dissem", "acme"],
+        "note.tdf",
     );
 
     let token = std::fs::read_to_string(dir.join("isac/alice.credential.jws")).expect("read");
@@ -240,23 +192,7 @@ fn decision_only_open_checks_payload() {
     let dir = work.path();
     community(dir, "isac", "https://isac.example", "acme");
     std::fs::write(dir.join("note.txt"), "hello ".repeat(2000)).expect("write input");
-    ok(
-        dir,
-        &[
-            "seal",
-            "note.txt",
-            "--trust",
-            "isac/trust.json",
-            "--sign-key",
-            "isac/acme.sign.key.pem",
-            "--label",
-            "TLP:CLEAR",
-            "--to-org",
-            "acme",
-            "-o",
-            "note.tdf",
-        ],
-    );
+    seal_note(dir, "isac", "acme", "TLP:CLEAR", &["--to-org", "acme"], "note.tdf");
     let open = ["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem"];
     let intact = ok(dir, &open);
     assert!(intact.contains("payload verified (12000 bytes)"), "{intact}");
@@ -412,23 +348,7 @@ fn stock_file_view_only_with_trust() {
 
     // A labelled package without the export right gets no such hint.
     std::fs::write(dir.join("note.txt"), "amber").expect("write input");
-    ok(
-        dir,
-        &[
-            "seal",
-            "note.txt",
-            "--trust",
-            "south/trust.json",
-            "--sign-key",
-            "south/grid-south.sign.key.pem",
-            "--label",
-            "TLP:AMBER",
-            "--to-person",
-            "south/alice.credential.jws",
-            "-o",
-            "amber.tdf",
-        ],
-    );
+    seal_note(dir, "south", "grid-south", "TLP:AMBER", &["--to-person", "south/alice.credential.jws"], "amber.tdf");
     let amber = exits(dir, 1, &["open", "amber.tdf", "--trust", "south/trust.json", "--identity", "south/alice", "-o", "amber.txt"]);
     assert!(amber.contains("may be viewed but not exported"), "{amber}");
     assert!(!amber.contains("--export-unlabelled"), "{amber}");
