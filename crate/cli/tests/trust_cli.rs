@@ -162,6 +162,8 @@ fn rejected_credential_is_the_only_reader_reason() {
     let departed = exits(dir, 1, &["open", "note.tdf", "--trust", "isac/trust.json", "--identity", "isac/alice", "--key", "isac/acme.key.pem"]);
     assert!(departed.contains("credential_invalid"), "{departed}");
     assert!(departed.contains("originator_revoked"), "{departed}");
+    // A departed organization cannot issue a credential that holds.
+    assert!(departed.contains("Contact the community operator"), "{departed}");
     assert!(!departed.contains("attribute_missing"), "{departed}");
     assert!(!departed.contains("not_in_dissem"), "{departed}");
 }

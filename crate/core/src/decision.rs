@@ -75,7 +75,7 @@ pub struct DecisionInput<'a> {
     /// has none. The decision denies with `credential_invalid` and judges
     /// neither the data attributes nor the dissemination list, whose reasons
     /// would hide the real one.
-    pub credential_rejected: Option<&'a str>,
+    pub credential_rejected: Option<&'a CredentialError>,
     /// Current time.
     pub now: OffsetDateTime,
     /// Latest time this reader's viewer recorded for the community.
@@ -188,17 +188,6 @@ impl Reason {
     /// Builds a reason.
     pub fn new(code: ReasonCode, message: impl Into<String>, next_step: impl Into<String>) -> Reason {
         Reason { code, message: message.into(), next_step: next_step.into() }
-    }
-
-    /// Builds the `credential_invalid` reason for a credential that failed
-    /// verification before any decision (for example an unreadable file, or
-    /// one of an organization that departed).
-    pub fn credential_unusable(error: &dyn std::fmt::Display) -> Reason {
-        Reason::new(
-            ReasonCode::CredentialInvalid,
-            format!("Your credential could not be verified: {error}."),
-            REISSUE_CREDENTIAL,
-        )
     }
 
     /// Builds the `credential_invalid` reason for a credential that failed
@@ -356,7 +345,7 @@ pub fn offline_lease_reason(rights: Option<&Rights>, trust_fetched_online: Optio
 pub fn decide(input: &DecisionInput<'_>) -> Decision {
     let mut collected = Collected::default();
     if let Some(error) = input.credential_rejected {
-        collected.deny.push(Reason::credential_unusable(&error));
+        collected.deny.push(Reason::credential_refused(error));
     }
     check_reader_state(input, &mut collected);
     check_recipient(input, &mut collected);
@@ -700,11 +689,7 @@ fn check_credential<'a>(input: &DecisionInput<'a>, collected: &mut Collected) ->
                 format!("Your credential is for community {theirs}, but the package is judged by the trust list of {list}."),
                 "Use your credential of the package's community.",
             ),
-            other => collected.deny(
-                ReasonCode::CredentialInvalid,
-                format!("Your credential is not valid: {other}."),
-                standing_next_step(&other),
-            ),
+            other => collected.deny(ReasonCode::CredentialInvalid, format!("Your credential is not valid: {other}."), standing_next_step(&other)),
         }
     }
     let window = credential.credential();

@@ -130,7 +130,7 @@ struct Case {
     last_seen: Option<OffsetDateTime>,
     stale_policy: StalePolicy,
     highest_seen: Option<u64>,
-    credential_rejected: Option<String>,
+    credential_rejected: Option<CredentialError>,
 }
 
 fn baseline() -> Case {
@@ -177,7 +177,7 @@ impl Case {
             dissem: &self.dissem,
             trust,
             credential,
-            credential_rejected: self.credential_rejected.as_deref(),
+            credential_rejected: self.credential_rejected.as_ref(),
             now: self.now,
             last_seen: self.last_seen,
             stale_policy: self.stale_policy,
@@ -391,12 +391,14 @@ fn rejected_credential_skips_attributes() {
     assert_eq!(run(&case, &trust, None).deny_codes(), vec![ReasonCode::AttributeMissing, ReasonCode::NotInDissem]);
 
     // A credential that failed verification is the only reason.
-    case.credential_rejected = Some("organization \"bank\" is departed".into());
+    case.credential_rejected = Some(CredentialError::Standing(StandingProblem::OrganizationNotActive { org: "bank".into(), status: "departed" }));
     let Decision::Deny(reasons) = run(&case, &trust, None) else {
         panic!("expected a denial");
     };
     assert_eq!(reasons.iter().map(|reason| reason.code).collect::<Vec<_>>(), vec![ReasonCode::CredentialInvalid]);
-    assert!(reasons[0].message.contains("organization \"bank\" is departed"), "{}", reasons[0].message);
+    assert!(reasons[0].message.contains("\"bank\""), "{}", reasons[0].message);
+    // Its organization cannot issue a credential that holds, so the next step is the operator.
+    assert!(reasons[0].next_step.contains("community operator"), "{}", reasons[0].next_step);
 
     // The same for a stock package without the profile assertions.
     case.label = None;

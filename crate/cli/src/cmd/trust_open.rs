@@ -224,12 +224,9 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
             // decision then judges no attribute for the reader.
             let rejected = match credential {
                 Some(_) => None,
-                None => held
-                    .iter()
-                    .find(|c| c.community.as_deref() == Some(trust.community()))
-                    .or_else(|| held.first())
-                    .and_then(|c| c.verified.as_ref().err())
-                    .map(ToString::to_string),
+                None => {
+                    held.iter().find(|c| c.community.as_deref() == Some(trust.community())).or_else(|| held.first()).and_then(|c| c.verified.as_ref().err())
+                }
             };
             let data_attributes = package.policy().attribute_fqns();
             let input = DecisionInput {
@@ -245,7 +242,7 @@ pub(crate) fn run(package_path: &Path, extra_key: Option<&Path>, output: Option<
                 dissem: package.policy().dissem(),
                 trust,
                 credential,
-                credential_rejected: rejected.as_deref(),
+                credential_rejected: rejected,
                 now,
                 last_seen: community_state.last_seen,
                 stale_policy: match args.stale {
