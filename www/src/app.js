@@ -6,7 +6,7 @@ import { declaredLength, readBody } from './download.js';
 import { AccessDeniedError, InternalError, KeyRequiredError, ValiseError } from './errors.js';
 import { ACTIONS_AFTER_EVENT, EventReporter, rightsInForce } from './events/reporter.js';
 import { forgetIdentity, listIdentities, readCommunityState, recordCommunityState, saveIdentity } from './store.js';
-import { fetchTrustList, isOfflineLeaseExpired, refetchTrustList } from './trust.js';
+import { decideRenewingLease, fetchTrustList, refetchTrustList } from './trust.js';
 import { noteDelivery, recordActivity } from './ui/activity.js';
 import { drawDocumentScreen } from './ui/document.js';
 import { showFatal } from './ui/fatal.js';
@@ -236,7 +236,7 @@ export class App {
       if (superseded()) {
         return;
       }
-      const decide = (now = new Date()) =>
+      const decide = (now) =>
         openPackage(bytes, {
           identity: this.identity,
           trustList: this.trustList,
@@ -246,20 +246,10 @@ export class App {
           trustFetched: this.trustFetched,
           now,
         });
-      try {
-        opened = decide();
-      } catch (error) {
-        // The lease counts from the last online fetch of the trust list, so
-        // a list fetched again now renews it. Offline, the package is still refused.
-        if (!isOfflineLeaseExpired(error) || !(await this.refreshTrustList())) {
-          throw error;
-        }
-        if (superseded()) {
-          return;
-        }
-        // A lease of zero seconds holds only at the moment of the fetch.
-        opened = decide(this.trustFetched);
-      }
+      // The lease counts from the last online fetch of the trust list, so a
+      // list fetched again now renews it. Offline, the package is still refused.
+      const renew = async () => ((await this.refreshTrustList()) && !superseded() ? this.trustFetched : null);
+      opened = await decideRenewingLease(decide, renew);
       const now = new Date().toISOString();
       await recordCommunityState(this.trustList.summary.community, { trustVersion: this.trustList.summary.version, seenAt: now });
       if (superseded()) {

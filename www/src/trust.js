@@ -54,6 +54,28 @@ export async function refetchTrustList(config, { current, fetchedBefore }) {
  * ended (`offline_lease_expired`). A trust list fetched online again starts
  * a new lease, so such an open is worth one more attempt.
  */
-export function isOfflineLeaseExpired(error) {
+function isOfflineLeaseExpired(error) {
   return error instanceof AccessDeniedError && error.reasons.some((reason) => reason.code === 'offline_lease_expired');
+}
+
+/**
+ * Returns `decide(now)`, the opened package. When that decision is denied
+ * for an ended offline lease, calls `renew()`, which fetches the trust list
+ * again and resolves to the time of that fetch, or to null when it failed.
+ * It then decides once more at that time, because a lease of zero seconds
+ * holds only at the moment of the fetch. Every other error is rethrown.
+ */
+export async function decideRenewingLease(decide, renew) {
+  try {
+    return decide(new Date());
+  } catch (error) {
+    if (!isOfflineLeaseExpired(error)) {
+      throw error;
+    }
+    const fetched = await renew();
+    if (fetched === null) {
+      throw error;
+    }
+    return decide(fetched);
+  }
 }

@@ -9,7 +9,7 @@ import { loadCore, openPackage, unlockIdentity } from '../core.js';
 import { AccessDeniedError, InternalError, KeyMismatchError } from '../errors.js';
 import { EventReporter, rightsInForce } from '../events/reporter.js';
 import { readCommunityState, recordCommunityState } from '../store.js';
-import { fetchTrustList, isOfflineLeaseExpired, refetchTrustList } from '../trust.js';
+import { decideRenewingLease, fetchTrustList, refetchTrustList } from '../trust.js';
 import { isolate } from '../bidi.js';
 import { h } from '../ui/dom.js';
 import { checkIdentityFiles, readIdentityFile, unlockFailureText } from '../ui/identity-file.js';
@@ -90,9 +90,10 @@ export class EmbedSession {
   async open(bytes) {
     const community = this.trustList.summary.community;
     const known = await readCommunityState(community);
-    let now = new Date();
-    const decide = () =>
-      openPackage(bytes, {
+    let now;
+    const decide = (at) => {
+      now = at;
+      return openPackage(bytes, {
         identity: this.identity,
         trustList: this.trustList,
         stale: this.config.stale,
@@ -101,20 +102,13 @@ export class EmbedSession {
         trustFetched: this.trustFetched,
         now,
       });
+    };
+    // The lease counts from the last online fetch of the trust list, so a
+    // list fetched again now renews it. Offline, the package is still refused.
+    const renew = async () => ((await this.refreshTrustList()) ? this.trustFetched : null);
     let opened;
     try {
-      try {
-        opened = decide();
-      } catch (error) {
-        // The lease counts from the last online fetch of the trust list, so
-        // a list fetched again now renews it. Offline, the package is still refused.
-        if (!isOfflineLeaseExpired(error) || !(await this.refreshTrustList())) {
-          throw error;
-        }
-        // A lease of zero seconds holds only at the moment of the fetch.
-        now = this.trustFetched;
-        opened = decide();
-      }
+      opened = await decideRenewingLease(decide, renew);
     } catch (error) {
       await this.#reportDenied(error);
       throw error;
