@@ -6,6 +6,8 @@ import { Identity, TrustList, keepDecryptionWorkersReady, loadCore, openPackage 
 import { pdfRangeTransport } from '/www/src/worker/pdf-range.js';
 
 const PDFJS_BASE = new URL('/www/vendor/pdfjs/', location.href);
+/** Length of the AES-GCM tag at the end of each encrypted segment. */
+const GCM_TAG_BYTES = 16;
 const cache = new Map();
 const state = { identity: null, trustList: null, pdfjs: null, openpgp: null, loadCoreMs: null };
 
@@ -72,10 +74,10 @@ async function setup({ trustUrl, rootKeyFingerprints, keyUrl, credentialUrl, pas
 
 /**
  * Waits until idle decryption workers are ready, as they are in the portal
- * when a user opens a package: it keeps them from start-up on and starts
- * new ones when idle after each stream, well before a person picks the
- * next file. A page set up with `keepWorkersReady: false` keeps none, so
- * each stream starts its workers while the package opens.
+ * when a user opens a package. The portal starts them at start-up and
+ * again when idle after each stream, well before a person picks the next
+ * file. A page set up with `keepWorkersReady: false` keeps none, so each
+ * stream starts its workers while the package opens.
  */
 async function workersReady() {
   if (state.keepWorkersReady) {
@@ -216,27 +218,31 @@ function subtleWorkerJob(worker, key, segments, inFlight, transfer = []) {
 }
 
 /**
- * The least WebCrypto work that opening a package of the format takes,
- * with nothing else: no parsing, no signature, no comparison. Each segment
- * is decrypted and its encrypted bytes hashed (the signed segment digest),
- * either on this page (`inFlight` segments at once, the plaintext copied
- * into one buffer) or split between two workers (half as many each, the
- * plaintext dropped); the faster of the two counts. Then the plaintext is
- * hashed whole (the signed whole-plaintext digest). Each part counts its
- * fastest of `runs` rounds, so other jobs on the machine slow it less than
- * the medians it is compared with. No open that calls WebCrypto for these
- * steps can beat this on the same machine, so `subtle / ms` bounds M1 from
- * above. The whole-plaintext digest is one call that can report no
- * progress while it runs; its share of the whole shows what it leaves of
- * the progress goal (M11).
+ * Times the least WebCrypto work that opening a package of the format
+ * takes, with nothing else: no parsing, no signature, no comparison.
+ *
+ * Each segment is decrypted and its encrypted bytes hashed (the signed
+ * segment digest). That runs either on this page, `inFlight` segments at
+ * once with the plaintext copied into one buffer, or split between two
+ * workers, half as many each with the plaintext dropped. The faster of the
+ * two counts. Then the plaintext is hashed whole (the signed
+ * whole-plaintext digest). Each part counts its fastest of `runs` rounds,
+ * so other jobs on the machine slow it less than the medians it is
+ * compared with.
+ *
+ * No open that calls WebCrypto for these steps can beat this on the same
+ * machine, so `subtle / ms` bounds M1 from above. The whole-plaintext
+ * digest is one call that reports no progress while it runs, so its share
+ * of the total shows what it leaves of the progress goal (M11).
  */
 async function formatFloor({ size, segmentSize, inFlight = 4, runs = 3 }) {
   const { key, segments } = await encryptedSegments(size, segmentSize);
-  const plaintext = new Uint8Array(segments.reduce((sum, segment) => sum + segment.data.length - 16, 0));
+  const plaintext = new Uint8Array(segments.reduce((sum, segment) => sum + segment.data.length - GCM_TAG_BYTES, 0));
   const workers = [0, 1].map(() => new Worker(new URL('subtle-worker.js', import.meta.url)));
   const onPage = [];
   const inWorkers = [];
   const wholeDigests = [];
+
   for (let run = 0; run < runs; run += 1) {
     let started = performance.now();
     await eachSegment(segments, inFlight, async (segment) => {
@@ -247,6 +253,7 @@ async function formatFloor({ size, segmentSize, inFlight = 4, runs = 3 }) {
       plaintext.set(new Uint8Array(decrypted), segment.offset);
     });
     onPage.push(performance.now() - started);
+
     // Each worker gets its own copy of its half, made before the clock
     // starts and moved, not copied, when posted.
     const halves = workers.map((_, half) => segments.filter((_, index) => index % 2 === half).map(({ iv, data }) => ({ iv, data: data.slice() })));
@@ -254,6 +261,7 @@ async function formatFloor({ size, segmentSize, inFlight = 4, runs = 3 }) {
     const perWorker = Math.max(1, inFlight / 2);
     await Promise.all(workers.map((worker, half) => subtleWorkerJob(worker, key, halves[half], perWorker, halves[half].map(({ data }) => data.buffer))));
     inWorkers.push(performance.now() - started);
+
     started = performance.now();
     await crypto.subtle.digest('SHA-256', plaintext);
     wholeDigests.push(performance.now() - started);
@@ -261,6 +269,7 @@ async function formatFloor({ size, segmentSize, inFlight = 4, runs = 3 }) {
   for (const worker of workers) {
     worker.terminate();
   }
+
   const onPageMs = Math.min(...onPage);
   const inWorkersMs = Math.min(...inWorkers);
   const segmentsMs = Math.min(onPageMs, inWorkersMs);

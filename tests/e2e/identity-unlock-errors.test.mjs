@@ -1,7 +1,7 @@
-// The identity screen names the file it expected when a file is chosen for
-// the wrong field, and gives a next step when the credential does not hold:
-// a key file chosen as the credential, the signing key chosen as the key
-// file, and the credential of an organization that left the community.
+// The identity screen names the expected file when a file is chosen for the
+// wrong field, and gives a next step when the credential is not valid. The
+// cases: a key file chosen as the credential, the signing key chosen as the
+// key file, and the credential of an organization that left the community.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

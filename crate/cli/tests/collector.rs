@@ -1018,44 +1018,13 @@ fn trust_list_vouches_for_readers() {
             &["member", "add", "--trust", "c/trust.json", "--root-key", "c/root.key.pem", "--org", org, "--name", org, "--sector", "energy", "--country", "FR"],
         );
     }
-    valise(
-        dir,
-        &[
-            "credential",
-            "issue",
-            "--trust",
-            "c/trust.json",
-            "--org-key",
-            "c/acme.sign.key.pem",
-            "--person",
-            "alice@acme.example",
-            "--name",
-            "Alice",
-            "--valid-for",
-            "30",
-            "--out",
-            "c/alice",
-        ],
-    );
-    valise(
-        dir,
-        &[
-            "credential",
-            "issue",
-            "--trust",
-            "c/trust.json",
-            "--org-key",
-            "c/evil.sign.key.pem",
-            "--person",
-            "mallory@evil.example",
-            "--name",
-            "Mallory",
-            "--valid-for",
-            "30",
-            "--out",
-            "c/mallory",
-        ],
-    );
+    for (org, person, name, out) in [("acme", "alice@acme.example", "Alice", "c/alice"), ("evil", "mallory@evil.example", "Mallory", "c/mallory")] {
+        let org_key = format!("c/{org}.sign.key.pem");
+        valise(
+            dir,
+            &["credential", "issue", "--trust", "c/trust.json", "--org-key", &org_key, "--person", person, "--name", name, "--valid-for", "30", "--out", out],
+        );
+    }
     let mut alice = reader_from_files(&dir.join("c"), "alice");
     let mallory = reader_from_files(&dir.join("c"), "mallory");
     assert!(alice.identity.source().starts_with("valise://https%3A%2F%2Ffincert.invalid/acme/alice%40acme.example/"));
@@ -1217,7 +1186,7 @@ fn cli_outbox_splits_batches() {
 }
 
 /// An event larger than the collector's body limit even on its own stays
-/// queued, and `valise events send` says so.
+/// queued, and `valise events send` prints a warning about it.
 #[test]
 fn cli_outbox_keeps_oversized_event() {
     let dir = tempfile::tempdir().expect("a temporary folder");
@@ -1268,10 +1237,10 @@ fn zero_max_batch_refused() {
     assert!(stderr.contains("--max-batch 0 would reject every batch; it must be at least 1"), "{stderr}");
 }
 
-/// Uploads that stall mid-body hold every request slot; `GET /healthz`
-/// still answers at once and shows the slots taken and the request waiting.
+/// Uploads that stall mid-body take every request slot, and `GET /healthz`
+/// still responds at once with the slots taken and the request waiting.
 #[test]
-fn healthz_answers_when_slots_full() {
+fn healthz_responds_when_slots_full() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let readers = write_readers(dir.path(), &[&Reader::new("acme", "alice")]);
     let db = format!("sqlite:{}", dir.path().join("events.db").display());
@@ -1332,7 +1301,7 @@ fn invalid_query_answers_json() {
 }
 
 /// Events a collector rejects are moved to `outbox/rejected/`, and
-/// `valise events send` says where they are and fails.
+/// `valise events send` prints that folder and exits with an error.
 #[test]
 fn cli_send_reports_rejected() {
     let dir = tempfile::tempdir().expect("a temporary folder");

@@ -238,46 +238,22 @@ fn open_without_output_verifies_only() {
 fn seal_warns_of_past_not_after() {
     let dir = setup();
     std::fs::write(dir.path().join("note.txt"), b"note").expect("write");
-    let sealed = valise(
-        dir.path(),
-        &[
-            "seal",
-            "note.txt",
-            "--to",
-            "bob.pub.pem",
-            "--sign-key",
-            "alice.key.pem",
-            "--label",
-            "TLP:CLEAR",
-            "--not-after",
-            "2020-01-01T00:00:00Z",
-            "-o",
-            "old.tdf",
-        ],
-    );
+    let seal_until = |not_after: &str, output: &str| {
+        valise(
+            dir.path(),
+            &["seal", "note.txt", "--to", "bob.pub.pem", "--sign-key", "alice.key.pem", "--label", "TLP:CLEAR", "--not-after", not_after, "-o", output],
+        )
+    };
+
+    let sealed = seal_until("2020-01-01T00:00:00Z", "old.tdf");
     assert!(sealed.status.success(), "{}", stderr(&sealed));
     assert!(
         stderr(&sealed).contains("warning: --not-after 2020-01-01T00:00:00Z has passed: every reader will refuse this package as expired"),
         "{}",
         stderr(&sealed)
     );
-    let current = valise(
-        dir.path(),
-        &[
-            "seal",
-            "note.txt",
-            "--to",
-            "bob.pub.pem",
-            "--sign-key",
-            "alice.key.pem",
-            "--label",
-            "TLP:CLEAR",
-            "--not-after",
-            "2999-01-01T00:00:00Z",
-            "-o",
-            "new.tdf",
-        ],
-    );
+
+    let current = seal_until("2999-01-01T00:00:00Z", "new.tdf");
     assert!(current.status.success(), "{}", stderr(&current));
     assert!(!stderr(&current).contains("warning"), "{}", stderr(&current));
 }

@@ -32,7 +32,7 @@ after(async () => {
   await servers?.close();
 });
 
-/** The package as a file the page can pick, under the name with the override. */
+/** Returns the package as a file the page can pick, named with the override. */
 function pickedFile(bytes) {
   return { name: FILE_NAME, mimeType: 'application/octet-stream', buffer: bytes };
 }
