@@ -10,14 +10,14 @@ export class ValiseError extends Error {
    * `message` states the problem. `options.nextStep` is what the reader can
    * do next, for an error whose cause calls for a more specific step than
    * its class implies. `message` then ends with that step too, and `problem`
-   * holds the problem alone, so a screen can show the two apart.
+   * contains the problem alone, so a screen can show the two apart.
    */
   constructor(message, options = {}) {
     super(options.nextStep ? `${message} ${options.nextStep}` : message, options.cause ? { cause: options.cause } : undefined);
     this.name = new.target.name;
     /** The problem, without the next step. */
     this.problem = message;
-    /** What the reader can do next, or null when the error's class implies it. */
+    /** The reader's next step, or null when the error's class implies it. */
     this.nextStep = options.nextStep ?? null;
     /** Technical details for the error panel (never key material or plaintext). */
     this.details = options.details ?? null;

@@ -259,8 +259,8 @@ pub(crate) fn report_access(reporter: &Reporter, policy: &EventsPolicy, draft: &
 /// Sends every queued event, in chain order, in batches per collector URL.
 /// A 2xx response removes the batch, and a 4xx response moves it to
 /// `outbox/rejected/`. A 413 response splits the batch and sends the parts
-/// again: each part holds the `maxEvents` the collector names, else half the
-/// batch. A single event that still gets 413 stays queued. A 5xx response or
+/// again: each part contains the `maxEvents` the collector names, else half
+/// the batch. A single event that still gets 413 stays queued. A 5xx response or
 /// a network failure keeps the batch queued and stops sending to that URL
 /// for this run.
 pub(crate) fn deliver(home: &Path) -> Delivery {
@@ -315,7 +315,7 @@ fn deliver_to(agent: &ureq::Agent, outbox: &Path, url: &str, events: &[(PathBuf,
                 delivery.last_error = Some(message);
             }
             Sent::TooLarge { max_events, .. } if batch.len() > 1 => {
-                // The smaller size also holds for the batches after this one.
+                // The batches after this one keep the smaller size.
                 batch_size = max_events.filter(|max| (1..batch.len()).contains(max)).unwrap_or(batch.len() / 2);
                 continue;
             }

@@ -378,7 +378,7 @@ export function prepareStreamWorker(module = null, size = 0) {
  * instantiated, and starts new ones when the page is idle after each
  * stream. Starting a worker took about 50 ms on a 2-core machine, and a
  * stream that found none waited that long for its first segment
- * (docs/benchmarks.md). An idle worker holds no key and no plaintext: it
+ * (docs/benchmarks.md). An idle worker contains no key and no plaintext: it
  * receives them only in the stream that takes it, and ends with that
  * stream.
  */
